@@ -1,0 +1,784 @@
+/*
+ * config - loading and checking saatja.ini; see config.h.
+ *
+ * iniparser does the ini syntax; this file does the meaning. Before
+ * iniparser reads the file, one scan of the raw lines catches what
+ * iniparser would silently get wrong for a mail program: an unquoted
+ * password holding ';' or '#' (iniparser cuts the value there, as a
+ * comment). After it, every key of every section is looked at once, so a
+ * misspelt key is an error, never ignored.
+ */
+#include "autoconf.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <iniparser.h>
+
+#include "address.h"
+#include "config.h"
+
+/* iniparser reports syntax errors through a printf-like callback. */
+static struct buf *ini_errors;
+
+static int
+collect_ini_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ini_errors == NULL)
+		return 0;
+	va_start(ap, fmt);
+	buf_vprintf(ini_errors, fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+struct loader {
+	struct config *c;
+	dictionary *d;
+	struct buf *err;
+};
+
+static enum status
+fail(struct loader *l, const char *section, const char *key,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static enum status
+fail(struct loader *l, const char *section, const char *key,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	buf_printf(l->err, "%s", l->c->path);
+	if (section)
+		buf_printf(l->err, ": [%s]", section);
+	if (key)
+		buf_printf(l->err, " %s", key);
+	buf_adds(l->err, ": ");
+	va_start(ap, fmt);
+	buf_vprintf(l->err, fmt, ap);
+	va_end(ap);
+	return ST_CONFIG;
+}
+
+const char *
+config_tls_name(enum tls_mode t)
+{
+	switch (t) {
+	case TLS_STARTTLS:	return "starttls";
+	case TLS_IMPLICIT:	return "tls";
+	case TLS_NONE:		return "none";
+	}
+	return "?";
+}
+
+long
+config_parse_duration(const char *s)
+{
+	long total = 0;
+
+	if (*s == '\0')
+		return -1;
+	while (*s) {
+		char *end;
+		long n, unit = 1;
+
+		if (!isdigit((unsigned char)*s))
+			return -1;
+		errno = 0;
+		n = strtol(s, &end, 10);
+		if (errno)
+			return -1;
+		switch (*end) {
+		case 's': unit = 1; end++; break;
+		case 'm': unit = 60; end++; break;
+		case 'h': unit = 3600; end++; break;
+		case 'd': unit = 86400; end++; break;
+		case 'w': unit = 7 * 86400; end++; break;
+		case '\0': break;
+		default: return -1;
+		}
+		if (n > (LONG_MAX - total) / unit)
+			return -1;
+		total += n * unit;
+		s = end;
+	}
+	return total;
+}
+
+/* Unsigned number in [lo, hi], else -1. */
+static long
+parse_number(const char *s, long lo, long hi)
+{
+	char *end;
+	long n;
+
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	n = strtol(s, &end, 10);
+	if (errno || *end || n < lo || n > hi)
+		return -1;
+	return n;
+}
+
+static int
+is_loopback_host(const char *h)
+{
+	return strcasecmp(h, "localhost") == 0 || strncmp(h, "127.", 4) == 0 ||
+	    strcmp(h, "::1") == 0 || strcmp(h, "[::1]") == 0;
+}
+
+/* Splits a list on commas and white space. */
+static void
+split_list(const char *s, struct strlist *out)
+{
+	while (*s) {
+		size_t n;
+
+		s += strspn(s, ", \t");
+		n = strcspn(s, ", \t");
+		if (n)
+			strlist_add_owned(out, xstrndup(s, n));
+		s += n;
+	}
+}
+
+/* Parses an address list value into plain addresses. */
+static enum status
+parse_addresses(struct loader *l, const char *sec, const char *key,
+    const char *value, struct strlist *out)
+{
+	struct addrlist al = ADDRLIST_INIT;
+	struct buf why = BUF_INIT;
+	enum status st = addr_parse_list(value, &al, &why);
+
+	for (size_t i = 0; st == ST_OK && i < al.n; i++) {
+		if (al.v[i].domain == NULL)
+			st = fail(l, sec, key, "\"%s\" is not a full e-mail address (name@domain)",
+			    al.v[i].addr);
+		else
+			strlist_add(out, al.v[i].addr);
+	}
+	if (st == ST_DATAERR)
+		st = fail(l, sec, key, "\"%s\" is not a list of e-mail addresses: %s",
+		    value, buf_str(&why));
+	else if (st == ST_OK && al.n == 0)
+		st = fail(l, sec, key, "no address given");
+	addrlist_free(&al);
+	buf_free(&why);
+	return st;
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+static int
+parse_fingerprint(const char *s, unsigned char out[32])
+{
+	size_t n = 0;
+
+	if (strncasecmp(s, "sha256:", 7) == 0)
+		s += 7;
+	while (*s) {
+		int hi, lo;
+
+		if (*s == ':' || *s == ' ') {
+			s++;
+			continue;
+		}
+		hi = hexval((unsigned char)s[0]);
+		lo = hi < 0 || !s[1] ? -1 : hexval((unsigned char)s[1]);
+		if (lo < 0 || n == 32)
+			return 0;
+		out[n++] = (unsigned char)(hi << 4 | lo);
+		s += 2;
+	}
+	return n == 32;
+}
+
+/*
+ * Google shows app passwords as four groups of four letters; people paste
+ * them with the spaces. The spaces are not part of the password.
+ */
+static void
+unspace_app_password(char *p)
+{
+	size_t n = strlen(p);
+
+	if (n != 19)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if (i % 5 == 4 ? p[i] != ' ' : !islower((unsigned char)p[i]))
+			return;
+	}
+	for (size_t i = 0, j = 0; i <= n; i++)
+		if (p[i] != ' ')
+			p[j++] = p[i];
+}
+
+static const char *const saatja_keys[] = {
+	"default", "foreign_from", "delivery", "queue", "retry_for", "log",
+	"helo", "local_domains", NULL
+};
+
+static const char *const account_keys[] = {
+	"provider", "host", "port", "tls", "password", "password_command",
+	"auth", "ca_file", "fingerprint", "max_per_hour", "timeout", "cc",
+	"bcc", "user", NULL
+};
+
+static int
+known_key(const char *const *keys, const char *k)
+{
+	for (; *keys; keys++)
+		if (strcmp(*keys, k) == 0)
+			return 1;
+	return 0;
+}
+
+static enum status
+load_saatja(struct loader *l, const char *key, const char *v)
+{
+	struct config *c = l->c;
+
+	if (!known_key(saatja_keys, key))
+		return fail(l, "saatja", key, "unknown setting; the [saatja] section knows: default, foreign_from, delivery, queue, retry_for, log, helo, local_domains");
+	if (strcmp(key, "default") == 0) {
+		free(c->default_account);
+		c->default_account = xstrdup(v);
+	} else if (strcmp(key, "foreign_from") == 0) {
+		if (strcasecmp(v, "reject") == 0)
+			c->foreign_from = FOREIGN_REJECT;
+		else if (strcasecmp(v, "rewrite") == 0)
+			c->foreign_from = FOREIGN_REWRITE;
+		else
+			return fail(l, "saatja", key, "\"%s\" is not reject or rewrite", v);
+	} else if (strcmp(key, "delivery") == 0) {
+		if (strcasecmp(v, "interactive") == 0)
+			c->delivery = DELIVERY_INTERACTIVE;
+		else if (strcasecmp(v, "background") == 0)
+			c->delivery = DELIVERY_BACKGROUND;
+		else if (strcasecmp(v, "queue") == 0)
+			c->delivery = DELIVERY_QUEUE;
+		else
+			return fail(l, "saatja", key, "\"%s\" is not interactive, background or queue", v);
+	} else if (strcmp(key, "queue") == 0) {
+		if (v[0] != '/')
+			return fail(l, "saatja", key, "\"%s\" is not an absolute directory path", v);
+		free(c->queue_dir);
+		c->queue_dir = xstrdup(v);
+	} else if (strcmp(key, "retry_for") == 0) {
+		c->retry_for = config_parse_duration(v);
+		if (c->retry_for <= 0)
+			return fail(l, "saatja", key, "\"%s\" is not a duration such as 5d, 12h or 90m", v);
+	} else if (strcmp(key, "log") == 0) {
+		if (strcmp(v, "syslog") != 0 && strcmp(v, "stderr") != 0 && v[0] != '/')
+			return fail(l, "saatja", key, "\"%s\" is not syslog, stderr or an absolute file path", v);
+		free(c->log);
+		c->log = xstrdup(v);
+	} else if (strcmp(key, "helo") == 0) {
+		for (const char *p = v; *p; p++)
+			if (!isalnum((unsigned char)*p) && *p != '.' && *p != '-')
+				return fail(l, "saatja", key, "\"%s\" is not a host name", v);
+		free(c->helo);
+		c->helo = xstrdup(v);
+	} else if (strcmp(key, "local_domains") == 0) {
+		split_list(v, &c->local_domains);
+	}
+	return ST_OK;
+}
+
+static enum status
+load_alias(struct loader *l, const char *name, const char *v)
+{
+	struct config *c = l->c;
+	struct strlist targets = STRLIST_INIT;
+	enum status st;
+
+	if (strchr(name, '@'))
+		return fail(l, "aliases", name, "an alias is a local name (such as root), not an address");
+	st = parse_addresses(l, "aliases", name, v, &targets);
+	strlist_free(&targets);
+	if (st != ST_OK)
+		return st;
+	c->aliases = xgrow(c->aliases, &c->alias_cap, c->naliases + 1,
+	    sizeof *c->aliases);
+	c->aliases[c->naliases].name = xstrdup(name);
+	c->aliases[c->naliases].target = xstrdup(v);
+	c->naliases++;
+	return ST_OK;
+}
+
+static enum status
+load_account_key(struct loader *l, struct account *a, const char *key,
+    const char *v, int *port_set, int *tls_set)
+{
+	const char *sec = a->address;
+	long n;
+
+	if (!known_key(account_keys, key))
+		return fail(l, sec, key, "unknown setting; an account knows: provider, host, port, tls, password, password_command, auth, ca_file, fingerprint, max_per_hour, timeout, cc, bcc");
+	if (strcmp(key, "provider") == 0) {
+		a->provider = provider_by_name(v);
+		if (a->provider == NULL)
+			return fail(l, sec, key, "unknown provider \"%s\"; known: %s (or set host, port and tls yourself)",
+			    v, provider_names());
+	} else if (strcmp(key, "host") == 0) {
+		if (*v == '\0' || strpbrk(v, " \t/@"))
+			return fail(l, sec, key, "\"%s\" is not a server name", v);
+		free(a->host);
+		a->host = xstrdup(v);
+	} else if (strcmp(key, "port") == 0) {
+		n = parse_number(v, 1, 65535);
+		if (n < 0)
+			return fail(l, sec, key, "\"%s\" is not a port number (usually 587 with tls = starttls, or 465 with tls = tls)", v);
+		a->port = (unsigned)n;
+		*port_set = 1;
+	} else if (strcmp(key, "tls") == 0) {
+		if (strcasecmp(v, "starttls") == 0)
+			a->tls = TLS_STARTTLS;
+		else if (strcasecmp(v, "tls") == 0 || strcasecmp(v, "ssl") == 0)
+			a->tls = TLS_IMPLICIT;
+		else if (strcasecmp(v, "none") == 0)
+			a->tls = TLS_NONE;
+		else
+			return fail(l, sec, key, "\"%s\" is not starttls (port 587), tls (port 465) or none", v);
+		*tls_set = 1;
+	} else if (strcmp(key, "password") == 0) {
+		xfree_secret(a->password);
+		a->password = xstrdup(v);
+	} else if (strcmp(key, "password_command") == 0) {
+		free(a->password_command);
+		a->password_command = xstrdup(v);
+	} else if (strcmp(key, "auth") == 0) {
+		struct strlist mechs = STRLIST_INIT;
+
+		split_list(v, &mechs);
+		for (size_t i = 0; i < a->nauth; i++)
+			free(a->auth[i]);
+		a->nauth = 0;
+		for (size_t i = 0; i < mechs.n; i++) {
+			if (strcasecmp(mechs.v[i], "plain") != 0 &&
+			    strcasecmp(mechs.v[i], "login") != 0) {
+				enum status st = fail(l, sec, key,
+				    "\"%s\" is not a supported mechanism (plain, login)", mechs.v[i]);
+
+				strlist_free(&mechs);
+				return st;
+			}
+			if (a->nauth < AUTH_MAX) {
+				char *m = xstrdup(mechs.v[i]);
+
+				for (char *p = m; *p; p++)
+					*p = (char)toupper((unsigned char)*p);
+				a->auth[a->nauth++] = m;
+			}
+		}
+		strlist_free(&mechs);
+		if (a->nauth == 0)
+			return fail(l, sec, key, "no mechanism given (plain, login)");
+	} else if (strcmp(key, "ca_file") == 0) {
+		if (access(v, R_OK) != 0)
+			return fail(l, sec, key, "cannot read \"%s\": %s", v, strerror(errno));
+		free(a->ca_file);
+		a->ca_file = xstrdup(v);
+	} else if (strcmp(key, "fingerprint") == 0) {
+		if (!parse_fingerprint(v, a->fingerprint))
+			return fail(l, sec, key, "\"%s\" is not a SHA-256 fingerprint (sha256: followed by 32 hex byte pairs)", v);
+		a->has_fingerprint = 1;
+	} else if (strcmp(key, "max_per_hour") == 0) {
+		n = parse_number(v, 0, 1000000);
+		if (n < 0)
+			return fail(l, sec, key, "\"%s\" is not a whole number of messages", v);
+		a->max_per_hour = (unsigned)n;
+	} else if (strcmp(key, "timeout") == 0) {
+		n = parse_number(v, 1, 3600);
+		if (n < 0)
+			return fail(l, sec, key, "\"%s\" is not a number of seconds from 1 to 3600", v);
+		a->timeout = (unsigned)n;
+	} else if (strcmp(key, "cc") == 0) {
+		return parse_addresses(l, sec, key, v, &a->cc);
+	} else if (strcmp(key, "bcc") == 0) {
+		return parse_addresses(l, sec, key, v, &a->bcc);
+	} else if (strcmp(key, "user") == 0) {
+		if (!addr_equal(v, a->address))
+			return fail(l, sec, key, "the login \"%s\" differs from the account address; providers require the sender address to be the login name, so the section name is the login: rename the section to [%s] or remove this key",
+			    v, v);
+	}
+	return ST_OK;
+}
+
+/* Fills what the account left out, from its preset or the defaults. */
+static enum status
+finish_account(struct loader *l, struct account *a, int port_set, int tls_set,
+    int max_set)
+{
+	const char *sec = a->address;
+	const struct provider *p = a->provider;
+
+	if (p == NULL && a->host == NULL) {
+		const char *at = strrchr(a->address, '@');
+
+		p = a->provider = provider_by_domain(at + 1);
+	}
+	if (a->host == NULL) {
+		if (p == NULL)
+			return fail(l, sec, NULL, "no server: add host = (your provider's SMTP server) or provider = one of %s",
+			    provider_names());
+		a->host = xstrdup(p->host);
+	}
+	if (!tls_set)
+		a->tls = p && !port_set ? p->tls :
+		    (port_set && a->port == 465 ? TLS_IMPLICIT : TLS_STARTTLS);
+	if (!port_set)
+		a->port = p && (tls_set ? a->tls == p->tls : 1) ? p->port :
+		    (a->tls == TLS_IMPLICIT ? 465 : 587);
+	if (!max_set && p)
+		a->max_per_hour = p->max_per_hour;
+	if (a->tls == TLS_NONE && !is_loopback_host(a->host))
+		return fail(l, sec, "tls", "tls = none sends the password unencrypted and is allowed only toward this machine (localhost, 127.0.0.1, ::1); use starttls (port 587) or tls (port 465)");
+	if (a->password == NULL && a->password_command == NULL)
+		return fail(l, sec, NULL, "no password: add password = (in double quotes if it holds ; or #) or password_command =");
+	if (a->password && a->password_command)
+		return fail(l, sec, "password_command", "give either password or password_command, not both");
+	if (a->password && p && p->app_password)
+		unspace_app_password(a->password);
+	if (a->nauth == 0) {
+		a->auth[a->nauth++] = xstrdup("PLAIN");
+		a->auth[a->nauth++] = xstrdup("LOGIN");
+	}
+	return ST_OK;
+}
+
+static enum status
+load_account(struct loader *l, const char *sec)
+{
+	struct config *c = l->c;
+	struct account *a;
+	struct mailbox mb;
+	struct buf why = BUF_INIT;
+	int port_set = 0, tls_set = 0, max_set = 0;
+	int nkeys = iniparser_getsecnkeys(l->d, sec);
+	const char **keys;
+	enum status st = ST_OK;
+
+	if (addr_parse_one(sec, &mb, &why) != ST_OK || mb.domain == NULL ||
+	    mb.display != NULL) {
+		if (why.len == 0)
+			buf_adds(&why, "it has no @domain");
+		buf_free(&why);
+		if (mb.addr)
+			addr_free(&mb);
+		return fail(l, sec, NULL, "a section is [saatja], [aliases] or an account named by its e-mail address (such as [arved@firma.ee]); this name is none of those");
+	}
+	buf_free(&why);
+	if (config_account(c, mb.addr)) {
+		addr_free(&mb);
+		return ST_OK;	/* iniparser merged duplicates already */
+	}
+	c->accounts = xgrow(c->accounts, &c->account_cap, c->naccounts + 1,
+	    sizeof *c->accounts);
+	a = &c->accounts[c->naccounts++];
+	memset(a, 0, sizeof *a);
+	a->address = xstrdup(mb.addr);
+	a->timeout = 60;
+	addr_free(&mb);
+
+	keys = xcalloc((size_t)(nkeys > 0 ? nkeys : 1), sizeof *keys);
+	iniparser_getseckeys(l->d, sec, keys);
+	for (int i = 0; i < nkeys && st == ST_OK; i++) {
+		const char *key = strchr(keys[i], ':') + 1;
+		const char *v = iniparser_getstring(l->d, keys[i], "");
+
+		if (strcmp(key, "max_per_hour") == 0)
+			max_set = 1;
+		st = load_account_key(l, a, key, v, &port_set, &tls_set);
+	}
+	free(keys);
+	if (st == ST_OK)
+		st = finish_account(l, a, port_set, tls_set, max_set);
+	return st;
+}
+
+/* Reads a section of plain key = value settings through fn. */
+static enum status
+load_plain(struct loader *l, const char *sec,
+    enum status (*fn)(struct loader *, const char *, const char *))
+{
+	int nkeys = iniparser_getsecnkeys(l->d, sec);
+	const char **keys = xcalloc((size_t)(nkeys > 0 ? nkeys : 1), sizeof *keys);
+	enum status st = ST_OK;
+
+	iniparser_getseckeys(l->d, sec, keys);
+	for (int i = 0; i < nkeys && st == ST_OK; i++)
+		st = fn(l, strchr(keys[i], ':') + 1,
+		    iniparser_getstring(l->d, keys[i], ""));
+	free(keys);
+	return st;
+}
+
+/*
+ * Checks the raw lines for what iniparser would mangle without a word:
+ * keys outside any section, and an unquoted password that holds ';' or
+ * '#'. Also tells whether the file holds a password at all.
+ */
+static enum status
+prescan(struct loader *l, FILE *f, int *has_password)
+{
+	char line[4096];
+	int lineno = 0, in_section = 0;
+
+	*has_password = 0;
+	while (fgets(line, sizeof line, f)) {
+		char *p = line, *eq, *v, *end;
+
+		lineno++;
+		p += strspn(p, " \t");
+		if (*p == '[') {
+			in_section = 1;
+			continue;
+		}
+		if (*p == ';' || *p == '#' || *p == '\n' || *p == '\r' || *p == '\0')
+			continue;
+		eq = strchr(p, '=');
+		if (eq == NULL)
+			continue;	/* iniparser reports syntax errors */
+		if (!in_section)
+			return fail(l, NULL, NULL, "line %d: \"%.*s\" is outside any section; put it under [saatja] or an account",
+			    lineno, (int)strcspn(p, "\r\n"), p);
+		end = eq;
+		while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+			end--;
+		if ((size_t)(end - p) != 8 || strncasecmp(p, "password", 8) != 0)
+			continue;
+		*has_password = 1;
+		v = eq + 1 + strspn(eq + 1, " \t");
+		if (*v != '"' && *v != '\'' && strpbrk(v, ";#"))
+			return fail(l, NULL, NULL, "line %d: the password holds ';' or '#', which start a comment in an ini file; put the password in double quotes: password = \"...\"",
+			    lineno);
+	}
+	return ST_OK;
+}
+
+static enum status
+check_file(struct loader *l, const char *path)
+{
+	struct stat sb;
+	FILE *f;
+	int has_password;
+	enum status st;
+
+	f = fopen(path, "r");
+	if (f == NULL) {
+		if (errno == ENOENT)
+			return fail(l, NULL, NULL, "no such file; create it (see saatja.ini(5)) or name another with -C");
+		return fail(l, NULL, NULL, "cannot read it: %s", strerror(errno));
+	}
+	if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		fclose(f);
+		return fail(l, NULL, NULL, "not a regular file");
+	}
+	st = prescan(l, f, &has_password);
+	fclose(f);
+	if (st == ST_OK && has_password && (sb.st_mode & S_IROTH))
+		st = fail(l, NULL, NULL, "the file holds passwords and every user of this machine can read it; run: chmod 640 %s",
+		    path);
+	return st;
+}
+
+enum status
+config_load(struct config *c, const char *path, struct buf *err)
+{
+	struct loader l = { c, NULL, err };
+	struct buf ini_msg = BUF_INIT;
+	enum status st;
+	int nsec;
+
+	memset(c, 0, sizeof *c);
+	c->path = xstrdup(path);
+	c->retry_for = 5 * 86400;
+	c->log = xstrdup("syslog");
+	st = check_file(&l, path);
+	if (st != ST_OK)
+		return st;
+	ini_errors = &ini_msg;
+	iniparser_set_error_callback(collect_ini_error);
+	l.d = iniparser_load(path);
+	iniparser_set_error_callback(NULL);
+	ini_errors = NULL;
+	if (l.d == NULL) {
+		/* iniparser's own words name the line; tidy them to one line */
+		for (char *p = ini_msg.data; p && *p; p++)
+			if (*p == '\n')
+				*p = ' ';
+		st = fail(&l, NULL, NULL, "not a valid ini file: %s", buf_str(&ini_msg));
+		buf_free(&ini_msg);
+		return st;
+	}
+	buf_free(&ini_msg);
+	nsec = iniparser_getnsec(l.d);
+	for (int i = 0; i < nsec && st == ST_OK; i++) {
+		const char *sec = iniparser_getsecname(l.d, i);
+
+		if (strcmp(sec, "saatja") == 0)
+			st = load_plain(&l, sec, load_saatja);
+		else if (strcmp(sec, "aliases") == 0)
+			st = load_plain(&l, sec, load_alias);
+		else
+			st = load_account(&l, sec);
+	}
+	if (st == ST_OK && c->naccounts == 0)
+		st = fail(&l, NULL, NULL, "no account; add a section named by your e-mail address, such as [arved@firma.ee], with provider = and password =");
+	if (st == ST_OK && c->default_account &&
+	    config_account(c, c->default_account) == NULL)
+		st = fail(&l, "saatja", "default", "\"%s\" is not one of the accounts in this file",
+		    c->default_account);
+	iniparser_freedict(l.d);
+	return st;
+}
+
+static void
+account_free(struct account *a)
+{
+	free(a->address);
+	free(a->host);
+	xfree_secret(a->password);
+	free(a->password_command);
+	for (size_t i = 0; i < a->nauth; i++)
+		free(a->auth[i]);
+	free(a->ca_file);
+	strlist_free(&a->cc);
+	strlist_free(&a->bcc);
+}
+
+void
+config_free(struct config *c)
+{
+	for (size_t i = 0; i < c->naccounts; i++)
+		account_free(&c->accounts[i]);
+	free(c->accounts);
+	for (size_t i = 0; i < c->naliases; i++) {
+		free(c->aliases[i].name);
+		free(c->aliases[i].target);
+	}
+	free(c->aliases);
+	free(c->path);
+	free(c->default_account);
+	free(c->queue_dir);
+	free(c->log);
+	free(c->helo);
+	strlist_free(&c->local_domains);
+	memset(c, 0, sizeof *c);
+}
+
+struct account *
+config_account(const struct config *c, const char *address)
+{
+	for (size_t i = 0; i < c->naccounts; i++)
+		if (addr_equal(c->accounts[i].address, address))
+			return &c->accounts[i];
+	return NULL;
+}
+
+struct account *
+config_default(const struct config *c)
+{
+	if (c->default_account)
+		return config_account(c, c->default_account);
+	if (c->naccounts == 1)
+		return &c->accounts[0];
+	return NULL;
+}
+
+const char *
+config_alias(const struct config *c, const char *name)
+{
+	const char *any = NULL;
+
+	for (size_t i = 0; i < c->naliases; i++) {
+		if (strcasecmp(c->aliases[i].name, name) == 0)
+			return c->aliases[i].target;
+		if (strcmp(c->aliases[i].name, "*") == 0)
+			any = c->aliases[i].target;
+	}
+	return any;
+}
+
+enum status
+config_password(struct account *a, struct buf *err)
+{
+	static char *const clean_env[] = {
+		"PATH=/usr/local/bin:/usr/bin:/bin", "LC_ALL=C", NULL
+	};
+	struct buf out = BUF_INIT;
+	int fds[2], status;
+	pid_t pid;
+	char block[512];
+	ssize_t got;
+
+	if (a->password)
+		return ST_OK;
+	if (pipe(fds) != 0) {
+		buf_printf(err, "cannot run password_command: %s", strerror(errno));
+		return ST_OSERR;
+	}
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		buf_printf(err, "cannot run password_command: %s", strerror(errno));
+		return ST_OSERR;
+	}
+	if (pid == 0) {
+		dup2(fds[1], STDOUT_FILENO);
+		close(fds[0]);
+		close(fds[1]);
+		execle("/bin/sh", "sh", "-c", a->password_command, (char *)NULL,
+		    clean_env);
+		_exit(127);
+	}
+	close(fds[1]);
+	while ((got = read(fds[0], block, sizeof block)) != 0) {
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (out.len < 4096)
+			buf_add(&out, block, (size_t)got);
+	}
+	explicit_bzero(block, sizeof block);
+	close(fds[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	out.len = strcspn(buf_str(&out), "\r\n");
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || out.len == 0) {
+		xfree_secret(buf_take(&out));
+		buf_printf(err, "[%s] password_command failed (%s); run it by hand to see why",
+		    a->address, WIFEXITED(status) && WEXITSTATUS(status) == 0 ?
+		    "it printed nothing" : "it exited with an error");
+		return ST_CONFIG;
+	}
+	out.data[out.len] = '\0';
+	a->password = buf_take(&out);
+	return ST_OK;
+}

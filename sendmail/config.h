@@ -1,0 +1,90 @@
+/*
+ * config - saatja.ini, read with iniparser and turned into typed values.
+ *
+ * Every value is checked here, once: the rest of the program trusts a
+ * struct config. An error names the file, the section and the key, and
+ * says what to do (SPEC §3); all such errors are ST_CONFIG (exit 78).
+ * Passwords are held only in accounts, never copied elsewhere; a
+ * password_command runs only when a password is needed (config_password).
+ */
+#ifndef SAATJA_CONFIG_H
+#define SAATJA_CONFIG_H
+
+#include "buf.h"
+#include "providers.h"
+#include "status.h"
+
+enum foreign_from { FOREIGN_REJECT, FOREIGN_REWRITE };
+enum delivery_mode { DELIVERY_INTERACTIVE, DELIVERY_BACKGROUND, DELIVERY_QUEUE };
+
+#define AUTH_MAX 4
+
+struct account {
+	char *address;		/* the section name: sender and login */
+	const struct provider *provider;	/* preset used, or NULL */
+	char *host;
+	unsigned port;
+	enum tls_mode tls;
+	char *password;		/* NULL when password_command gives it */
+	char *password_command;
+	char *auth[AUTH_MAX];	/* mechanism names, upper case, in order */
+	size_t nauth;
+	char *ca_file;
+	unsigned char fingerprint[32];	/* SHA-256 pin */
+	int has_fingerprint;
+	unsigned max_per_hour;	/* 0 = no limit */
+	unsigned timeout;	/* seconds per network step */
+	struct strlist cc;
+	struct strlist bcc;
+};
+
+struct alias {
+	char *name;		/* local name, lower case; "*" is the catch-all */
+	char *target;		/* address */
+};
+
+struct config {
+	char *path;
+	char *default_account;	/* as written, or NULL */
+	enum foreign_from foreign_from;
+	enum delivery_mode delivery;
+	char *queue_dir;	/* NULL: the built-in default */
+	long retry_for;		/* seconds */
+	char *log;		/* "syslog", "stderr" or a path */
+	char *helo;		/* NULL: the host's FQDN */
+	struct strlist local_domains;
+	struct alias *aliases;
+	size_t naliases, alias_cap;
+	struct account *accounts;
+	size_t naccounts, account_cap;
+};
+
+/*
+ * Loads and checks the file at path. Returns ST_OK, or ST_CONFIG with the
+ * reason in err (file missing or unreadable, readable by others while it
+ * holds passwords, unknown key, bad value, account without host or
+ * password).
+ */
+enum status config_load(struct config *c, const char *path, struct buf *err);
+void config_free(struct config *c);
+
+/* The account for address (case-blind), or NULL. */
+struct account *config_account(const struct config *c, const char *address);
+/* The default account: [saatja] default, else the only account, else NULL. */
+struct account *config_default(const struct config *c);
+/* The alias target for a local name (exact, then "*"), or NULL. */
+const char *config_alias(const struct config *c, const char *name);
+
+/*
+ * Makes the account's password available in a->password, running
+ * password_command if needed (first line of its output). ST_CONFIG when
+ * the command fails or prints nothing.
+ */
+enum status config_password(struct account *a, struct buf *err);
+
+/* Parses "90", "90s", "15m", "2h", "5d", "1w" into seconds; -1 if bad. */
+long config_parse_duration(const char *s);
+
+const char *config_tls_name(enum tls_mode t);
+
+#endif

@@ -1,0 +1,35 @@
+/*
+ * providers - the provider presets from the accounting vendor's guide
+ * (SPEC §3): host, port and TLS mode by name, and the domains whose
+ * addresses imply a preset.
+ */
+#ifndef SAATJA_PROVIDERS_H
+#define SAATJA_PROVIDERS_H
+
+enum tls_mode {
+	TLS_STARTTLS,	/* plain connect, then STARTTLS (usually 587) */
+	TLS_IMPLICIT,	/* TLS from the first byte (usually 465) */
+	TLS_NONE,	/* no TLS: allowed only toward loopback */
+};
+
+struct provider {
+	const char *name;
+	const char *host;
+	unsigned port;
+	enum tls_mode tls;
+	int app_password;	/* the provider wants an app password */
+	const char *password_hint;	/* where that password comes from */
+	unsigned max_per_hour;	/* known sending limit, 0 = none known */
+	int verified;		/* host confirmed, not just from the guide */
+	const char *note;	/* shown by --check, or NULL */
+	const char *domains;	/* space-separated, or NULL */
+};
+
+/* The preset called name (case-blind), or NULL. */
+const struct provider *provider_by_name(const char *name);
+/* The preset whose domains include domain (case-blind), or NULL. */
+const struct provider *provider_by_domain(const char *domain);
+/* The names of all presets, space-separated, for error messages. */
+const char *provider_names(void);
+
+#endif

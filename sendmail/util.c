@@ -1,0 +1,103 @@
+/*
+ * util - host and caller facts; see util.h.
+ */
+#include "autoconf.h"
+
+#include <netdb.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "util.h"
+
+const char *
+host_name(void)
+{
+	static char name[256];
+
+	if (name[0] == '\0') {
+		if (gethostname(name, sizeof name - 1) != 0 || name[0] == '\0')
+			strcpy(name, "localhost");
+		name[sizeof name - 1] = '\0';
+	}
+	return name;
+}
+
+const char *
+host_fqdn(void)
+{
+	static char *fqdn;
+	struct addrinfo hints, *res = NULL;
+	const char *name = host_name();
+
+	if (fqdn)
+		return fqdn;
+	if (strchr(name, '.')) {
+		fqdn = xstrdup(name);
+		return fqdn;
+	}
+	memset(&hints, 0, sizeof hints);
+	hints.ai_flags = AI_CANONNAME;
+	hints.ai_family = AF_UNSPEC;
+	if (getaddrinfo(name, NULL, &hints, &res) == 0 && res &&
+	    res->ai_canonname && strchr(res->ai_canonname, '.'))
+		fqdn = xstrdup(res->ai_canonname);
+	else
+		fqdn = xstrdup(name);
+	if (res)
+		freeaddrinfo(res);
+	return fqdn;
+}
+
+static struct passwd *
+caller(void)
+{
+	return getpwuid(getuid());
+}
+
+const char *
+caller_full_name(void)
+{
+	static char *name;
+	struct passwd *pw;
+
+	if (name)
+		return *name ? name : NULL;
+	pw = caller();
+	if (pw && pw->pw_gecos)
+		name = xstrndup(pw->pw_gecos, strcspn(pw->pw_gecos, ","));
+	else
+		name = xstrdup("");
+	return *name ? name : NULL;
+}
+
+const char *
+caller_login(void)
+{
+	static char *login;
+	struct passwd *pw;
+
+	if (login == NULL) {
+		pw = caller();
+		login = xstrdup(pw && pw->pw_name ? pw->pw_name : "unknown");
+	}
+	return login;
+}
+
+void
+random_bytes(void *out, unsigned n)
+{
+	unsigned char *p = out;
+
+	if (getrandom(out, n, 0) == (ssize_t)n)
+		return;
+	/* Only uniqueness is needed here, not secrecy. */
+	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
+	for (unsigned i = 0; i < n; i++)
+		p[i] = (unsigned char)random();
+}

@@ -1,0 +1,77 @@
+"""Config problems stop the program with exit 78 and a message that names
+the file, the section and the key, and says what to do."""
+import os
+
+from saatja_test import Config, sendmail, eq, contains, run_tests
+
+MSG = "From: arved@firma.ee\nTo: a@example.ee\n\nx\n"
+
+
+def run(text, mode=0o600):
+    cfg = Config(text, mode)
+    return cfg, sendmail(["--dry-run", "-t"], MSG, cfg)
+
+
+def test_missing_file_names_it():
+    r = sendmail(["--dry-run", "-t"], MSG, "/nonexistent/dir/saatja.ini")
+    eq(r.code, 78)
+    contains(r.err, "/nonexistent/dir/saatja.ini")
+    contains(r.err, "-C")
+
+
+def test_unknown_key_names_file_section_key():
+    cfg, r = run("[arved@firma.ee]\nprovider = zone\npassword = x\nprot = 587\n")
+    eq(r.code, 78)
+    contains(r.err, cfg.path + ": [arved@firma.ee] prot: unknown setting")
+
+
+def test_world_readable_with_password_refused():
+    cfg, r = run("[arved@firma.ee]\nprovider = zone\npassword = x\n", 0o644)
+    eq(r.code, 78)
+    contains(r.err, "chmod 640 " + cfg.path)
+    eq(r.out, b"")
+
+
+def test_missing_password():
+    _, r = run("[arved@firma.ee]\nprovider = zone\n")
+    eq(r.code, 78)
+    contains(r.err, "[arved@firma.ee]: no password")
+
+
+def test_no_host():
+    _, r = run("[arved@firma.ee]\npassword = x\n")
+    eq(r.code, 78)
+    contains(r.err, "provider = one of zone")
+
+
+def test_unparsable_value():
+    _, r = run("[arved@firma.ee]\nprovider = zone\npassword = x\ntimeout = forever\n")
+    eq(r.code, 78)
+    contains(r.err, "[arved@firma.ee] timeout")
+
+
+def test_ini_syntax_error():
+    _, r = run("[arved@firma.ee\nprovider = zone\n")
+    eq(r.code, 78)
+    contains(r.err, "not a valid ini file")
+
+
+def test_login_differing_from_sender():
+    _, r = run("[arved@firma.ee]\nprovider = zone\npassword = x\nuser = arved\n")
+    eq(r.code, 78)
+    contains(r.err, "login")
+
+
+def test_user_config_used_when_present():
+    cfg = Config("[info@firma.ee]\nprovider = zone\npassword = x\n")
+    xdg = os.path.join(cfg.dir, "xdg")
+    os.makedirs(os.path.join(xdg, "saatja"))
+    os.rename(cfg.path, os.path.join(xdg, "saatja", "saatja.ini"))
+    r = sendmail(["--dry-run", "a@example.ee"], "Subject: s\n\nx\n",
+                 env={"XDG_CONFIG_HOME": xdg})
+    eq(r.code, 0, r.err)
+    eq(r.dry()[0]["account"], "info@firma.ee")
+
+
+if __name__ == "__main__":
+    run_tests()

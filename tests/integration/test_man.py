@@ -1,0 +1,75 @@
+"""The man pages keep in step with the code: mandoc -Tlint is clean, every
+option letter and long option the parser knows is in sendmail.8, every
+config key is in saatja.ini.5, every exit code is documented."""
+import os
+import re
+import shutil
+import subprocess
+
+from saatja_test import SRCDIR, SkipTest, eq, run_tests
+
+
+def read(*path):
+    with open(os.path.join(SRCDIR, *path), encoding="utf-8") as f:
+        return f.read()
+
+
+def plain(page):
+    """Man page text with escapes undone, enough to search for names."""
+    return page.replace("\\-", "-").replace("\\&", "").replace("\\(em", "-")
+
+
+def test_mandoc_lint_clean():
+    if not shutil.which("mandoc"):
+        raise SkipTest("mandoc is not installed")
+    pages = [os.path.join(SRCDIR, "man", p) for p in
+             ("sendmail.8", "mailq.1", "saatja.ini.5")]
+    proc = subprocess.run(["mandoc", "-Tlint", "-Wwarning"] + pages,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    eq(proc.stdout.decode(), "", "mandoc -Tlint output")
+
+
+def test_every_option_letter_documented():
+    code = read("sendmail", "options.c")
+    page = plain(read("man", "sendmail.8"))
+    letters = ""
+    for name in ("arg_letters", "flag_letters"):
+        letters += re.search(r'%s\[\] = "([^"]*)"' % name, code).group(1)
+    missing = [l for l in letters if not re.search(r"(^|[\s,(])-%s" % re.escape(l), page, re.M)
+               and not re.search(r"-o%s|-%s\b" % (l, l), page)]
+    eq(missing, [], "option letters missing from sendmail.8")
+    for mode in re.findall(r'strcmp\(v, "(\w)"\) == 0', code):
+        assert "-b" + mode in page, "-b%s missing from sendmail.8" % mode
+    for opt in re.findall(r'strcmp\(arg, "(--[a-z-]+)"\) == 0', code):
+        assert opt in page or (opt == "--json" and "--json" in plain(read("man", "mailq.1"))), \
+            "%s missing from the man pages" % opt
+
+
+def test_every_config_key_documented():
+    code = read("sendmail", "config.c")
+    page = plain(read("man", "saatja.ini.5"))
+    keys = []
+    for name in ("saatja_keys", "account_keys"):
+        block = re.search(r"%s\[\] = \{(.*?)\};" % name, code, re.S).group(1)
+        keys += re.findall(r'"(\w+)"', block)
+    missing = [k for k in keys if not re.search(r"^\.B %s$" % k, page, re.M)]
+    eq(missing, [], "config keys without their own entry in saatja.ini.5")
+
+
+def test_every_exit_code_documented():
+    page = plain(read("man", "sendmail.8"))
+    for code in (0, 64, 65, 67, 69, 71, 73, 74, 76, 77, 78):
+        assert re.search(r"^\.BR? (\d+ \", \" )*%d\b" % code, page, re.M), \
+            "exit %d undocumented" % code
+
+
+def test_every_preset_documented():
+    code = read("sendmail", "providers.c")
+    page = read("man", "saatja.ini.5")
+    for name in re.findall(r'^\t\{ "([a-z.]+)", "', code, re.M):
+        assert re.search(r"^%s\t" % re.escape(name), page, re.M), \
+            "preset %s missing from saatja.ini.5" % name
+
+
+if __name__ == "__main__":
+    run_tests()

@@ -1,0 +1,149 @@
+"""Helpers for saatja's integration tests: TAP output, running the built
+sendmail, writing configs, and parsing --dry-run output.
+
+Each test file defines functions named test_*; run_tests() runs them in
+file order and prints TAP. A test passes when it returns without raising.
+"""
+import inspect
+import os
+import subprocess
+import sys
+import tempfile
+import traceback
+
+SENDMAIL = os.environ.get("SAATJA_SENDMAIL") or os.path.join(
+    os.path.dirname(__file__), "..", "..", "sendmail", "sendmail")
+SRCDIR = os.environ.get("SAATJA_SRCDIR") or os.path.join(
+    os.path.dirname(__file__), "..", "..")
+
+BASIC_INI = """\
+[saatja]
+default = arved@firma.ee
+local_domains = web1.lan
+
+[aliases]
+root = it@firma.ee
+
+[arved@firma.ee]
+provider = zone
+password = "arved;secret#1 = õ"
+
+[info@firma.ee]
+host = mail.example.ee
+port = 465
+password = info-secret
+"""
+
+
+class Run:
+    """The result of one sendmail run."""
+
+    def __init__(self, proc):
+        self.code = proc.returncode
+        self.out = proc.stdout
+        self.err = proc.stderr.decode("utf-8", "replace")
+
+    def dry(self):
+        """Parses --dry-run output into (envelope dict, message bytes)."""
+        head, sep, message = self.out.partition(b"\n\n")
+        assert sep, "no empty line after the envelope in: %r" % self.out[:300]
+        env = {"account": None, "mail-from": None, "rcpt-to": []}
+        for line in head.decode().split("\n"):
+            key, _, value = line.partition(": ")
+            if key == "rcpt-to":
+                env["rcpt-to"].append(value)
+            else:
+                env[key] = value
+        return env, message
+
+    def headers(self):
+        """The header fields of the --dry-run message as [(name, value)]."""
+        _, message = self.dry()
+        return parse_headers(message)
+
+
+def parse_headers(message):
+    head = message.split(b"\r\n\r\n", 1)[0].decode("utf-8", "replace")
+    fields = []
+    for line in head.split("\r\n"):
+        if line[:1] in (" ", "\t") and fields:
+            name, value = fields[-1]
+            fields[-1] = (name, value + "\r\n" + line)
+        elif line:
+            name, _, value = line.partition(":")
+            fields.append((name, value.lstrip(" ")))
+    return fields
+
+
+def header(fields, name):
+    """Values of every field called name (case-blind)."""
+    return [v for n, v in fields if n.lower() == name.lower()]
+
+
+def body(message):
+    return message.split(b"\r\n\r\n", 1)[1]
+
+
+class Config:
+    """A config file in a private temporary directory."""
+
+    def __init__(self, text=BASIC_INI, mode=0o600):
+        self.dir = tempfile.mkdtemp(prefix="saatja-test-")
+        self.path = os.path.join(self.dir, "saatja.ini")
+        with open(self.path, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.chmod(self.path, mode)
+
+
+def sendmail(args, stdin=b"", config=None, env=None, timeout=60):
+    """Runs the built sendmail with args; config is a Config or a path."""
+    argv = [SENDMAIL]
+    if config is not None:
+        argv += ["-C", config.path if isinstance(config, Config) else config]
+    argv += list(args)
+    e = dict(os.environ)
+    e.setdefault("TMPDIR", tempfile.gettempdir())
+    if env:
+        e.update(env)
+    if isinstance(stdin, str):
+        stdin = stdin.encode("utf-8")
+    proc = subprocess.run(argv, input=stdin, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, env=e, timeout=timeout)
+    return Run(proc)
+
+
+def eq(got, want, what=""):
+    if got != want:
+        raise AssertionError("%s\n  got:  %r\n  want: %r" % (what, got, want))
+
+
+def contains(haystack, needle, what=""):
+    if needle not in haystack:
+        raise AssertionError("%s\n  %r\n  not found in: %r" % (what, needle, haystack))
+
+
+def run_tests(module_globals=None):
+    """Runs every test_* function of the calling module; prints TAP."""
+    g = module_globals or inspect.stack()[1].frame.f_globals
+    tests = [(name, fn) for name, fn in g.items()
+             if name.startswith("test_") and callable(fn)]
+    tests.sort(key=lambda t: t[1].__code__.co_firstlineno)
+    failed = 0
+    print("1..%d" % len(tests), flush=True)
+    for i, (name, fn) in enumerate(tests, 1):
+        try:
+            fn()
+            print("ok %d - %s" % (i, name), flush=True)
+        except SkipTest as e:
+            print("ok %d - %s # SKIP %s" % (i, name, e), flush=True)
+        except Exception:  # noqa: BLE001 - report every failure as TAP
+            failed += 1
+            print("not ok %d - %s" % (i, name))
+            for line in traceback.format_exc().splitlines():
+                print("#   " + line)
+            sys.stdout.flush()
+    sys.exit(1 if failed else 0)
+
+
+class SkipTest(Exception):
+    pass

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Runs saatja's whole test suite from a fresh clone on Debian 12, as root:
+# installs the packages, builds with -Werror, runs `make check` (unit and
+# integration tests, which start their own mail servers), runs it again
+# under AddressSanitizer and UndefinedBehaviorSanitizer, then `make
+# distcheck`. The last line is "N passed, N failed".
+set -u
+SAATJA_TOP=$(cd "$(dirname "$0")/.." && pwd)
+export SAATJA_TOP
+. "$SAATJA_TOP/tests/lib/setup.sh"
+
+saatja_install_packages
+cd "$SAATJA_TOP" && autoreconf -fi >/dev/null 2>&1 || { echo "autoreconf failed"; echo "0 passed, 1 failed"; exit 1; }
+
+passed=0
+failed=0
+
+# count LOGDIR: adds the PASS/FAIL totals of a build's test-suite.log.
+count() {
+	log=$1/test-suite.log
+	if [ ! -f "$log" ]; then
+		failed=$((failed + 1))
+		return
+	fi
+	p=$(sed -n 's/^# PASS: *//p' "$log" | head -1)
+	f=0
+	for k in FAIL XPASS ERROR; do
+		n=$(sed -n "s/^# $k: *//p" "$log" | head -1)
+		f=$((f + ${n:-0}))
+	done
+	passed=$((passed + ${p:-0}))
+	failed=$((failed + f))
+	[ "$f" = 0 ] || grep -E '^(not ok|# )' "$1"/tests/*/*.log 2>/dev/null | grep -B1 -A12 'not ok' | head -150
+}
+
+# suite NAME DIR [configure args...]
+suite() {
+	name=$1 dir=$2
+	shift 2
+	echo "== $name"
+	if ! saatja_build "$dir" "$@"; then
+		echo "== $name: build failed"
+		failed=$((failed + 1))
+		return
+	fi
+	(cd "$dir" && make -s check >"$dir/check.out" 2>&1)
+	grep -E '^(PASS|FAIL|ERROR|XPASS|SKIP)' "$dir/check.out" | grep -v '^PASS' | head -50
+	count "$dir"
+	echo "== $name: $(sed -n 's/^# TOTAL: *//p' "$dir/test-suite.log" 2>/dev/null) tests"
+}
+
+builds=${SAATJA_BUILDS:-$SAATJA_TOP/.build}
+suite "build with -Werror" "$builds/default" --enable-werror
+suite "sanitizers (ASan + UBSan)" "$builds/asan" --enable-werror \
+	CFLAGS="-g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
+
+if [ "${SAATJA_SKIP_DISTCHECK:-}" != 1 ]; then
+	echo "== make distcheck"
+	if (cd "$builds/default" && make -s distcheck >"$builds/distcheck.out" 2>&1); then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+		tail -40 "$builds/distcheck.out"
+	fi
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]

@@ -1,0 +1,160 @@
+/*
+ * Unit tests for saatja.ini loading: presets and inference, defaults,
+ * quoting, app passwords pasted with spaces, and errors that name the
+ * file, section and key.
+ */
+#include "autoconf.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "../lib/tap.h"
+
+static struct config c;
+static struct buf err;
+static char path[] = "/tmp/saatja-test-config-XXXXXX";
+
+static enum status
+load(const char *text, mode_t mode)
+{
+	FILE *f = fopen(path, "w");
+
+	fputs(text, f);
+	fclose(f);
+	chmod(path, mode);
+	config_free(&c);
+	buf_reset(&err);
+	return config_load(&c, path, &err);
+}
+
+static void
+test_presets_and_inference(void)
+{
+	struct account *a;
+
+	is_int(load("[arved@firma.ee]\nprovider = zone\npassword = x\n"
+	    "[x@gmail.com]\npassword = abcd efgh ijkl mnop\n"
+	    "[y@hot.ee]\npassword = y\n"
+	    "[z@mail.ee]\npassword = z\nhost = 127.0.0.1\nport = 2587\n", 0600),
+	    ST_OK, "presets load");
+	a = config_account(&c, "ARVED@firma.ee");
+	ok(a != NULL, "account found case-blind");
+	is_str(a ? a->host : NULL, "smtp.zone.eu", "zone host");
+	is_int(a ? (long)a->port : 0, 587, "zone port");
+	is_int(a ? (long)a->tls : -1, TLS_STARTTLS, "zone starttls");
+	a = config_account(&c, "x@gmail.com");
+	is_str(a ? a->host : NULL, "smtp.gmail.com", "gmail inferred from the domain");
+	is_str(a ? a->password : NULL, "abcdefghijklmnop", "app password spaces removed");
+	a = config_account(&c, "y@hot.ee");
+	is_int(a ? (long)a->max_per_hour : 0, 15, "online.ee limit applied");
+	ok(a && a->provider && !a->provider->verified, "online.ee marked unverified");
+	a = config_account(&c, "z@mail.ee");
+	is_str(a ? a->host : NULL, "127.0.0.1", "explicit host overrides inference");
+	is_int(a ? (long)a->port : 0, 2587, "explicit port kept");
+	ok(config_default(&c) == NULL, "several accounts and no default: none");
+	is_int((long)c.retry_for, 5 * 86400, "retry_for defaults to 5 days");
+}
+
+static void
+test_values(void)
+{
+	struct account *a;
+
+	is_int(load("[saatja]\ndefault = a@b.ee\nretry_for = 1d12h\nforeign_from = rewrite\n"
+	    "delivery = queue\nlocal_domains = web1.lan, intra.lan\n"
+	    "[a@b.ee]\nhost = smtp.b.ee\nport = 465\npassword = \"p;a#s=s wõrd\"\n"
+	    "auth = login plain\ntimeout = 10\nmax_per_hour = 30\n"
+	    "fingerprint = sha256:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff\n"
+	    "cc = raamat@b.ee\nbcc = arhiiv@b.ee, arhiiv2@b.ee\n", 0640), ST_OK, "all keys load");
+	a = config_default(&c);
+	ok(a != NULL, "default account");
+	is_str(a ? a->password : NULL, "p;a#s=s wõrd", "quoted password with ; # = space UTF-8");
+	is_int(a ? (long)a->tls : -1, TLS_IMPLICIT, "port 465 implies implicit TLS");
+	is_str(a && a->nauth ? a->auth[0] : NULL, "LOGIN", "auth order kept, upper case");
+	ok(a && a->has_fingerprint && a->fingerprint[10] == 0xAA, "fingerprint parsed");
+	is_int(a ? (long)a->bcc.n : 0, 2, "bcc list");
+	is_int(c.retry_for, 86400 + 12 * 3600, "1d12h");
+	is_int(c.foreign_from, FOREIGN_REWRITE, "foreign_from");
+	is_int(c.delivery, DELIVERY_QUEUE, "delivery");
+	is_int((long)c.local_domains.n, 2, "local_domains list");
+	is_int(config_parse_duration("90m"), 5400, "90m");
+	is_int(config_parse_duration("5x"), -1, "bad unit refused");
+}
+
+static void
+expect_error(const char *text, mode_t mode, const char *needle, const char *name)
+{
+	enum status st = load(text, mode);
+
+	is_int(st, ST_CONFIG, name);
+	if (strstr(buf_str(&err), needle) == NULL)
+		printf("# error \"%s\" lacks \"%s\"\n", buf_str(&err), needle);
+	ok(strstr(buf_str(&err), needle) != NULL, "  ...and the message says so");
+}
+
+static void
+test_errors(void)
+{
+	expect_error("[a@b.ee]\nprovider = zone\npasword = x\n", 0600, "[a@b.ee] pasword",
+	    "misspelt key names section and key");
+	expect_error("[a@b.ee]\nprovider = zone\n", 0600, "no password", "missing password");
+	expect_error("[a@b.ee]\npassword = x\n", 0600, "no server", "no host and no preset");
+	expect_error("[a@b.ee]\nprovider = yahoo\npassword = x\n", 0600, "unknown provider",
+	    "unknown preset");
+	expect_error("[a@b.ee]\nprovider = zone\npassword = x\nport = 99999\n", 0600,
+	    "[a@b.ee] port", "bad port");
+	expect_error("[a@b.ee]\nprovider = zone\npassword = x\n", 0644, "chmod 640",
+	    "world-readable file with a password");
+	expect_error("[a@b.ee]\nprovider = zone\npassword = ab;cd\n", 0600, "double quotes",
+	    "unquoted ; in a password");
+	expect_error("[a@b.ee]\nhost = smtp.b.ee\ntls = none\npassword = x\n", 0600,
+	    "only toward this machine", "tls = none to a remote host");
+	expect_error("[a@b.ee]\nprovider = zone\npassword = x\nuser = other@b.ee\n", 0600,
+	    "differs from the account address", "a login that differs from the sender");
+	expect_error("[saatja]\ndefault = c@d.ee\n[a@b.ee]\nprovider = zone\npassword = x\n",
+	    0600, "[saatja] default", "default naming no account");
+	expect_error("[not-an-address]\nx = y\n", 0600, "[not-an-address]", "bad section name");
+	expect_error("password = x\n[a@b.ee]\nprovider = zone\n", 0600, "outside any section",
+	    "key outside a section");
+	expect_error("[saatja]\nretry_for = soon\n[a@b.ee]\nprovider = zone\npassword = x\n",
+	    0600, "[saatja] retry_for", "bad duration");
+	config_free(&c);
+	buf_reset(&err);
+	is_int(config_load(&c, "/nonexistent/saatja.ini", &err), ST_CONFIG, "missing file");
+	ok(strstr(buf_str(&err), "/nonexistent/saatja.ini") != NULL, "  ...names the file");
+	is_int(load("[a@b.ee]\nprovider = zone\npassword_command = echo secret\n", 0644),
+	    ST_OK, "world-readable is fine without a password in it");
+}
+
+static void
+test_password_command(void)
+{
+	struct account *a;
+
+	load("[a@b.ee]\nprovider = zone\npassword_command = printf 'from cmd\\nsecond'\n", 0600);
+	a = config_default(&c);
+	is_int(a ? (long)config_password(a, &err) : -1, ST_OK, "password_command runs");
+	is_str(a ? a->password : NULL, "from cmd", "first line of its output");
+	load("[a@b.ee]\nprovider = zone\npassword_command = false\n", 0600);
+	a = config_default(&c);
+	is_int(a ? (long)config_password(a, &err) : -1, ST_CONFIG, "a failing command is an error");
+}
+
+int
+main(void)
+{
+	int fd = mkstemp(path);
+
+	close(fd);
+	test_presets_and_inference();
+	test_values();
+	test_errors();
+	test_password_command();
+	config_free(&c);
+	buf_free(&err);
+	unlink(path);
+	return done_testing();
+}
