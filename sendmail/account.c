@@ -371,6 +371,22 @@ resolve_recipients(struct plan *p, const struct config *c,
 	return ST_OK;
 }
 
+/* Does the -f text (possibly "Name <addr>") name address? */
+static int
+same_address(const char *text, const char *address)
+{
+	struct mailbox mb;
+	struct buf why = BUF_INIT;
+	int same = 0;
+
+	if (addr_parse_one(text, &mb, &why) == ST_OK) {
+		same = addr_equal(mb.addr, address);
+		addr_free(&mb);
+	}
+	buf_free(&why);
+	return same;
+}
+
 enum status
 account_plan(struct plan *p, const struct config *c, const struct options *o,
     struct message *m, struct buf *err)
@@ -394,7 +410,7 @@ account_plan(struct plan *p, const struct config *c, const struct options *o,
 	if (st == ST_OK)
 		st = choose_account(p, c, &cand, &foreign, err);
 	if (st == ST_OK) {
-		if (o->sender && !addr_equal(o->sender, p->account->address))
+		if (o->sender && !same_address(o->sender, p->account->address))
 			p->asked_sender = xstrdup(o->sender);
 		rewrite_sender(p, o, &cand, foreign, m);
 		add_date_and_id(p->account, m);

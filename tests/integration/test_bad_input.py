@@ -118,7 +118,9 @@ def test_hundred_megabyte_body_flat_memory():
         src.seek(0)
         code, peak = peak_rss_kib([SENDMAIL, "-C", CFG.path, "-t", "-i", "--dry-run"], src)
     eq(code, 0)
-    assert peak < 16 * 1024, "peak RSS %d KiB for a 100 MB message" % peak
+    # AddressSanitizer's shadow memory alone is some 20 MB of RSS.
+    limit = 64 if os.environ.get("SAATJA_SANITIZED") == "1" else 16
+    assert peak < limit * 1024, "peak RSS %d KiB for a 100 MB message" % peak
     print("# peak RSS for a 100 MB message: %d KiB" % peak)
 
 
