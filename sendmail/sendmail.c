@@ -20,6 +20,7 @@
 #include "message.h"
 #include "options.h"
 #include "status.h"
+#include "transport.h"
 
 static int
 finish(enum status st, const struct buf *err)
@@ -113,8 +114,12 @@ deliver_mode(const struct options *o, const struct config *c,
 			fputc('\n', stdout);
 			st = message_write(&m, stdout, err);
 		} else {
-			buf_adds(err, "sending is not available in this build yet; use --dry-run to see what would be sent");
-			st = ST_UNAVAILABLE;
+			st = transport_deliver(c, o, &p, &m, err);
+			if (st == ST_OK && err->len) {
+				fprintf(stderr, "sendmail: warning: %s\n",
+				    buf_str(err));
+				buf_reset(err);
+			}
 		}
 	}
 	plan_free(&p);

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # saatja's main job in one command, on a fresh Debian 12 as root: install
-# the packages, build, and pass a sample message through a sample
-# configuration, printing what would be sent.
+# the packages, build, start a local submission server (Postfix with
+# Dovecot SASL on 127.0.0.1:2587, STARTTLS, a private CA), and send a
+# cron job's mail through it as cron would, showing the SMTP dialogue and
+# the message as the server received it. Nothing leaves this machine.
 set -eu
 SAATJA_TOP=$(cd "$(dirname "$0")/.." && pwd)
 export SAATJA_TOP
@@ -12,15 +14,44 @@ build=$SAATJA_TOP/.build/default
 saatja_build "$build" --enable-werror
 sendmail=$build/sendmail/sendmail
 
+echo "== starting the local submission server"
+"$SAATJA_TOP/tests/server/mailserver.sh" start >/dev/null
+eval "$("$SAATJA_TOP/tests/server/mailserver.sh" env)"
+
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-sed -e 's/^password = .*/password = "demo password; not real"/' \
-	"$SAATJA_TOP/conf/saatja.ini.example" >"$work/saatja.ini"
+cat >"$work/saatja.ini" <<INI
+[saatja]
+default = arved@firma.test
+queue = $work/queue
+
+[aliases]
+root = it@firma.test
+
+[arved@firma.test]
+host = 127.0.0.1
+port = $SAATJA_TEST_SUBMISSION_PORT
+ca_file = $SAATJA_TEST_CA
+password = arved-secret-1
+INI
 chmod 600 "$work/saatja.ini"
 
-echo "== a cron job's mail, as cron hands it to sendmail:"
-echo "   sendmail -FCronDaemon -i -B8BITMIME -oem root --dry-run"
+token=demo-$$-$(date +%s)
+echo "== a cron job's mail, as cron hands it over:"
+echo "   sendmail -FCronDaemon -i -B8BITMIME -oem root -v"
 echo
-printf 'From: root (Cron Daemon)\nTo: root\nSubject: Cron <root@%s> /usr/local/bin/backup\n\nbackup finished: 42 files\n' \
-	"$(hostname)" |
-	"$sendmail" -C "$work/saatja.ini" -FCronDaemon -i -B8BITMIME -oem root --dry-run
+rc=0
+printf 'From: root (Cron Daemon)\nTo: root\nSubject: Cron <root@%s> /usr/local/bin/backup\nX-Demo: %s\n\nbackup finished: 42 files\n' \
+	"$(hostname)" "$token" |
+	"$sendmail" -C "$work/saatja.ini" -FCronDaemon -i -B8BITMIME -oem root -v || rc=$?
+echo
+echo "== exit status $rc; what the server received:"
+for i in $(seq 50); do
+	file=$(grep -l "X-Demo: $token" "$SAATJA_TEST_MAILDIR"/*.eml 2>/dev/null | head -1) || true
+	[ -n "$file" ] && break
+	sleep 0.1
+done
+[ -n "$file" ] || { echo "the message did not arrive" >&2; exit 1; }
+cat "${file%.eml}.env"
+echo
+cat "$file"

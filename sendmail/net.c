@@ -1,0 +1,342 @@
+/*
+ * net - connecting and timed, buffered I/O; see net.h.
+ *
+ * Nagle's algorithm is switched off (TCP_NODELAY): the SMTP layer already
+ * hands over whole command groups and large body chunks, and a second
+ * small segment waiting for a delayed ACK costs 40 ms per round trip.
+ */
+#include "autoconf.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "net.h"
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+long long
+net_deadline(const struct conn *c)
+{
+	return now_ms() + c->timeout_ms;
+}
+
+void
+net_describe(const struct conn *c, struct buf *out)
+{
+	if (c->ip[0])
+		buf_printf(out, "%s[%s]:%u", c->host ? c->host : "?", c->ip,
+		    c->port);
+	else
+		buf_printf(out, "%s:%u", c->host ? c->host : "?", c->port);
+}
+
+enum status
+net_wait(const struct conn *c, short events, long long deadline,
+    const char *what, struct buf *err)
+{
+	struct pollfd p = { c->fd, events, 0 };
+	int one = 1;
+
+	/*
+	 * Acknowledge what has arrived before waiting: a server whose own
+	 * Nagle holds its reply until the previous segment (a TLS 1.3
+	 * session ticket) is acknowledged would otherwise wait for our
+	 * delayed ACK, about 40 ms.
+	 */
+	if (events & POLLIN)
+		setsockopt(c->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+	for (;;) {
+		long long left = deadline - now_ms();
+		int n;
+
+		if (left <= 0)
+			break;
+		n = poll(&p, 1, left > 0x7fffffff ? 0x7fffffff : (int)left);
+		if (n > 0)
+			return ST_OK;
+		if (n < 0 && errno != EINTR) {
+			buf_printf(err, "poll: %s", strerror(errno));
+			return ST_TEMP_NETWORK;
+		}
+	}
+	buf_adds(err, "timed out after ");
+	buf_printf(err, "%d s %s ", c->timeout_ms / 1000, what);
+	net_describe(c, err);
+	buf_adds(err, " (the account's timeout setting)");
+	return ST_TEMP_NETWORK;
+}
+
+static int
+is_loopback(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
+
+		return (ntohl(s4->sin_addr.s_addr) >> 24) == 127;
+	}
+	if (sa->sa_family == AF_INET6) {
+		const struct in6_addr *a =
+		    &((const struct sockaddr_in6 *)sa)->sin6_addr;
+
+		if (IN6_IS_ADDR_LOOPBACK(a))
+			return 1;
+		return IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127;
+	}
+	return 0;
+}
+
+/* One connect attempt, non-blocking, until deadline. Returns 0 or errno. */
+static int
+try_connect(struct conn *c, const struct addrinfo *ai, long long deadline)
+{
+	struct buf ignore = BUF_INIT;
+	int fd, one = 1, e = 0;
+	socklen_t elen = sizeof e;
+
+	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, ai->ai_protocol);
+	if (fd < 0)
+		return errno;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	c->fd = fd;
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+		if (errno != EINPROGRESS) {
+			e = errno;
+		} else if (net_wait(c, POLLOUT, deadline, "", &ignore) != ST_OK) {
+			e = ETIMEDOUT;
+		} else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &elen) != 0) {
+			e = errno;
+		}
+	}
+	buf_free(&ignore);
+	if (e) {
+		close(fd);
+		c->fd = -1;
+	}
+	return e;
+}
+
+enum status
+net_connect(struct conn *c, const char *host, unsigned port,
+    unsigned timeout, struct buf *err)
+{
+	struct addrinfo hints, *res = NULL, *ai;
+	char service[16];
+	long long deadline;
+	size_t left = 0;
+	int rc, e = 0;
+	struct buf tried = BUF_INIT;
+
+	memset(c, 0, sizeof *c);
+	c->fd = -1;
+	c->host = xstrdup(host);
+	c->port = port;
+	c->timeout_ms = (int)(timeout ? timeout : 60) * 1000;
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	snprintf(service, sizeof service, "%u", port);
+	/* A bracketed IPv6 literal, as in [::1], is a plain address here. */
+	if (host[0] == '[') {
+		char *h = xstrndup(host + 1, strcspn(host + 1, "]"));
+
+		rc = getaddrinfo(h, service, &hints, &res);
+		free(h);
+	} else {
+		rc = getaddrinfo(host, service, &hints, &res);
+	}
+	if (rc != 0) {
+		buf_printf(err, "cannot find the server %s: %s%s", host,
+		    rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc),
+		    rc == EAI_NONAME ? " (check host = in the config, and the network's DNS)" : "");
+		return ST_TEMP_NETWORK;
+	}
+	deadline = net_deadline(c);
+	for (ai = res; ai; ai = ai->ai_next)
+		left++;
+	for (ai = res; ai; ai = ai->ai_next, left--) {
+		/* Later addresses keep a share of the one timeout. */
+		long long remain = deadline - now_ms();
+		long long until = now_ms() + (remain > 0 ? remain / (long long)left : 0);
+
+		if (getnameinfo(ai->ai_addr, ai->ai_addrlen, c->ip, sizeof c->ip,
+		    NULL, 0, NI_NUMERICHOST) != 0)
+			strcpy(c->ip, "?");
+		e = try_connect(c, ai, until);
+		if (e == 0) {
+			c->loopback = is_loopback(ai->ai_addr);
+			break;
+		}
+		buf_printf(&tried, "%s%s: %s", tried.len ? "; " : "", c->ip,
+		    strerror(e));
+	}
+	freeaddrinfo(res);
+	if (c->fd < 0) {
+		c->ip[0] = '\0';
+		buf_printf(err, "cannot connect to %s port %u (%s)%s", host,
+		    port, buf_str(&tried),
+		    e == ECONNREFUSED ? "; is the port right (587 with tls = starttls, 465 with tls = tls)?" : "");
+		buf_free(&tried);
+		return ST_TEMP_NETWORK;
+	}
+	buf_free(&tried);
+	return ST_OK;
+}
+
+static enum status
+broken(const struct conn *c, const char *what, const char *why,
+    struct buf *err)
+{
+	buf_printf(err, "connection to ");
+	net_describe(c, err);
+	buf_printf(err, " %s%s%s", what, why ? ": " : "", why ? why : "");
+	return ST_TEMP_PROTOCOL;
+}
+
+enum status
+net_write(struct conn *c, const void *p, size_t n, struct buf *err)
+{
+	const char *s = p;
+	long long deadline = net_deadline(c);
+	enum status st;
+
+	while (n > 0) {
+		ssize_t w;
+
+		if (c->tls) {
+			w = gnutls_record_send(c->tls, s, n);
+			if (w == GNUTLS_E_AGAIN || w == GNUTLS_E_INTERRUPTED) {
+				st = net_wait(c, gnutls_record_get_direction(c->tls) ?
+				    POLLOUT : POLLIN, deadline, "sending to", err);
+				if (st != ST_OK)
+					return st;
+				continue;
+			}
+			if (w < 0)
+				return broken(c, "broke while sending",
+				    gnutls_strerror((int)w), err);
+		} else {
+			w = send(c->fd, s, n, MSG_NOSIGNAL);
+			if (w < 0 && (errno == EAGAIN || errno == EINTR)) {
+				st = net_wait(c, POLLOUT, deadline, "sending to", err);
+				if (st != ST_OK)
+					return st;
+				continue;
+			}
+			if (w < 0)
+				return broken(c, "broke while sending",
+				    strerror(errno), err);
+		}
+		s += w;
+		n -= (size_t)w;
+	}
+	return ST_OK;
+}
+
+/* Refills the input buffer; the buffer is empty on entry. */
+static enum status
+fill(struct conn *c, long long deadline, struct buf *err)
+{
+	enum status st;
+
+	c->in_off = c->in_len = 0;
+	for (;;) {
+		ssize_t r;
+
+		if (c->tls) {
+			r = gnutls_record_recv(c->tls, c->in, sizeof c->in);
+			if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED) {
+				st = net_wait(c, gnutls_record_get_direction(c->tls) ?
+				    POLLOUT : POLLIN, deadline,
+				    "waiting for a reply from", err);
+				if (st != ST_OK)
+					return st;
+				c->reads++;
+				continue;
+			}
+			if (r == 0 || r == GNUTLS_E_PREMATURE_TERMINATION)
+				return broken(c, "was closed by the server", NULL, err);
+			if (r < 0)
+				return broken(c, "broke", gnutls_strerror((int)r), err);
+		} else {
+			r = recv(c->fd, c->in, sizeof c->in, 0);
+			if (r < 0 && (errno == EAGAIN || errno == EINTR)) {
+				st = net_wait(c, POLLIN, deadline,
+				    "waiting for a reply from", err);
+				if (st != ST_OK)
+					return st;
+				c->reads++;
+				continue;
+			}
+			if (r == 0)
+				return broken(c, "was closed by the server", NULL, err);
+			if (r < 0)
+				return broken(c, "broke", strerror(errno), err);
+		}
+		c->in_len = (size_t)r;
+		return ST_OK;
+	}
+}
+
+enum status
+net_read_line(struct conn *c, struct buf *line, size_t max, struct buf *err)
+{
+	long long deadline = net_deadline(c);
+	enum status st;
+
+	buf_reset(line);
+	for (;;) {
+		const char *start = c->in + c->in_off;
+		size_t avail = c->in_len - c->in_off;
+		const char *lf = memchr(start, '\n', avail);
+		size_t take = lf ? (size_t)(lf - start) + 1 : avail;
+
+		if (line->len + take > max) {
+			buf_printf(err, "the server ");
+			net_describe(c, err);
+			buf_printf(err, " sent a line longer than %zu octets", max);
+			return ST_PROTOCOL;
+		}
+		buf_add(line, start, take);
+		c->in_off += take;
+		if (lf)
+			return ST_OK;
+		st = fill(c, deadline, err);
+		if (st != ST_OK)
+			return st;
+	}
+}
+
+int
+net_pending(const struct conn *c)
+{
+	return c->in_off < c->in_len ||
+	    (c->tls && gnutls_record_check_pending(c->tls) > 0);
+}
+
+void
+net_close(struct conn *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	free(c->host);
+	c->host = NULL;
+}

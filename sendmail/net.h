@@ -1,0 +1,83 @@
+/*
+ * net - the byte stream to the mail server: connecting, and reading and
+ * writing with a timeout, over plain TCP or, once tls_start has run, TLS.
+ *
+ * The socket is non-blocking and every wait goes through poll, so no step
+ * waits longer than the account's timeout. The timeout is counted per
+ * step (one connect over all addresses, one reply, one write), never
+ * multiplied by the number of addresses or retries. Reads are buffered
+ * here so that the SMTP layer asks for whole lines.
+ *
+ * Failures: a refused or timed-out connection and a failed name lookup
+ * are ST_TEMP_NETWORK; a connection the server closes or resets is
+ * ST_TEMP_PROTOCOL. The message in err names the host, address and port.
+ */
+#ifndef SAATJA_NET_H
+#define SAATJA_NET_H
+
+#include <gnutls/gnutls.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "buf.h"
+#include "status.h"
+
+#define NET_INBUF 16384
+
+struct conn {
+	int fd;			/* -1 when closed */
+	int timeout_ms;		/* per step */
+	char *host;		/* as configured */
+	unsigned port;
+	char ip[INET6_ADDRSTRLEN];	/* the connected peer address */
+	int loopback;		/* the peer address is a loopback address */
+	gnutls_session_t tls;	/* NULL until TLS is up */
+	char in[NET_INBUF];
+	size_t in_off, in_len;
+	unsigned long reads;	/* reads that waited for the server */
+};
+
+/*
+ * Connects to host:port, trying every address getaddrinfo gives, in
+ * order, within one timeout. Returns ST_OK, or ST_TEMP_NETWORK when the
+ * name does not resolve or no address answers (err says which and why).
+ */
+enum status net_connect(struct conn *c, const char *host, unsigned port,
+    unsigned timeout, struct buf *err);
+
+/*
+ * Writes all n bytes (through TLS when it is up) within one timeout.
+ * ST_TEMP_NETWORK on timeout, ST_TEMP_PROTOCOL when the connection broke.
+ */
+enum status net_write(struct conn *c, const void *p, size_t n,
+    struct buf *err);
+
+/*
+ * Reads one line up to and including LF into line (emptied first); the
+ * line ends are kept. At most max octets are taken: a longer line is
+ * ST_PROTOCOL. ST_TEMP_NETWORK on timeout; ST_TEMP_PROTOCOL when the
+ * server closes the connection.
+ */
+enum status net_read_line(struct conn *c, struct buf *line, size_t max,
+    struct buf *err);
+
+/* Non-zero when a read would not wait (data already buffered). */
+int net_pending(const struct conn *c);
+
+/*
+ * Waits until fd is ready for events (POLLIN or POLLOUT) or the per-step
+ * deadline (a CLOCK_MONOTONIC time in ms, see net_deadline) passes.
+ * Returns ST_OK, or ST_TEMP_NETWORK with what was waited for in err.
+ */
+enum status net_wait(const struct conn *c, short events, long long deadline,
+    const char *what, struct buf *err);
+/* The deadline for a step that starts now. */
+long long net_deadline(const struct conn *c);
+
+/* Closes the socket (TLS is torn down by tls_end first). */
+void net_close(struct conn *c);
+
+/* "host[ip]:port" for messages and logs. */
+void net_describe(const struct conn *c, struct buf *out);
+
+#endif

@@ -1,0 +1,114 @@
+/*
+ * sasl - SMTP AUTH mechanisms through GNU SASL; see sasl.h.
+ *
+ * Only mechanisms that the config accepts (PLAIN, LOGIN) are ever asked
+ * for, so no mechanism needing other properties (a realm, a service
+ * name) can come up; the callback is there to refuse anything else.
+ */
+#include "autoconf.h"
+
+#include <gsasl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "sasl.h"
+
+struct sasl {
+	Gsasl *ctx;
+	Gsasl_session *session;
+};
+
+const char *
+sasl_choose(const struct account *a, const struct strlist *offered,
+    size_t *from)
+{
+	while (*from < a->nauth) {
+		const char *m = a->auth[(*from)++];
+
+		if (strlist_has(offered, m))
+			return m;
+	}
+	return NULL;
+}
+
+int
+sasl_initial_response(const char *mech)
+{
+	/* RFC 4954 allows it for all; LOGIN servers often do not expect it. */
+	return strcasecmp(mech, "PLAIN") == 0;
+}
+
+void
+sasl_wipe(struct buf *b)
+{
+	if (b->data)
+		explicit_bzero(b->data, b->cap);
+	buf_reset(b);
+}
+
+enum status
+sasl_begin(struct sasl **sp, const char *mech, const char *user,
+    const char *password, struct buf *err)
+{
+	struct sasl *s = xcalloc(1, sizeof *s);
+	int rc;
+
+	*sp = NULL;
+	if ((rc = gsasl_init(&s->ctx)) != GSASL_OK) {
+		buf_printf(err, "cannot start SASL: %s", gsasl_strerror(rc));
+		sasl_end(s);
+		return ST_OSERR;
+	}
+	if ((rc = gsasl_client_start(s->ctx, mech, &s->session)) != GSASL_OK) {
+		buf_printf(err, "the SASL library cannot do AUTH %s: %s", mech,
+		    gsasl_strerror(rc));
+		sasl_end(s);
+		return ST_CONFIG;
+	}
+	if (gsasl_property_set(s->session, GSASL_AUTHID, user) != GSASL_OK ||
+	    gsasl_property_set(s->session, GSASL_PASSWORD, password) != GSASL_OK) {
+		buf_adds(err, "cannot start SASL: out of memory");
+		sasl_end(s);
+		return ST_OSERR;
+	}
+	*sp = s;
+	return ST_OK;
+}
+
+enum status
+sasl_step(struct sasl *s, const char *challenge, struct buf *out, int *done,
+    struct buf *err)
+{
+	char *resp = NULL;
+	int rc;
+
+	sasl_wipe(out);
+	rc = gsasl_step64(s->session, challenge ? challenge : "", &resp);
+	if (rc != GSASL_OK && rc != GSASL_NEEDS_MORE) {
+		buf_printf(err, "cannot answer the server's AUTH challenge: %s",
+		    gsasl_strerror(rc));
+		if (resp)
+			gsasl_free(resp);
+		return ST_PROTOCOL;
+	}
+	if (resp) {
+		buf_adds(out, resp);
+		explicit_bzero(resp, strlen(resp));
+		gsasl_free(resp);
+	}
+	*done = rc == GSASL_OK;
+	return ST_OK;
+}
+
+void
+sasl_end(struct sasl *s)
+{
+	if (s == NULL)
+		return;
+	if (s->session)
+		gsasl_finish(s->session);
+	if (s->ctx)
+		gsasl_done(s->ctx);
+	free(s);
+}

@@ -1,0 +1,125 @@
+/*
+ * smtp - an SMTP submission session (RFC 5321, 6409): connect, greeting,
+ * EHLO, STARTTLS, AUTH, then one or more mail transactions, then QUIT.
+ *
+ * The steps are separate calls so that one session can carry several
+ * messages (smtp_send, smtp_reset between them, as a queue run does) and
+ * so that a check can stop after any step:
+ *
+ *	smtp_open	connect, TLS (implicit or STARTTLS), EHLO
+ *	smtp_auth	AUTH with the account's login and password
+ *	smtp_send	MAIL, RCPT..., DATA, the message, end of data
+ *	smtp_try_sender	MAIL FROM then RSET: is this sender accepted?
+ *	smtp_reset	RSET
+ *	smtp_close	QUIT, without waiting long for its reply
+ *
+ * Nothing but STARTTLS is sent before TLS is up (unless the account says
+ * tls = none and the server's address is a loopback address), and the
+ * session never falls back to plaintext. With PIPELINING, MAIL, every
+ * RCPT and DATA go out as one write. The message is streamed from its
+ * spool with dot-stuffing in large writes, so memory stays flat.
+ *
+ * Results: ST_OK; ST_TEMP_SERVER for a 4xx reply; ST_UNAVAILABLE for a
+ * 5xx reply; ST_NOPERM for no encryption offered, an untrusted
+ * certificate or a refused login; ST_NOUSER when every recipient was
+ * refused; ST_PROTOCOL for a broken reply; ST_TEMP_NETWORK and
+ * ST_TEMP_PROTOCOL from net and tls. err names the server, the command
+ * and the server's reply.
+ */
+#ifndef SAATJA_SMTP_H
+#define SAATJA_SMTP_H
+
+#include <stdio.h>
+
+#include "buf.h"
+#include "config.h"
+#include "message.h"
+#include "net.h"
+#include "smtp_reply.h"
+#include "status.h"
+
+struct smtp {
+	struct conn conn;
+	struct account *account;
+	struct smtp_caps caps;
+	struct smtp_reply reply;	/* the last reply read */
+	FILE *trace;		/* the dialogue goes here (-v, -X), or NULL */
+	char *helo;
+	struct buf out;		/* commands not yet written */
+	struct buf line;
+	int open;		/* connected and not yet closed */
+	unsigned long turns;	/* writes that waited for a reply */
+};
+
+/* One mail transaction. */
+struct smtp_envelope {
+	const char *from;
+	const struct strlist *rcpts;
+	int smtputf8;		/* an address needs SMTPUTF8 */
+	const char *body_type;	/* -B: "7BIT", "8BITMIME", or NULL */
+	const char *dsn_notify;	/* -N, or NULL */
+	const char *dsn_ret;	/* -R, or NULL */
+	const char *dsn_envid;	/* -V, or NULL */
+};
+
+/* What became of each recipient, in envelope order. */
+struct smtp_rcpt {
+	const char *addr;	/* points into the envelope */
+	int accepted;
+	char *reply;		/* the server's reply when refused */
+};
+
+struct smtp_result {
+	struct smtp_rcpt *rcpts;
+	size_t n;
+	size_t refused;
+	struct buf reply;	/* the reply to the end of data */
+	off_t size;		/* octets of the message as sent */
+};
+
+/*
+ * Connects to the account's server, reads the greeting, sends EHLO (helo,
+ * or this host's FQDN when NULL), starts TLS as the account says and
+ * repeats EHLO. trace, when not NULL, gets the dialogue with AUTH
+ * redacted. The session must be closed with smtp_close whatever this
+ * returns.
+ */
+enum status smtp_open(struct smtp *s, struct account *a, const char *helo,
+    FILE *trace, struct buf *err);
+
+/*
+ * Logs in with the first mechanism of the account's auth list that the
+ * server offers. ST_NOPERM when the login is refused (with a hint about
+ * the password), when no mechanism is shared, or when TLS is not up;
+ * ST_TEMP_SERVER for a 4xx reply; ST_CONFIG when the password cannot be
+ * had.
+ */
+enum status smtp_auth(struct smtp *s, struct buf *err);
+
+/*
+ * Sends message m to the envelope e. r (initialised here, freed with
+ * smtp_result_free) tells each recipient's fate; refused recipients do
+ * not stop the others. ST_UNAVAILABLE before anything is sent when the
+ * message is larger than the server's SIZE, or needs SMTPUTF8 that the
+ * server does not offer; ST_NOUSER when all recipients were refused.
+ * After a failure the transaction is reset when the session still works,
+ * so the next smtp_send can follow.
+ */
+enum status smtp_send(struct smtp *s, const struct smtp_envelope *e,
+    const struct message *m, struct smtp_result *r, struct buf *err);
+void smtp_result_free(struct smtp_result *r);
+
+/* MAIL FROM:<from> then RSET; ST_OK when the server accepts the sender. */
+enum status smtp_try_sender(struct smtp *s, const char *from,
+    struct buf *err);
+
+/* RSET: ends a transaction. */
+enum status smtp_reset(struct smtp *s, struct buf *err);
+
+/* Sends QUIT (when the session works) and closes; always safe to call. */
+void smtp_close(struct smtp *s);
+
+/* The TLS protocol in use ("TLSv1.3"), or "none". */
+const char *smtp_tls_version(const struct smtp *s);
+
+#endif

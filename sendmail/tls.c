@@ -1,0 +1,340 @@
+/*
+ * tls - handshake and certificate verification; see tls.h.
+ *
+ * Session tickets are not asked for (GNUTLS_NO_TICKETS): saatja never
+ * resumes a session, and a TLS 1.3 ticket that the server sends right
+ * before its EHLO reply stalls that reply for a delayed-ACK period
+ * (about 40 ms) on Postfix.
+ */
+#include "autoconf.h"
+
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+#include <arpa/inet.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "tls.h"
+
+static const char priority[] = "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2";
+
+const char *
+tls_version(const struct conn *c)
+{
+	const char *v;
+
+	if (c->tls == NULL)
+		return "none";
+	switch (gnutls_protocol_get_version(c->tls)) {
+	case GNUTLS_TLS1_2:	return "TLSv1.2";
+	case GNUTLS_TLS1_3:	return "TLSv1.3";
+	default:
+		v = gnutls_protocol_get_name(gnutls_protocol_get_version(c->tls));
+		return v ? v : "TLS";
+	}
+}
+
+void
+tls_end(struct conn *c)
+{
+	gnutls_certificate_credentials_t cred;
+
+	if (c->tls == NULL)
+		return;
+	cred = gnutls_session_get_ptr(c->tls);
+	/* One try: the socket is non-blocking and nobody waits for the reply. */
+	gnutls_bye(c->tls, GNUTLS_SHUT_WR);
+	gnutls_deinit(c->tls);
+	if (cred)
+		gnutls_certificate_free_credentials(cred);
+	c->tls = NULL;
+}
+
+static int
+is_ip_literal(const char *h)
+{
+	unsigned char a[16];
+
+	return inet_pton(AF_INET, h, a) == 1 || inet_pton(AF_INET6, h, a) == 1;
+}
+
+static void
+add_hex(struct buf *out, const unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		buf_printf(out, "%s%02X", i ? ":" : "", p[i]);
+}
+
+/* The server's leaf certificate, or NULL. */
+static gnutls_x509_crt_t
+peer_cert(gnutls_session_t s, gnutls_datum_t *der)
+{
+	const gnutls_datum_t *list;
+	unsigned n = 0;
+	gnutls_x509_crt_t crt;
+
+	list = gnutls_certificate_get_peers(s, &n);
+	if (list == NULL || n == 0)
+		return NULL;
+	if (gnutls_x509_crt_init(&crt) < 0)
+		return NULL;
+	if (gnutls_x509_crt_import(crt, &list[0], GNUTLS_X509_FMT_DER) < 0) {
+		gnutls_x509_crt_deinit(crt);
+		return NULL;
+	}
+	if (der)
+		*der = list[0];
+	return crt;
+}
+
+static void
+add_dn(struct buf *out, gnutls_x509_crt_t crt, int issuer)
+{
+	gnutls_datum_t dn = { NULL, 0 };
+	int rc = issuer ? gnutls_x509_crt_get_issuer_dn3(crt, &dn, 0) :
+	    gnutls_x509_crt_get_dn3(crt, &dn, 0);
+
+	if (rc >= 0 && dn.data) {
+		buf_printf(out, "\"%.*s\"", (int)dn.size, (const char *)dn.data);
+		gnutls_free(dn.data);
+	} else {
+		buf_adds(out, "(unreadable)");
+	}
+}
+
+/* The DNS and IP names the certificate is made out to. */
+static void
+add_names(struct buf *out, gnutls_x509_crt_t crt)
+{
+	char name[256];
+	size_t n = 0;
+
+	for (unsigned i = 0; i < 16; i++) {
+		size_t len = sizeof name;
+		int type = gnutls_x509_crt_get_subject_alt_name(crt, i, name,
+		    &len, NULL);
+
+		if (type < 0)
+			break;
+		if (type == GNUTLS_SAN_DNSNAME) {
+			buf_printf(out, "%s%.*s", n++ ? ", " : "", (int)len, name);
+		} else if (type == GNUTLS_SAN_IPADDRESS && (len == 4 || len == 16)) {
+			char ip[INET6_ADDRSTRLEN];
+
+			if (inet_ntop(len == 4 ? AF_INET : AF_INET6, name, ip,
+			    sizeof ip))
+				buf_printf(out, "%s%s", n++ ? ", " : "", ip);
+		}
+	}
+	if (n == 0)
+		add_dn(out, crt, 0);
+}
+
+static void
+add_time(struct buf *out, time_t t)
+{
+	char s[64];
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(s, sizeof s, "%Y-%m-%d %H:%M UTC", &tm);
+	buf_adds(out, s);
+}
+
+/* Explains a failed chain or name check in plain words. */
+static enum status
+explain_untrusted(const struct conn *c, unsigned status,
+    const struct account *a, struct buf *err)
+{
+	gnutls_datum_t der = { NULL, 0 };
+	gnutls_x509_crt_t crt = peer_cert(c->tls, &der);
+	unsigned char fp[32];
+	size_t fplen = sizeof fp;
+
+	buf_adds(err, "the certificate of ");
+	net_describe(c, err);
+	buf_adds(err, " is not trusted: ");
+	if (crt == NULL) {
+		buf_adds(err, "the server sent no usable certificate");
+	} else if (status & GNUTLS_CERT_EXPIRED) {
+		buf_adds(err, "it expired on ");
+		add_time(err, gnutls_x509_crt_get_expiration_time(crt));
+	} else if (status & GNUTLS_CERT_NOT_ACTIVATED) {
+		buf_adds(err, "it is not valid until ");
+		add_time(err, gnutls_x509_crt_get_activation_time(crt));
+		buf_adds(err, " (is this machine's clock right?)");
+	} else if (status & GNUTLS_CERT_REVOKED) {
+		buf_adds(err, "its issuer has revoked it");
+	} else if (status & (GNUTLS_CERT_SIGNER_NOT_FOUND |
+	    GNUTLS_CERT_SIGNER_NOT_CA)) {
+		buf_adds(err, "it was issued by ");
+		add_dn(err, crt, 1);
+		buf_printf(err, ", which is not a certificate authority that %s",
+		    a->ca_file ? "ca_file holds" : "this machine trusts");
+	} else if (status & GNUTLS_CERT_UNEXPECTED_OWNER) {
+		buf_adds(err, "it is made out to ");
+		add_names(err, crt);
+		buf_printf(err, ", not to %s", c->host);
+	} else if (status & GNUTLS_CERT_INSECURE_ALGORITHM) {
+		buf_adds(err, "it is signed with an insecure algorithm");
+	} else {
+		gnutls_datum_t why = { NULL, 0 };
+
+		if (gnutls_certificate_verification_status_print(status,
+		    GNUTLS_CRT_X509, &why, 0) >= 0 && why.data) {
+			buf_printf(err, "%.*s", (int)why.size, (const char *)why.data);
+			gnutls_free(why.data);
+		} else {
+			buf_adds(err, "verification failed");
+		}
+	}
+	if (crt) {
+		buf_adds(err, " (certificate subject ");
+		add_dn(err, crt, 0);
+		if (gnutls_fingerprint(GNUTLS_DIG_SHA256, &der, fp, &fplen) >= 0) {
+			buf_adds(err, ", SHA-256 fingerprint ");
+			add_hex(err, fp, fplen);
+		}
+		buf_adds(err, ")");
+		gnutls_x509_crt_deinit(crt);
+	}
+	buf_adds(err, "; nothing was sent. Check host = in the config; for a server with its own CA set ca_file =, or pin the certificate with fingerprint = once you know it is the right one");
+	return ST_NOPERM;
+}
+
+static enum status
+check_pin(const struct conn *c, const struct account *a, struct buf *err)
+{
+	gnutls_datum_t der = { NULL, 0 };
+	gnutls_x509_crt_t crt = peer_cert(c->tls, &der);
+	unsigned char fp[32];
+	size_t fplen = sizeof fp;
+	int same;
+
+	if (crt == NULL || gnutls_fingerprint(GNUTLS_DIG_SHA256, &der, fp,
+	    &fplen) < 0 || fplen != sizeof fp) {
+		if (crt)
+			gnutls_x509_crt_deinit(crt);
+		buf_adds(err, "the server ");
+		net_describe(c, err);
+		buf_adds(err, " sent no usable certificate; nothing was sent");
+		return ST_NOPERM;
+	}
+	same = memcmp(fp, a->fingerprint, sizeof fp) == 0;
+	if (!same) {
+		buf_adds(err, "the certificate of ");
+		net_describe(c, err);
+		buf_adds(err, " does not match the fingerprint pinned in the config: it has ");
+		add_hex(err, fp, fplen);
+		buf_adds(err, " (subject ");
+		add_dn(err, crt, 0);
+		buf_adds(err, "); nothing was sent. If the provider changed its certificate, check the new one and update fingerprint =");
+	}
+	gnutls_x509_crt_deinit(crt);
+	return same ? ST_OK : ST_NOPERM;
+}
+
+static enum status
+handshake_failed(const struct conn *c, int rc, const struct account *a,
+    struct buf *err)
+{
+	if (rc == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR)
+		return explain_untrusted(c,
+		    gnutls_session_get_verify_cert_status(c->tls), a, err);
+	if (rc == GNUTLS_E_UNSUPPORTED_VERSION_PACKET ||
+	    (rc == GNUTLS_E_FATAL_ALERT_RECEIVED &&
+	    gnutls_alert_get(c->tls) == GNUTLS_A_PROTOCOL_VERSION)) {
+		buf_adds(err, "the server ");
+		net_describe(c, err);
+		buf_adds(err, " does not speak TLS 1.2 or newer, the minimum that saatja (and the provider rules) require; nothing was sent");
+		return ST_NOPERM;
+	}
+	buf_adds(err, "TLS handshake with ");
+	net_describe(c, err);
+	if (rc == GNUTLS_E_PREMATURE_TERMINATION || rc == GNUTLS_E_PULL_ERROR ||
+	    rc == GNUTLS_E_PUSH_ERROR) {
+		buf_printf(err, " was cut short (%s); nothing was sent",
+		    gnutls_strerror(rc));
+		return ST_TEMP_PROTOCOL;
+	}
+	if (rc == GNUTLS_E_FATAL_ALERT_RECEIVED)
+		buf_printf(err, " failed: the server said \"%s\"",
+		    gnutls_alert_get_name(gnutls_alert_get(c->tls)));
+	else
+		buf_printf(err, " failed: %s", gnutls_strerror(rc));
+	buf_adds(err, "; nothing was sent (is the port right? 465 speaks TLS at once, 587 needs tls = starttls)");
+	return ST_PROTOCOL;
+}
+
+enum status
+tls_start(struct conn *c, const struct account *a, struct buf *err)
+{
+	gnutls_certificate_credentials_t cred = NULL;
+	long long deadline;
+	enum status st;
+	int rc;
+
+	if (gnutls_certificate_allocate_credentials(&cred) < 0 ||
+	    gnutls_init(&c->tls, GNUTLS_CLIENT | GNUTLS_NO_TICKETS |
+	    GNUTLS_NO_SIGNAL) < 0) {
+		if (cred)
+			gnutls_certificate_free_credentials(cred);
+		c->tls = NULL;
+		buf_adds(err, "cannot set up TLS: out of memory");
+		return ST_OSERR;
+	}
+	gnutls_session_set_ptr(c->tls, cred);
+	if (a->has_fingerprint)
+		rc = 0;	/* the pin decides, after the handshake */
+	else if (a->ca_file)
+		rc = gnutls_certificate_set_x509_trust_file(cred, a->ca_file,
+		    GNUTLS_X509_FMT_PEM);
+	else
+		rc = gnutls_certificate_set_x509_system_trust(cred);
+	if (rc < 0 || (rc == 0 && !a->has_fingerprint)) {
+		buf_printf(err, "cannot load trusted certificates from %s: %s",
+		    a->ca_file ? a->ca_file : "the system trust store",
+		    rc < 0 ? gnutls_strerror(rc) : "it holds none");
+		tls_end(c);
+		return ST_CONFIG;
+	}
+	if (gnutls_priority_set_direct(c->tls, priority, NULL) < 0 ||
+	    gnutls_credentials_set(c->tls, GNUTLS_CRD_CERTIFICATE, cred) < 0) {
+		buf_adds(err, "cannot set up TLS: the GnuTLS library refused the settings");
+		tls_end(c);
+		return ST_OSERR;
+	}
+	if (!is_ip_literal(c->host))
+		gnutls_server_name_set(c->tls, GNUTLS_NAME_DNS, c->host,
+		    strlen(c->host));
+	if (!a->has_fingerprint)
+		gnutls_session_set_verify_cert(c->tls, c->host, 0);
+	gnutls_transport_set_int(c->tls, c->fd);
+
+	deadline = net_deadline(c);
+	while ((rc = gnutls_handshake(c->tls)) < 0) {
+		if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED) {
+			st = net_wait(c, gnutls_record_get_direction(c->tls) ?
+			    POLLOUT : POLLIN, deadline,
+			    "during the TLS handshake with", err);
+			if (st != ST_OK) {
+				tls_end(c);
+				return st;
+			}
+			continue;
+		}
+		if (!gnutls_error_is_fatal(rc))
+			continue;	/* a warning alert */
+		st = handshake_failed(c, rc, a, err);
+		tls_end(c);
+		return st;
+	}
+	if (a->has_fingerprint && (st = check_pin(c, a, err)) != ST_OK) {
+		tls_end(c);
+		return st;
+	}
+	return ST_OK;
+}

@@ -1,0 +1,38 @@
+/*
+ * tls - putting TLS on a connection (GnuTLS), and deciding whether the
+ * server's certificate is the one to send a password to.
+ *
+ * TLS 1.2 is the minimum. The certificate chain and host name are
+ * checked against the system trust store, or the account's ca_file; an
+ * account with a fingerprint pin trusts exactly the certificate with that
+ * SHA-256 fingerprint instead. Every refusal says in plain words why
+ * (untrusted issuer, expired, made out to another name), naming the
+ * certificate's subject, and that nothing was sent.
+ */
+#ifndef SAATJA_TLS_H
+#define SAATJA_TLS_H
+
+#include "buf.h"
+#include "config.h"
+#include "net.h"
+#include "status.h"
+
+/*
+ * Runs the TLS handshake on c (connected, with nothing unread buffered)
+ * and verifies the server. On ST_OK, c->tls is set and net_read_line and
+ * net_write go through TLS. Failures: ST_NOPERM when the certificate is
+ * not trusted, the pin does not match, or the server offers only TLS
+ * older than 1.2; ST_TEMP_PROTOCOL when the handshake was cut short;
+ * ST_TEMP_NETWORK on timeout; ST_PROTOCOL for any other handshake error.
+ */
+enum status tls_start(struct conn *c, const struct account *a,
+    struct buf *err);
+
+/* The negotiated protocol ("TLSv1.3"), or "none" without TLS. */
+const char *tls_version(const struct conn *c);
+
+/* Sends close_notify without waiting for the answer and frees the TLS
+ * state; c->tls is NULL afterwards. */
+void tls_end(struct conn *c);
+
+#endif

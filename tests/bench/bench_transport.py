@@ -1,0 +1,131 @@
+#!/usr/bin/python3
+"""bench_transport.py - saatja's sendmail against msmtp on the test Postfix.
+
+Not run by make check. Needs root (it starts tests/server/mailserver.sh),
+msmtp and /usr/bin/time. Usage, from the top of a built tree:
+
+    /usr/bin/python3 tests/bench/bench_transport.py [runs] [big-MB]
+
+Prints, for one small message over STARTTLS + AUTH PLAIN: the median wall
+time of `runs` alternating runs of each, the dialogue turns (writes that
+wait for a reply, from -v output), and the peak RSS (from /usr/bin/time -v)
+of each for a message of big-MB megabytes.
+"""
+import base64
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+SENDMAIL = os.environ.get("SAATJA_SENDMAIL", os.path.join(TOP, "sendmail", "sendmail"))
+STATE = os.environ.get("SAATJA_TEST_STATE", "/tmp/saatja-test-server")
+CA = os.path.join(STATE, "ca.pem")
+USER, PASSWORD = "arved@firma.test", "arved-secret-1"
+RUNS = int(sys.argv[1]) if len(sys.argv) > 1 else 20
+BIG_MB = int(sys.argv[2]) if len(sys.argv) > 2 else 40
+WORK = tempfile.mkdtemp(prefix="saatja-bench-")
+
+
+def write(name, text, mode=0o600):
+    p = os.path.join(WORK, name)
+    with open(p, "w") as f:
+        f.write(text)
+    os.chmod(p, mode)
+    return p
+
+
+SAATJA_INI = write("saatja.ini", """[saatja]
+log = %s/saatja.log
+[%s]
+host = 127.0.0.1
+port = 2587
+tls = starttls
+ca_file = %s
+password = %s
+""" % (WORK, USER, CA, PASSWORD))
+MSMTPRC = write("msmtprc", """account bench
+host 127.0.0.1
+port 2587
+tls on
+tls_starttls on
+tls_trust_file %s
+auth plain
+user %s
+password %s
+from %s
+account default : bench
+""" % (CA, USER, PASSWORD, USER))
+SMALL = write("small.eml", "From: %s\nTo: bench@example.test\nSubject: bench\n\n"
+              "a short message\n" % USER)
+
+CLIENTS = {
+    "saatja": [SENDMAIL, "-C", SAATJA_INI, "-t", "-i"],
+    "msmtp": ["msmtp", "-C", MSMTPRC, "-t"],
+}
+
+
+def run(argv, path, extra=()):
+    with open(path, "rb") as f:
+        start = time.perf_counter()
+        p = subprocess.run(list(argv) + list(extra), stdin=f, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE)
+        took = time.perf_counter() - start
+    if p.returncode != 0:
+        sys.exit("%s failed (%d): %s" % (argv[0], p.returncode, p.stderr.decode()[-500:]))
+    return took, (p.stderr + p.stdout).decode("utf-8", "replace")
+
+
+def turns(trace, client, server):
+    """Client-to-server direction changes in a -v dialogue."""
+    n, last = 0, None
+    for line in trace.splitlines():
+        d = "c" if line.startswith(client) else "s" if line.startswith(server) else None
+        if d == "s" and last == "c":
+            n += 1
+        if d:
+            last = d
+    return n
+
+
+def peak_rss(argv, path):
+    _, err = run(["/usr/bin/time", "-v"] + argv, path)
+    return int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", err).group(1))
+
+
+def main():
+    if subprocess.run([os.path.join(TOP, "tests", "server", "mailserver.sh"), "start"],
+                      stdout=subprocess.DEVNULL).returncode != 0:
+        sys.exit("cannot start the test server")
+    times = {k: [] for k in CLIENTS}
+    for k in CLIENTS:         # warm up caches once
+        run(CLIENTS[k], SMALL)
+    for _ in range(RUNS):
+        for k in CLIENTS:     # alternate, so drift hits both alike
+            times[k].append(run(CLIENTS[k], SMALL)[0])
+    print("one small message, STARTTLS + AUTH PLAIN, %d alternating runs each:" % RUNS)
+    for k, t in times.items():
+        print("  %-7s median %6.1f ms  min %6.1f ms  max %6.1f ms" % (
+            k, 1000 * statistics.median(t), 1000 * min(t), 1000 * max(t)))
+    _, tr = run(CLIENTS["saatja"], SMALL, ["-v"])
+    print("  saatja  dialogue turns after connect: %d (+ TLS handshake)" % turns(tr, ">>>", "<<<"))
+    _, tr = run(CLIENTS["msmtp"], SMALL, ["-v"])
+    print("  msmtp   dialogue turns after connect: %d (+ TLS handshake)" % turns(tr, "-->", "<--"))
+
+    big = os.path.join(WORK, "big.eml")
+    with open(big, "wb") as f:
+        f.write(("From: %s\nTo: bench@example.test\nSubject: big\nMIME-Version: 1.0\n"
+                 "Content-Type: application/octet-stream\n"
+                 "Content-Transfer-Encoding: base64\n\n" % USER).encode())
+        f.write(base64.encodebytes(os.urandom(BIG_MB * 1024 * 1024 * 3 // 4)))
+    print("a %.1f MB message:" % (os.path.getsize(big) / 1e6))
+    for k in CLIENTS:
+        t, _ = run(CLIENTS[k], big)
+        print("  %-7s %5.2f s wall, peak RSS %d KiB" % (k, t, peak_rss(CLIENTS[k], big)))
+
+
+if __name__ == "__main__":
+    main()
