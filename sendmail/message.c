@@ -469,6 +469,17 @@ message_append(struct message *m, const char *name, const char *value)
 }
 
 void
+message_add_field(struct message *m, const char *field)
+{
+	size_t n = field_name_len(field, strlen(field));
+
+	m->hdrs = xgrow(m->hdrs, &m->cap, m->nhdrs + 1, sizeof *m->hdrs);
+	m->hdrs[m->nhdrs].name = xstrndup(field, n);
+	m->hdrs[m->nhdrs].field = xstrdup(field);
+	m->nhdrs++;
+}
+
+void
 message_prepend(struct message *m, const char *name, const char *value)
 {
 	insert_at(m, 0, name, value);

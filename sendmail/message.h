@@ -65,6 +65,9 @@ void message_remove_at(struct message *m, size_t i);
 void message_replace(struct message *m, size_t i, const char *value);
 /* Appends a field "name: value" at the end of the header section. */
 void message_append(struct message *m, const char *name, const char *value);
+/* Appends a field given whole ("Name: value", folds as CRLF WSP), as
+ * read back from the queue. */
+void message_add_field(struct message *m, const char *field);
 /* Inserts a field at the top (for trace-like headers). */
 void message_prepend(struct message *m, const char *name, const char *value);
 

@@ -19,8 +19,11 @@
 #include "log.h"
 #include "message.h"
 #include "options.h"
+#include "mailq.h"
+#include "queue.h"
+#include "runq.h"
 #include "status.h"
-#include "transport.h"
+#include "submit.h"
 
 static int
 finish(enum status st, const struct buf *err)
@@ -56,8 +59,9 @@ config_path(const struct options *o)
 	return xstrdup(SYSCONFDIR "/saatja.ini");
 }
 
+/* Where a --dry-run or -bv spools the body: nothing needs the queue. */
 static const char *
-spool_dir(void)
+scratch_dir(void)
 {
 	const char *t = getenv("TMPDIR");
 	int raised = getuid() != geteuid() || getgid() != getegid();
@@ -65,65 +69,57 @@ spool_dir(void)
 	return !raised && t && *t == '/' ? t : "/tmp";
 }
 
-static void
-print_envelope(const struct plan *p, FILE *out)
-{
-	fprintf(out, "account: %s\n", p->account->address);
-	fprintf(out, "mail-from: %s\n", p->account->address);
-	for (size_t i = 0; i < p->rcpts.n; i++)
-		fprintf(out, "rcpt-to: %s\n", p->rcpts.v[i]);
-}
-
-static void
-log_decisions(const struct plan *p)
-{
-	if (p->asked_sender)
-		log_msg(LOG_NOTICE, "sender %s asked with -f was replaced by the account address %s",
-		    p->asked_sender, p->account->address);
-	if (p->replaced_from)
-		log_msg(LOG_INFO, "header sender %s shown as the account address %s",
-		    p->replaced_from, p->account->address);
-}
-
+/* -bm (the default), -bv and --dry-run: one message from standard input. */
 static enum status
 deliver_mode(const struct options *o, const struct config *c,
     struct buf *err)
 {
 	struct message m;
-	struct plan p;
-	enum status st;
+	struct submit_result r;
+	const char *spool = o->dry_run || o->mode == MODE_VERIFY ?
+	    scratch_dir() : submit_spool_dir(c, err);
+	enum status st = spool ? ST_OK : ST_CANTCREAT;
 
 	message_init(&m);
-	memset(&p, 0, sizeof p);
-	if (o->mode == MODE_VERIFY)
-		st = ST_OK;	/* -bv: no message, only the envelope */
-	else
-		st = message_read(&m, stdin, o->dot_ends, spool_dir(), err);
+	if (st == ST_OK && o->mode != MODE_VERIFY)
+		st = message_read(&m, stdin, o->dot_ends, spool, err);
 	if (st == ST_OK)
-		st = account_plan(&p, c, o, &m, err);
-	if (st == ST_NOPERM)
-		log_msg(LOG_WARNING, "refused: %s", buf_str(err));
-	if (st == ST_OK)
-		st = message_fit_lines(&m, spool_dir(), err);
-	if (st == ST_OK) {
-		log_decisions(&p);
-		if (o->mode == MODE_VERIFY) {
-			print_envelope(&p, stdout);
-		} else if (o->dry_run) {
-			print_envelope(&p, stdout);
-			fputc('\n', stdout);
-			st = message_write(&m, stdout, err);
-		} else {
-			st = transport_deliver(c, o, &p, &m, err);
-			if (st == ST_OK && err->len) {
-				fprintf(stderr, "sendmail: warning: %s\n",
-				    buf_str(err));
-				buf_reset(err);
-			}
-		}
+		st = submit_message(c, o, &m, &r, err);
+	if (st == ST_OK && err->len) {
+		fprintf(stderr, "sendmail: warning: %s\n", buf_str(err));
+		buf_reset(err);
 	}
-	plan_free(&p);
 	message_free(&m);
+	return st;
+}
+
+/* -bp and mailq. */
+static enum status
+list_mode(const struct options *o, const struct config *c, struct buf *err)
+{
+	struct queue q;
+	enum status st = queue_find(&q, c, err);
+
+	if (st == ST_OK)
+		st = mailq_print(&q, o->json, stdout, err);
+	queue_close(&q);
+	return st;
+}
+
+/* -qI ID: one message now, also a failed one. */
+static enum status
+run_one_mode(const struct options *o, const struct config *c, struct buf *err)
+{
+	struct queue q;
+	enum status st = queue_open(&q, c, err);
+
+	if (st == ST_OK)
+		st = runq_deliver_one(c, o, &q, o->queue_id, 1, err);
+	if (st == ST_OK && err->len) {
+		fprintf(stderr, "sendmail: warning: %s\n", buf_str(err));
+		buf_reset(err);
+	}
+	queue_close(&q);
 	return st;
 }
 
@@ -164,16 +160,16 @@ main(int argc, char **argv)
 		return 0;
 	case MODE_NOTHING:
 		return 0;
-	case MODE_LIST_QUEUE:
 	case MODE_SMTP:
-	case MODE_RUN_QUEUE:
-	case MODE_RUN_ONE:
 	case MODE_CHECK:
 		fprintf(stderr, "sendmail: this mode is not available in this build yet\n");
 		options_free(&o);
 		return status_exit_code(ST_USAGE);
 	case MODE_DELIVER:
 	case MODE_VERIFY:
+	case MODE_LIST_QUEUE:
+	case MODE_RUN_QUEUE:
+	case MODE_RUN_ONE:
 		break;
 	}
 	path = config_path(&o);
@@ -181,7 +177,14 @@ main(int argc, char **argv)
 	free(path);
 	if (st == ST_OK) {
 		log_open(c.log);
-		st = deliver_mode(&o, &c, &err);
+		if (o.mode == MODE_LIST_QUEUE)
+			st = list_mode(&o, &c, &err);
+		else if (o.mode == MODE_RUN_QUEUE)
+			st = runq_run(&c, &o, o.due_only, &err);
+		else if (o.mode == MODE_RUN_ONE)
+			st = run_one_mode(&o, &c, &err);
+		else
+			st = deliver_mode(&o, &c, &err);
 	}
 	code = finish(st, &err);
 	config_free(&c);

@@ -12,59 +12,17 @@ import tempfile
 import time
 import uuid
 
+import mailserver
+from mailserver import USERS, CA
 from saatja_test import (Config, sendmail, eq, contains, run_tests, SkipTest,
                          SENDMAIL, SRCDIR)
 
-MAILSERVER = os.path.join(SRCDIR, "tests", "server", "mailserver.sh")
-STATE = os.environ.get("SAATJA_TEST_STATE", "/tmp/saatja-test-server")
-MAILDIR = os.path.join(STATE, "mail")
-CA = os.path.join(STATE, "ca.pem")
 WORK = tempfile.mkdtemp(prefix="saatja-transport-")
 LOG = os.path.join(WORK, "saatja.log")
 
-USERS = {}
-with open(os.path.join(SRCDIR, "tests", "server", "users"), encoding="utf-8") as f:
-    for line in f:
-        line = line.rstrip("\n")
-        if line and not line.startswith("#") and "\t" in line:
-            a, p = line.split("\t", 1)
-            USERS[a] = p
-
-SERVER_UP = None
-
-
-def server():
-    """Starts the test server once; skips when that is impossible."""
-    global SERVER_UP
-    if SERVER_UP is None:
-        if os.geteuid() != 0:
-            SERVER_UP = "not running as root: the Postfix test server needs root"
-        else:
-            r = subprocess.run([MAILSERVER, "start"], stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT)
-            SERVER_UP = True if r.returncode == 0 else (
-                "mailserver.sh start failed: %s" % r.stdout.decode()[-500:])
-    if SERVER_UP is not True:
-        raise SkipTest(SERVER_UP)
-
-
-def ini_quote(s):
-    return '"%s"' % s
-
 
 def config(account="arved@firma.test", port=2587, tls="starttls", extra=""):
-    server()
-    return Config("""\
-[saatja]
-log = %s
-
-[%s]
-host = 127.0.0.1
-port = %d
-tls = %s
-ca_file = %s
-password = %s
-%s""" % (LOG, account, port, tls, CA, ini_quote(USERS[account]), extra))
+    return mailserver.config(account, port, tls, extra=extra, work=WORK)
 
 
 def message(token, sender="arved@firma.test", to="bob@example.test", extra="",
@@ -81,29 +39,7 @@ def queue_id(run):
     return m[-1]
 
 
-def delivered(qid, count=1, wait=30):
-    """[(envelope dict, message bytes)] for qid, once count pairs exist."""
-    deadline = time.time() + wait
-    while True:
-        envs = sorted(glob.glob(os.path.join(MAILDIR, "*-%s-*.env" % qid)))
-        emls = [e[:-4] + ".eml" for e in envs if os.path.exists(e[:-4] + ".eml")]
-        if len(emls) >= count or time.time() > deadline:
-            break
-        time.sleep(0.1)
-    eq(len(emls), count, "delivered copies of %s" % qid)
-    out = []
-    for e in emls:
-        env = {"to": []}
-        with open(e[:-4] + ".env", encoding="utf-8") as f:
-            for line in f:
-                k, _, v = line.rstrip("\n").partition("=")
-                if k == "to":
-                    env["to"].append(v)
-                else:
-                    env[k] = v
-        with open(e, "rb") as f:
-            out.append((env, f.read()))
-    return out
+delivered = mailserver.delivered_by_qid
 
 
 def send(args, msg, cfg):
@@ -227,17 +163,18 @@ def test_gmail_app_password_pasted_with_spaces():
     token = uuid.uuid4().hex
     pw = USERS["appuser@gmail.test"]
     spaced = " ".join(pw[i:i + 4] for i in range(0, 16, 4))
-    server()
+    mailserver.server()
     cfg = Config("""\
 [saatja]
 log = %s
+queue = %s/queue
 [appuser@gmail.test]
 provider = gmail
 host = 127.0.0.1
 port = 2587
 ca_file = %s
 password = %s
-""" % (LOG, CA, spaced))
+""" % (LOG, WORK, CA, spaced))
     r = send(["-t"], message(token, sender="appuser@gmail.test"), cfg)
     ok_run(r)
     delivered(queue_id(r))
@@ -264,14 +201,16 @@ def test_no_password_in_verbose_transcript_or_log():
 
 
 def test_wrong_password_is_refused_with_hint():
-    server()
+    mailserver.server()
     cfg = Config("""\
+[saatja]
+queue = %s/queue
 [arved@firma.test]
 host = 127.0.0.1
 port = 2587
 ca_file = %s
 password = wrong
-""" % CA)
+""" % (WORK, CA))
     r = sendmail(["-t"], message("x"), cfg)
     eq(r.code, 77, "exit status; stderr: %s" % r.err)
     contains(r.err, "535", "server reply shown")
@@ -279,13 +218,15 @@ password = wrong
 
 
 def test_untrusted_server_without_ca_file():
-    server()
+    mailserver.server()
     cfg = Config("""\
+[saatja]
+queue = %s/queue
 [arved@firma.test]
 host = localhost
 port = 2587
 password = x
-""")
+""" % WORK)
     r = sendmail(["-t"], message("x"), cfg)
     eq(r.code, 77, "exit status; stderr: %s" % r.err)
     contains(r.err, "saatja test CA", "issuer named")

@@ -47,9 +47,12 @@ PORT = start_server()
 
 
 def config(timeout=10, tls="starttls", extra=""):
+    """A config with a queue of its own, so each test sees only its mail."""
+    queue = tempfile.mkdtemp(prefix="queue-", dir=WORK)
     return Config("""\
 [saatja]
 log = %s/saatja.log
+queue = %s
 
 [arved@firma.test]
 host = 127.0.0.1
@@ -58,17 +61,21 @@ tls = %s
 ca_file = %s/ca.pem
 password = %s
 timeout = %d
-%s""" % (WORK, PORT, tls, CERTDIR, PASSWORD, timeout, extra))
+%s""" % (WORK, queue, PORT, tls, CERTDIR, PASSWORD, timeout, extra))
 
 
 def send(script, message=MESSAGE, timeout=10, tls="starttls", args=("-t",)):
     if tls == "tls":
         script = dict(script, implicit_tls=True)
     write_script(script)
-    r = sendmail(list(args), message, config(timeout, tls))
+    cfg = config(timeout, tls)
+    r = sendmail(list(args), message, cfg)
     time.sleep(0.05)    # let the server thread finish its transcript
     with open(TRANSCRIPT, encoding="utf-8", errors="replace") as f:
-        r.transcript = f.read()
+        # Only the delivery's own session: a permanent failure is followed
+        # by a second one that mails the failure notice.
+        r.transcript = f.read().split("\n-- session ")[0]
+    r.queue = sendmail(["-bp", "--json"], b"", cfg).out.decode()
     return r
 
 
@@ -76,6 +83,12 @@ def fails(r, code, *words):
     eq(r.code, code, "exit status; stderr: %s" % r.err)
     for w in words:
         contains(r.err.lower(), w.lower(), "stderr explains")
+
+
+def deferred(r, *words):
+    """A temporary failure: accepted (exit 0), queued, and said so."""
+    fails(r, 0, "will retry", *words)
+    contains(r.queue, '"queue_name": "deferred"', "the message waits in the queue")
 
 
 def client_lines(r):
@@ -92,7 +105,7 @@ def test_plain_delivery_through_the_fault_server():
 
 
 def test_greeting_421_is_temporary():
-    fails(send({"greeting": "421 4.3.2 Service not available"}), 69, "421", "127.0.0.1")
+    deferred(send({"greeting": "421 4.3.2 Service not available"}), "421", "127.0.0.1")
 
 
 def test_greeting_554_is_permanent():
@@ -100,12 +113,12 @@ def test_greeting_554_is_permanent():
 
 
 def test_ehlo_4xx_and_5xx():
-    fails(send({"ehlo": "451 4.3.0 try later"}), 69, "refused ehlo", "451")
+    deferred(send({"ehlo": "451 4.3.0 try later"}), "refused ehlo", "451")
     fails(send({"ehlo": "550 5.7.1 go away"}), 69, "refused ehlo", "550")
 
 
 def test_auth_454_is_temporary():
-    fails(send({"auth": "454 4.7.0 Temporary authentication failure"}), 69, "454")
+    deferred(send({"auth": "454 4.7.0 Temporary authentication failure"}), "454")
 
 
 def test_auth_535_refused_with_password_hint():
@@ -121,7 +134,7 @@ def test_auth_535_hint_for_app_password_provider():
 
 
 def test_mail_451_and_550():
-    fails(send({"mail": "451 4.3.0 queue full"}), 69, "refused the sender", "451")
+    deferred(send({"mail": "451 4.3.0 queue full"}), "refused the sender", "451")
     fails(send({"mail": "550 5.7.1 sender rejected"}), 69, "refused the sender", "550 5.7.1")
 
 
@@ -144,29 +157,29 @@ def test_rcpt_all_refused_is_nouser():
 
 
 def test_rcpt_all_refused_temporarily_is_temporary():
-    fails(send({"rcpt": {"default": "450 4.2.0 mailbox busy"}}), 69, "450")
+    deferred(send({"rcpt": {"default": "450 4.2.0 mailbox busy"}}), "450")
 
 
 def test_data_451_and_554():
-    fails(send({"data": "451 4.3.0 later"}), 69, "refused data", "451")
+    deferred(send({"data": "451 4.3.0 later"}), "refused data", "451")
     fails(send({"data": "554 5.5.1 no"}), 69, "refused data", "554")
 
 
 def test_end_of_data_451_and_552():
-    fails(send({"data_end": "451 4.3.0 local error"}), 69, "refused the message", "451")
+    deferred(send({"data_end": "451 4.3.0 local error"}), "refused the message", "451")
     fails(send({"data_end": "552 5.3.4 too big"}), 69, "refused the message", "552")
 
 
 def test_disconnect_mid_dialogue():
-    fails(send({"mail": {"disconnect": True}}), 76, "closed by the server")
-    fails(send({"data_read": {"after_bytes": 1, "disconnect": True}}), 76)
+    deferred(send({"mail": {"disconnect": True}}), "closed by the server")
+    deferred(send({"data_read": {"after_bytes": 1, "disconnect": True}}))
 
 
 def test_stall_past_the_timeout():
     start = time.time()
     r = send({"mail": {"stall": 6, "reply": "250 2.1.0 Ok"}}, timeout=2)
     took = time.time() - start
-    fails(r, 74, "timed out after 2 s")
+    deferred(r, "timed out after 2 s")
     if took > 5:
         raise AssertionError("the 2 s timeout took %.1f s" % took)
 
@@ -226,7 +239,7 @@ def test_implicit_tls_and_tls11_only_server_refused():
 
 
 def test_handshake_cut_short_is_temporary():
-    fails(send({"handshake": {"disconnect": True}}), 76, "cut short")
+    deferred(send({"handshake": {"disconnect": True}}), "cut short")
 
 
 def test_sender_rule_refusal_never_connects():

@@ -290,7 +290,9 @@ write_configs() {
 			smtpd_sender_login_maps = texthash:$PF_CONF/sender_login
 			smtpd_sender_restrictions = reject_sender_login_mismatch
 			smtpd_relay_restrictions = permit_sasl_authenticated, reject
-			smtpd_recipient_restrictions =
+			# One address that does not exist, so that tests can see a
+			# permanent refusal of every recipient from a real server.
+			smtpd_recipient_restrictions = check_recipient_access inline:{ { nobody-here@example.test = 550 5.1.1 No such user here } }
 		EOF
 
 	# Only our two listeners; no chroot (the chroot would need copies of

@@ -1,0 +1,20 @@
+/*
+ * mailq - printing the queue (sendmail -bp, mailq): the table that
+ * Postfix prints, or one JSON object per message.
+ */
+#ifndef SAATJA_MAILQ_H
+#define SAATJA_MAILQ_H
+
+#include <stdio.h>
+
+#include "buf.h"
+#include "queue.h"
+#include "status.h"
+
+/*
+ * Prints every message of q (q->dir NULL: an empty queue) to out.
+ * Returns ST_OK, or ST_IOERR when the queue cannot be read.
+ */
+enum status mailq_print(struct queue *q, int json, FILE *out, struct buf *err);
+
+#endif

@@ -1,0 +1,816 @@
+/*
+ * queue - the durable spool; see queue.h.
+ *
+ * On-disk format, in the queue directory (0700, or 2770 for a group
+ * install):
+ *
+ *	ID.body		the message body, CRLF line ends, exactly as sent
+ *	ID.env		the envelope and the header section (see below);
+ *			its presence is what puts ID in the queue
+ *	ID.state	the delivery state, absent until the first failure
+ *	tmp/		bodies while they are read, envelopes while written
+ *	failed/		the same three files for messages that failed
+ *
+ * ID is ten upper-case hexadecimal digits. ID.env is text:
+ *
+ *	saatja-queue: 1
+ *	account: arved@firma.ee
+ *	arrival: 1764150000		(seconds since the epoch)
+ *	size: 1342			(octets of header section and body)
+ *	rcpt: klient@example.ee		(one line per recipient)
+ *	body-type: 8BITMIME		(optional, likewise dsn-notify,
+ *	smtputf8: 1			 dsn-ret, dsn-envid, notice,
+ *					 body-8bit)
+ *	<empty line>
+ *	the header section, CRLF line ends, then nothing
+ *
+ * ID.state is "attempts: N", "next: T", "reason: TEXT" lines, replaced
+ * whole (write, fsync, rename) on every change.
+ *
+ * Writing a message: the body was spooled by message_read into an
+ * unlinked O_TMPFILE in tmp/; it is fsynced and linked in as ID.body
+ * (copied where O_TMPFILE is missing). Then ID.env is written in tmp/,
+ * fsynced and renamed into place, and the directory is fsynced: a crash
+ * before that rename leaves at most an orphan body, which queue_sweep
+ * removes; after it, the whole message.
+ *
+ * Locking: a process works on a message only while it holds flock() on
+ * its ID.env. Removal unlinks ID.env first (leaving the queue), then the
+ * rest, still under the lock; a process that locks a message checks that
+ * its ID.env still has a link, so a message is never delivered twice by
+ * two queue runs.
+ */
+#include "autoconf.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "queue.h"
+#include "util.h"
+
+#define BACKOFF_FIRST (5 * 60)
+#define BACKOFF_MAX (2 * 3600)
+
+static char *
+path_of(const char *dir, const char *id, const char *ext)
+{
+	struct buf p = BUF_INIT;
+
+	buf_printf(&p, "%s/%s%s", dir, id, ext);
+	return buf_take(&p);
+}
+
+static int
+make_dir(const char *path, struct buf *err)
+{
+	if (mkdir(path, 0700) == 0 || errno == EEXIST)
+		return 0;
+	buf_printf(err, "cannot create the queue directory %s: %s", path,
+	    strerror(errno));
+	return -1;
+}
+
+/* mkdir -p for the per-user state directory. */
+static int
+make_dirs(const char *path, struct buf *err)
+{
+	char *copy = xstrdup(path);
+	int rc = 0;
+
+	for (char *p = copy + 1; *p && rc == 0; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(copy, 0700) != 0 && errno != EEXIST)
+			rc = -1;
+		*p = '/';
+	}
+	free(copy);
+	return rc == 0 ? make_dir(path, err) : make_dir(path, err);
+}
+
+static void
+set_dirs(struct queue *q, char *dir)
+{
+	q->dir = dir;
+	q->tmp = path_of(dir, "tmp", "");
+	q->failed = path_of(dir, "failed", "");
+}
+
+static char *
+user_queue_dir(void)
+{
+	const char *state = getenv("XDG_STATE_HOME");
+	const char *home = getenv("HOME");
+	struct buf p = BUF_INIT;
+	int raised = getuid() != geteuid() || getgid() != getegid();
+
+	if (raised)
+		return NULL;	/* the caller's environment picks nothing */
+	if (state && *state == '/')
+		buf_printf(&p, "%s/saatja", state);
+	else if (home && *home == '/')
+		buf_printf(&p, "%s/.local/state/saatja", home);
+	else
+		return NULL;
+	return buf_take(&p);
+}
+
+enum status
+queue_find(struct queue *q, const struct config *c, struct buf *err)
+{
+	const char *system = LOCALSTATEDIR "/spool/saatja";
+	char *user;
+
+	(void)err;
+	memset(q, 0, sizeof *q);
+	if (c->queue_dir) {
+		set_dirs(q, xstrdup(c->queue_dir));
+		return ST_OK;
+	}
+	if (access(system, W_OK | X_OK) == 0) {
+		set_dirs(q, xstrdup(system));
+		return ST_OK;
+	}
+	user = user_queue_dir();
+	if (user && access(user, F_OK) == 0)
+		set_dirs(q, user);
+	else
+		free(user);
+	return ST_OK;
+}
+
+static enum status
+prepare(struct queue *q, struct buf *err)
+{
+	if (make_dir(q->dir, err) || make_dir(q->tmp, err) ||
+	    make_dir(q->failed, err))
+		return ST_CANTCREAT;
+	if (access(q->dir, W_OK | X_OK) != 0) {
+		buf_printf(err, "cannot write to the queue directory %s: %s",
+		    q->dir, strerror(errno));
+		return ST_CANTCREAT;
+	}
+	return ST_OK;
+}
+
+enum status
+queue_open(struct queue *q, const struct config *c, struct buf *err)
+{
+	const char *system = LOCALSTATEDIR "/spool/saatja";
+	struct buf why = BUF_INIT;
+	char *user;
+	enum status st;
+
+	memset(q, 0, sizeof *q);
+	if (c->queue_dir) {
+		set_dirs(q, xstrdup(c->queue_dir));
+		return prepare(q, err);
+	}
+	set_dirs(q, xstrdup(system));
+	st = prepare(q, &why);
+	if (st == ST_OK) {
+		buf_free(&why);
+		return ST_OK;
+	}
+	queue_close(q);
+	user = user_queue_dir();
+	if (user == NULL || make_dirs(user, &why) != 0) {
+		free(user);
+		buf_printf(err, "%s; set queue = in the [saatja] section to a directory you can write",
+		    buf_str(&why));
+		buf_free(&why);
+		return ST_CANTCREAT;
+	}
+	buf_free(&why);
+	set_dirs(q, user);
+	return prepare(q, err);
+}
+
+void
+queue_close(struct queue *q)
+{
+	free(q->dir);
+	free(q->tmp);
+	free(q->failed);
+	memset(q, 0, sizeof *q);
+}
+
+static void
+new_id(char id[QUEUE_ID_LEN + 1])
+{
+	static const char hex[] = "0123456789ABCDEF";
+	unsigned char r[QUEUE_ID_LEN / 2];
+
+	random_bytes(r, sizeof r);
+	for (size_t i = 0; i < sizeof r; i++) {
+		id[2 * i] = hex[r[i] >> 4];
+		id[2 * i + 1] = hex[r[i] & 15];
+	}
+	id[QUEUE_ID_LEN] = '\0';
+}
+
+static int
+fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc;
+
+	if (fd < 0)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Writes data to dir/name through tmp/, fsynced: all or nothing. */
+static int
+write_file_atomic(struct queue *q, const char *dir, const char *name,
+    const struct buf *data)
+{
+	char *tmp = path_of(q->tmp, name, ".new");
+	char *dst = path_of(dir, name, "");
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int rc = -1;
+
+	if (fd >= 0) {
+		if (write_all(fd, buf_str(data), data->len) == 0 &&
+		    fsync(fd) == 0)
+			rc = 0;
+		if (close(fd) != 0)
+			rc = -1;
+		if (rc == 0)
+			rc = rename(tmp, dst);
+		if (rc != 0)
+			unlink(tmp);
+	}
+	free(tmp);
+	free(dst);
+	return rc;
+}
+
+/* Puts the spooled body in place as ID.body: a link, else a copy. */
+static int
+place_body(struct queue *q, const struct message *m, const char *path)
+{
+	char proc[64];
+	char *tmp;
+	char block[65536];
+	off_t off = 0;
+	int fd, rc = 0;
+
+	if (m->body_fd >= 0 && fsync(m->body_fd) != 0)
+		return -1;
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", m->body_fd);
+	if (m->body_fd >= 0 &&
+	    linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0)
+		return 0;
+	if (errno == EEXIST)
+		return -1;
+	/* Not an O_TMPFILE (or /proc is missing): copy it. */
+	tmp = path_of(q->tmp, strrchr(path, '/') + 1, ".new");
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		free(tmp);
+		return -1;
+	}
+	while (rc == 0 && m->body_fd >= 0 && off < m->body_size) {
+		ssize_t got = pread(m->body_fd, block, sizeof block, off);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0 || write_all(fd, block, (size_t)got) != 0)
+			rc = -1;
+		else
+			off += got;
+	}
+	if (rc == 0 && fsync(fd) != 0)
+		rc = -1;
+	if (close(fd) != 0)
+		rc = -1;
+	if (rc == 0 && link(tmp, path) != 0)
+		rc = -1;
+	unlink(tmp);
+	free(tmp);
+	return rc;
+}
+
+static void
+env_text(struct buf *b, const struct plan *p, const struct options *o,
+    const struct message *m, int notice)
+{
+	struct buf head = BUF_INIT;
+
+	for (size_t i = 0; i < m->nhdrs; i++) {
+		buf_adds(&head, m->hdrs[i].field);
+		buf_adds(&head, "\r\n");
+	}
+	buf_printf(b, "saatja-queue: 1\naccount: %s\narrival: %lld\nsize: %lld\n",
+	    p->account->address, (long long)time(NULL),
+	    (long long)(head.len + 2 + (m->body_fd >= 0 ? m->body_size : 0)));
+	for (size_t i = 0; i < p->rcpts.n; i++)
+		buf_printf(b, "rcpt: %s\n", p->rcpts.v[i]);
+	if (o->body_type)
+		buf_printf(b, "body-type: %s\n", o->body_type);
+	if (o->dsn_notify)
+		buf_printf(b, "dsn-notify: %s\n", o->dsn_notify);
+	if (o->dsn_ret)
+		buf_printf(b, "dsn-ret: %s\n", o->dsn_ret);
+	if (o->dsn_envid)
+		buf_printf(b, "dsn-envid: %s\n", o->dsn_envid);
+	if (p->needs_smtputf8)
+		buf_adds(b, "smtputf8: 1\n");
+	if (m->body_8bit)
+		buf_adds(b, "body-8bit: 1\n");
+	if (notice)
+		buf_adds(b, "notice: 1\n");
+	buf_adds(b, "\n");
+	buf_add(b, head.data ? head.data : "", head.len);
+	buf_free(&head);
+}
+
+enum status
+queue_add(struct queue *q, const struct plan *p, const struct options *o,
+    const struct message *m, int notice, char id[QUEUE_ID_LEN + 1],
+    struct buf *err)
+{
+	struct buf env = BUF_INIT;
+	char *body = NULL, *name = NULL;
+	int tries;
+
+	for (tries = 0; tries < 20; tries++) {
+		new_id(id);
+		free(body);
+		body = path_of(q->dir, id, ".body");
+		if (place_body(q, m, body) == 0)
+			break;
+		if (errno != EEXIST) {
+			buf_printf(err, "cannot write the message to the queue %s: %s",
+			    q->dir, strerror(errno));
+			free(body);
+			return errno == ENOSPC || errno == EDQUOT || errno == EIO ?
+			    ST_IOERR : ST_CANTCREAT;
+		}
+	}
+	env_text(&env, p, o, m, notice);
+	name = xmalloc(QUEUE_ID_LEN + 5);
+	snprintf(name, QUEUE_ID_LEN + 5, "%s.env", id);
+	if (tries == 20 || write_file_atomic(q, q->dir, name, &env) != 0 ||
+	    fsync_dir(q->dir) != 0) {
+		int e = errno;
+
+		buf_printf(err, "cannot write the message to the queue %s: %s",
+		    q->dir, strerror(e));
+		unlink(body);
+		free(body);
+		free(name);
+		buf_free(&env);
+		return e == ENOSPC || e == EDQUOT || e == EIO ? ST_IOERR :
+		    ST_CANTCREAT;
+	}
+	free(body);
+	free(name);
+	buf_free(&env);
+	return ST_OK;
+}
+
+static int
+is_id(const char *s, size_t n)
+{
+	if (n != QUEUE_ID_LEN)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'A' && s[i] <= 'F')))
+			return 0;
+	return 1;
+}
+
+/* Reads "key: value" lines up to an empty line into qm. */
+static void
+parse_env_line(struct queued *qm, const char *key, const char *v)
+{
+	if (strcmp(key, "account") == 0) {
+		free(qm->account);
+		qm->account = xstrdup(v);
+	} else if (strcmp(key, "arrival") == 0)
+		qm->arrival = (time_t)strtoll(v, NULL, 10);
+	else if (strcmp(key, "size") == 0)
+		qm->size = (off_t)strtoll(v, NULL, 10);
+	else if (strcmp(key, "rcpt") == 0)
+		strlist_add(&qm->rcpts, v);
+	else if (strcmp(key, "body-type") == 0)
+		qm->body_type = xstrdup(v);
+	else if (strcmp(key, "dsn-notify") == 0)
+		qm->dsn_notify = xstrdup(v);
+	else if (strcmp(key, "dsn-ret") == 0)
+		qm->dsn_ret = xstrdup(v);
+	else if (strcmp(key, "dsn-envid") == 0)
+		qm->dsn_envid = xstrdup(v);
+	else if (strcmp(key, "smtputf8") == 0)
+		qm->smtputf8 = 1;
+	else if (strcmp(key, "notice") == 0)
+		qm->notice = 1;
+	else if (strcmp(key, "body-8bit") == 0)
+		qm->body_8bit = 1;
+	else if (strcmp(key, "attempts") == 0)
+		qm->attempts = (unsigned)strtoul(v, NULL, 10);
+	else if (strcmp(key, "next") == 0)
+		qm->next_try = (time_t)strtoll(v, NULL, 10);
+	else if (strcmp(key, "reason") == 0) {
+		free(qm->reason);
+		qm->reason = xstrdup(v);
+	}
+}
+
+/*
+ * Parses the key lines of f into qm; leaves f just after the empty line.
+ * Returns 0, or -1 when f does not look like a queue file.
+ */
+static int
+parse_keys(FILE *f, struct queued *qm)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+
+	while ((n = getline(&line, &cap, f)) > 0) {
+		char *colon;
+
+		if (line[n - 1] == '\n')
+			line[--n] = '\0';
+		if (n == 0)
+			break;
+		colon = strstr(line, ": ");
+		if (colon == NULL)
+			continue;
+		*colon = '\0';
+		parse_env_line(qm, line, colon + 2);
+	}
+	free(line);
+	return qm->account ? 0 : -1;
+}
+
+static void
+read_state(const char *dir, struct queued *qm)
+{
+	char *path = path_of(dir, qm->id, ".state");
+	FILE *f = fopen(path, "re");
+
+	free(path);
+	if (f == NULL)
+		return;
+	parse_keys(f, qm);
+	fclose(f);
+}
+
+void
+queued_free(struct queued *qm)
+{
+	queue_release(qm);
+	free(qm->account);
+	strlist_free(&qm->rcpts);
+	free(qm->body_type);
+	free(qm->dsn_notify);
+	free(qm->dsn_ret);
+	free(qm->dsn_envid);
+	free(qm->reason);
+	memset(qm, 0, sizeof *qm);
+	qm->env_fd = -1;
+}
+
+void
+queue_list_free(struct queued *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		queued_free(&v[i]);
+	free(v);
+}
+
+static void
+list_dir(const char *dir, int failed, struct queued **v, size_t *n,
+    size_t *cap)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		size_t len = strlen(e->d_name);
+		struct queued qm;
+		char *path;
+		FILE *f;
+
+		if (len != QUEUE_ID_LEN + 4 || strcmp(e->d_name + QUEUE_ID_LEN, ".env") != 0 ||
+		    !is_id(e->d_name, QUEUE_ID_LEN))
+			continue;
+		memset(&qm, 0, sizeof qm);
+		qm.env_fd = -1;
+		memcpy(qm.id, e->d_name, QUEUE_ID_LEN);
+		qm.in_failed = failed;
+		path = path_of(dir, e->d_name, "");
+		f = fopen(path, "re");
+		free(path);
+		if (f == NULL)
+			continue;	/* delivered meanwhile */
+		if (parse_keys(f, &qm) != 0) {
+			fclose(f);
+			queued_free(&qm);
+			continue;
+		}
+		fclose(f);
+		read_state(dir, &qm);
+		*v = xgrow(*v, cap, *n + 1, sizeof **v);
+		(*v)[(*n)++] = qm;
+	}
+	closedir(d);
+}
+
+static int
+by_arrival(const void *a, const void *b)
+{
+	const struct queued *x = a, *y = b;
+
+	if (x->arrival != y->arrival)
+		return x->arrival < y->arrival ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
+enum status
+queue_list(struct queue *q, struct queued **out, size_t *n, struct buf *err)
+{
+	size_t cap = 0;
+
+	(void)err;
+	*out = NULL;
+	*n = 0;
+	if (q->dir == NULL)
+		return ST_OK;
+	list_dir(q->dir, 0, out, n, &cap);
+	list_dir(q->failed, 1, out, n, &cap);
+	if (*n)
+		qsort(*out, *n, sizeof **out, by_arrival);
+	return ST_OK;
+}
+
+/* Reads the header section (CRLF fields) from f into m. */
+static void
+read_header_section(FILE *f, struct message *m)
+{
+	struct buf field = BUF_INIT;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+
+	while ((n = getline(&line, &cap, f)) > 0) {
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		if ((line[0] == ' ' || line[0] == '\t') && field.len) {
+			buf_adds(&field, "\r\n");
+			buf_adds(&field, line);
+			continue;
+		}
+		if (field.len)
+			message_add_field(m, buf_str(&field));
+		buf_reset(&field);
+		buf_adds(&field, line);
+	}
+	if (field.len)
+		message_add_field(m, buf_str(&field));
+	free(line);
+	buf_free(&field);
+}
+
+enum status
+queue_take(struct queue *q, const char *id, int from_failed,
+    struct queued *qm, struct message *m, struct buf *err)
+{
+	const char *dir = NULL;
+	char *path;
+	struct stat sb;
+	FILE *f;
+	int fd = -1;
+
+	memset(qm, 0, sizeof *qm);
+	qm->env_fd = -1;
+	if (!is_id(id, strlen(id))) {
+		buf_printf(err, "%s is not a queue ID (see mailq)", id);
+		return ST_USAGE;
+	}
+	for (int pass = 0; pass < 2 && fd < 0; pass++) {
+		if (pass == 1 && !from_failed)
+			break;
+		dir = pass == 0 ? q->dir : q->failed;
+		path = path_of(dir, id, ".env");
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		free(path);
+		qm->in_failed = pass;
+	}
+	if (fd < 0) {
+		buf_printf(err, "message %s is not in the queue (delivered, or see mailq)", id);
+		return ST_TEMP_SERVER;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0 || fstat(fd, &sb) != 0 ||
+	    sb.st_nlink == 0) {
+		close(fd);
+		buf_printf(err, "message %s is being delivered by another process", id);
+		return ST_TEMP_SERVER;
+	}
+	memcpy(qm->id, id, QUEUE_ID_LEN + 1);
+	qm->env_fd = fd;
+	f = fdopen(dup(fd), "r");
+	if (f == NULL || parse_keys(f, qm) != 0) {
+		if (f)
+			fclose(f);
+		buf_printf(err, "queue file %s/%s.env is damaged", dir, id);
+		queued_free(qm);
+		return ST_IOERR;
+	}
+	read_state(dir, qm);
+	read_header_section(f, m);
+	fclose(f);
+	path = path_of(dir, id, ".body");
+	m->body_fd = open(path, O_RDONLY | O_CLOEXEC);
+	free(path);
+	if (m->body_fd < 0 || fstat(m->body_fd, &sb) != 0) {
+		buf_printf(err, "the body of message %s is missing from %s", id, dir);
+		queued_free(qm);
+		return ST_IOERR;
+	}
+	m->body_size = sb.st_size;
+	m->body_8bit = qm->body_8bit;
+	return ST_OK;
+}
+
+void
+queue_release(struct queued *qm)
+{
+	if (qm->env_fd >= 0)
+		close(qm->env_fd);	/* drops the lock */
+	qm->env_fd = -1;
+}
+
+static void
+unlink_message(const char *dir, const char *id)
+{
+	static const char *const exts[] = { ".env", ".state", ".body" };
+
+	for (size_t i = 0; i < 3; i++) {
+		char *path = path_of(dir, id, exts[i]);
+
+		unlink(path);
+		free(path);
+	}
+}
+
+enum status
+queue_done(struct queue *q, struct queued *qm, struct buf *err)
+{
+	const char *dir = qm->in_failed ? q->failed : q->dir;
+
+	(void)err;
+	unlink_message(dir, qm->id);	/* ID.env first: out of the queue */
+	fsync_dir(dir);
+	queue_release(qm);
+	return ST_OK;
+}
+
+static void
+state_text(struct buf *b, const struct queued *qm)
+{
+	buf_printf(b, "attempts: %u\nnext: %lld\n", qm->attempts,
+	    (long long)qm->next_try);
+	if (qm->reason) {
+		buf_adds(b, "reason: ");
+		for (const char *p = qm->reason; *p; p++)
+			buf_addc(b, *p == '\n' || *p == '\r' ? ' ' : *p);
+		buf_addc(b, '\n');
+	}
+}
+
+static enum status
+save_state(struct queue *q, const char *dir, struct queued *qm,
+    struct buf *err)
+{
+	struct buf text = BUF_INIT;
+	char name[QUEUE_ID_LEN + 7];
+	int rc;
+
+	snprintf(name, sizeof name, "%s.state", qm->id);
+	state_text(&text, qm);
+	rc = write_file_atomic(q, dir, name, &text);
+	buf_free(&text);
+	if (rc != 0) {
+		buf_printf(err, "cannot record the state of message %s in %s: %s",
+		    qm->id, dir, strerror(errno));
+		return ST_IOERR;
+	}
+	return ST_OK;
+}
+
+enum status
+queue_defer(struct queue *q, struct queued *qm, const char *reason,
+    time_t at, struct buf *err)
+{
+	time_t wait = BACKOFF_FIRST;
+
+	for (unsigned i = 0; i < qm->attempts && wait < BACKOFF_MAX; i++)
+		wait *= 2;
+	if (wait > BACKOFF_MAX)
+		wait = BACKOFF_MAX;
+	qm->attempts++;
+	qm->next_try = at ? at : time(NULL) + wait;
+	free(qm->reason);
+	qm->reason = xstrdup(reason);
+	return save_state(q, qm->in_failed ? q->failed : q->dir, qm, err);
+}
+
+enum status
+queue_fail(struct queue *q, struct queued *qm, const char *reason,
+    struct buf *err)
+{
+	static const char *const exts[] = { ".body", ".state", ".env" };
+	enum status st;
+
+	qm->attempts++;
+	qm->next_try = 0;
+	free(qm->reason);
+	qm->reason = xstrdup(reason);
+	st = save_state(q, qm->in_failed ? q->failed : q->dir, qm, err);
+	if (st != ST_OK || qm->in_failed)
+		return st;
+	/* ID.env moves last: until then the message is still queued. */
+	for (size_t i = 0; i < 3; i++) {
+		char *from = path_of(q->dir, qm->id, exts[i]);
+		char *to = path_of(q->failed, qm->id, exts[i]);
+
+		if (rename(from, to) != 0 && errno != ENOENT) {
+			buf_printf(err, "cannot move message %s to %s: %s", qm->id,
+			    q->failed, strerror(errno));
+			st = ST_IOERR;
+		}
+		free(from);
+		free(to);
+	}
+	fsync_dir(q->failed);
+	fsync_dir(q->dir);
+	qm->in_failed = 1;
+	return st;
+}
+
+void
+queue_sweep(struct queue *q)
+{
+	static const char *const dirs_ext[][2] = { { "", ".body" }, { "tmp", ".new" } };
+	time_t old = time(NULL) - 3600;
+
+	for (size_t k = 0; k < 2; k++) {
+		char *dir = k == 0 ? xstrdup(q->dir) : xstrdup(q->tmp);
+		DIR *d = opendir(dir);
+		struct dirent *e;
+
+		while (d && (e = readdir(d)) != NULL) {
+			size_t len = strlen(e->d_name), el = strlen(dirs_ext[k][1]);
+			char *path, *env;
+			struct stat sb;
+
+			if (len <= el || strcmp(e->d_name + len - el, dirs_ext[k][1]) != 0)
+				continue;
+			path = path_of(dir, e->d_name, "");
+			env = xstrdup(path);
+			strcpy(env + strlen(env) - el, ".env");
+			/* An orphan: its envelope never made it, an hour ago. */
+			if (stat(path, &sb) == 0 && sb.st_mtime < old &&
+			    (k == 1 || access(env, F_OK) != 0))
+				unlink(path);
+			free(path);
+			free(env);
+		}
+		if (d)
+			closedir(d);
+		free(dir);
+	}
+}

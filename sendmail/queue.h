@@ -1,0 +1,110 @@
+/*
+ * queue - the durable spool: every accepted message is here until it is
+ * delivered, or in the failed area with its reason.
+ *
+ * The on-disk format is described once, at the top of queue.c. A message
+ * enters the queue only whole (written, fsynced, renamed into place), and
+ * one process at a time may work on it (flock on its envelope file).
+ */
+#ifndef SAATJA_QUEUE_H
+#define SAATJA_QUEUE_H
+
+#include <sys/types.h>
+#include <time.h>
+
+#include "account.h"
+#include "buf.h"
+#include "config.h"
+#include "message.h"
+#include "options.h"
+#include "status.h"
+
+#define QUEUE_ID_LEN 10
+
+struct queue {
+	char *dir;		/* the queue directory */
+	char *tmp;		/* dir/tmp: bodies being written */
+	char *failed;		/* dir/failed */
+};
+
+/* One queued message: its envelope and its delivery state. */
+struct queued {
+	char id[QUEUE_ID_LEN + 1];
+	int in_failed;		/* lives in the failed area */
+	char *account;
+	time_t arrival;
+	off_t size;		/* octets of the whole message */
+	struct strlist rcpts;
+	char *body_type;	/* -B, or NULL */
+	char *dsn_notify, *dsn_ret, *dsn_envid;
+	int smtputf8;
+	int notice;		/* a failure notice: never a notice about it */
+	int body_8bit;		/* the body has octets >= 0x80 */
+	unsigned attempts;
+	time_t next_try;	/* 0: now */
+	char *reason;		/* the last failure, or NULL */
+	int env_fd;		/* open and locked while worked on, else -1 */
+};
+
+/*
+ * Chooses and prepares the queue directory: the config's queue key, else
+ * the system spool when it is writable, else the per-user state
+ * directory. Creates dir, dir/tmp and dir/failed as needed. ST_CANTCREAT
+ * with the reason when none is usable.
+ */
+enum status queue_open(struct queue *q, const struct config *c,
+    struct buf *err);
+/* Like queue_open, but never creates anything (for listing). ST_OK with
+ * q->dir NULL when there is no queue at all. */
+enum status queue_find(struct queue *q, const struct config *c,
+    struct buf *err);
+void queue_close(struct queue *q);
+
+/*
+ * Queues message m (its body spooled in q->tmp, see message_read) for
+ * the plan p. notice marks a failure notice. On ST_OK, id holds the new
+ * queue ID and the message is durable. ST_CANTCREAT or ST_IOERR (disk
+ * full, permissions) when it could not be queued: nothing is left then.
+ */
+enum status queue_add(struct queue *q, const struct plan *p,
+    const struct options *o, const struct message *m, int notice,
+    char id[QUEUE_ID_LEN + 1], struct buf *err);
+
+/*
+ * Lists every message, queued and failed, oldest first, without locking
+ * (for mailq and for choosing what to deliver). The caller frees the
+ * array with queue_list_free.
+ */
+enum status queue_list(struct queue *q, struct queued **out, size_t *n,
+    struct buf *err);
+void queue_list_free(struct queued *v, size_t n);
+
+/*
+ * Takes message id for delivery: locks it, reads its envelope and state
+ * into qm and its header section and body into m. ST_OK when taken;
+ * ST_TEMP_SERVER when another process holds it or it is gone (delivered
+ * meanwhile); ST_IOERR when it cannot be read. A failed message is taken
+ * only when from_failed is set.
+ */
+enum status queue_take(struct queue *q, const char *id, int from_failed,
+    struct queued *qm, struct message *m, struct buf *err);
+/* Releases a taken message without changing it. */
+void queue_release(struct queued *qm);
+void queued_free(struct queued *qm);
+
+/* The message was delivered: removes it (and releases it). */
+enum status queue_done(struct queue *q, struct queued *qm, struct buf *err);
+/*
+ * A temporary failure: counts the attempt and sets the next try (5 min
+ * doubling to 2 h, or at `at` when not 0) with reason.
+ */
+enum status queue_defer(struct queue *q, struct queued *qm,
+    const char *reason, time_t at, struct buf *err);
+/* A permanent failure: moves the message to the failed area with reason. */
+enum status queue_fail(struct queue *q, struct queued *qm,
+    const char *reason, struct buf *err);
+
+/* Removes leftovers of interrupted writes (orphan bodies, tmp files). */
+void queue_sweep(struct queue *q);
+
+#endif

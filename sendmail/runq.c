@@ -1,0 +1,426 @@
+/*
+ * runq - delivering from the queue; see runq.h.
+ *
+ * A session is opened lazily, the first time a message of its account is
+ * due, and reused for the account's other messages. When the session
+ * cannot be opened, every message of the account gets that outcome: a
+ * temporary one defers them, a permanent one (login refused, untrusted
+ * certificate) fails them.
+ */
+#include "autoconf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "account.h"
+#include "log.h"
+#include "net.h"
+#include "runq.h"
+#include "smtp.h"
+#include "transport.h"
+
+struct session {
+	struct account *account;
+	struct smtp smtp;
+	int opened;		/* smtp_open was called */
+	enum status st;		/* outcome of opening; ST_OK when usable */
+	struct buf why;		/* the reason when st is not ST_OK */
+	struct buf relay;
+	FILE *trace;
+	unsigned sent;		/* transactions tried on this session */
+};
+
+static double
+seconds_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static FILE *
+open_trace(const struct options *o)
+{
+	if (o->transcript)
+		return fopen(o->transcript, "ae");
+	return o->verbose ? stderr : NULL;
+}
+
+static void
+session_open(struct session *s, const struct config *c,
+    const struct options *o)
+{
+	s->opened = 1;
+	s->trace = open_trace(o);
+	s->st = smtp_open(&s->smtp, s->account, c->helo, s->trace, &s->why);
+	if (s->st == ST_OK)
+		s->st = smtp_auth(&s->smtp, &s->why);
+	net_describe(&s->smtp.conn, &s->relay);
+}
+
+static void
+session_close(struct session *s)
+{
+	if (s->opened)
+		smtp_close(&s->smtp);
+	if (s->trace && s->trace != stderr)
+		fclose(s->trace);
+	buf_free(&s->why);
+	buf_free(&s->relay);
+	memset(s, 0, sizeof *s);
+}
+
+/* The sending counts of max_per_hour live in ACCOUNT.rate, one time a
+ * line, shared by all runs under flock. */
+static int
+rate_open(struct queue *q, const struct account *a)
+{
+	struct buf p = BUF_INIT;
+	int fd;
+
+	buf_printf(&p, "%s/%s.rate", q->dir, a->address);
+	fd = open(p.data, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	buf_free(&p);
+	if (fd >= 0)
+		flock(fd, LOCK_EX);
+	return fd;
+}
+
+/*
+ * Times of the sends in the last hour. Returns how many; *oldest gets the
+ * earliest of them.
+ */
+static size_t
+rate_count(int fd, time_t now, time_t *oldest, struct buf *keep)
+{
+	char block[4096];
+	struct buf all = BUF_INIT;
+	size_t n = 0;
+	ssize_t got;
+	off_t off = 0;
+
+	while ((got = pread(fd, block, sizeof block, off)) > 0) {
+		buf_add(&all, block, (size_t)got);
+		off += got;
+	}
+	*oldest = 0;
+	for (char *line = all.data; line && *line;) {
+		char *end = strchr(line, '\n');
+		time_t t = (time_t)strtoll(line, NULL, 10);
+
+		if (t > now - 3600) {
+			if (n == 0 || t < *oldest)
+				*oldest = t;
+			n++;
+			buf_printf(keep, "%lld\n", (long long)t);
+		}
+		line = end ? end + 1 : NULL;
+	}
+	buf_free(&all);
+	return n;
+}
+
+static void
+rate_record(int fd, struct buf *keep, time_t now)
+{
+	buf_printf(keep, "%lld\n", (long long)now);
+	if (ftruncate(fd, 0) == 0)
+		(void)!pwrite(fd, keep->data, keep->len, 0);
+}
+
+/* Queues a short notice about a failed message to its account. */
+static void
+send_notice(const struct config *c, struct queue *q, const struct queued *qm,
+    const struct message *failed, const char *reason)
+{
+	struct buf text = BUF_INIT, err = BUF_INIT;
+	struct options o;
+	struct message m;
+	struct plan p;
+	long subj = message_find(failed, "Subject", 0);
+	char *subject = subj >= 0 ? message_value(failed, (size_t)subj) : xstrdup("");
+	char id[QUEUE_ID_LEN + 1];
+	FILE *in;
+
+	buf_printf(&text, "From: Mail Delivery System <%s>\nTo: %s\n"
+	    "Subject: Undelivered Mail: %.200s\nAuto-Submitted: auto-replied\n\n",
+	    qm->account, qm->account, subject);
+	buf_printf(&text, "saatja could not deliver message %s to:\n\n", qm->id);
+	for (size_t i = 0; i < qm->rcpts.n; i++)
+		buf_printf(&text, "    %s\n", qm->rcpts.v[i]);
+	buf_printf(&text, "\nReason: %s\n\nThe message is kept in the failed area of the queue;"
+	    " after fixing the cause, `sendmail -qI %s` sends it again.\n\n"
+	    "Its headers were:\n\n", reason, qm->id);
+	for (size_t i = 0; i < failed->nhdrs; i++)
+		buf_printf(&text, "%s\n", failed->hdrs[i].field);
+	free(subject);
+
+	memset(&o, 0, sizeof o);
+	strlist_add(&o.rcpts, qm->account);
+	message_init(&m);
+	in = fmemopen(text.data, text.len, "r");
+	if (in && message_read(&m, in, 0, q->tmp, &err) == ST_OK &&
+	    account_plan(&p, c, &o, &m, &err) == ST_OK) {
+		if (queue_add(q, &p, &o, &m, 1, id, &err) == ST_OK) {
+			log_msg(LOG_INFO, "%s: failure notice for %s queued to <%s>",
+			    id, qm->id, qm->account);
+			/* Try it at once; a notice never causes another. */
+			runq_deliver_one(c, &o, q, id, 0, &err);
+			buf_reset(&err);
+		}
+		plan_free(&p);
+	}
+	if (err.len)
+		log_msg(LOG_ERR, "%s: cannot queue a failure notice: %s", qm->id,
+		    buf_str(&err));
+	if (in)
+		fclose(in);
+	message_free(&m);
+	options_free(&o);
+	buf_free(&text);
+	buf_free(&err);
+}
+
+/*
+ * Settles a message after an attempt with outcome st: removes, defers or
+ * fails it. Returns what the caller of an interactive delivery should
+ * see: ST_OK, the temporary status (deferred), or the permanent one.
+ */
+static enum status
+settle(const struct config *c, struct queue *q, struct queued *qm,
+    const struct message *m, enum status st, const char *reason)
+{
+	struct buf err = BUF_INIT, why = BUF_INIT;
+
+	if (st == ST_OK) {
+		if (qm->env_fd >= 0)
+			queue_done(q, qm, &err);
+	} else if (status_is_temporary(st) &&
+	    time(NULL) - qm->arrival < c->retry_for) {
+		queue_defer(q, qm, reason, 0, &err);
+	} else {
+		if (status_is_temporary(st)) {
+			buf_printf(&why, "%s (gave up after %ld hours of retries)",
+			    reason, (long)(c->retry_for / 3600));
+			reason = buf_str(&why);
+			st = ST_UNAVAILABLE;
+		}
+		if (queue_fail(q, qm, reason, &err) == ST_OK && !qm->notice)
+			send_notice(c, q, qm, m, reason);
+		log_msg(LOG_WARNING, "%s: moved to the failed area: %s", qm->id, reason);
+	}
+	if (err.len)
+		log_msg(LOG_ERR, "%s: %s", qm->id, buf_str(&err));
+	buf_free(&err);
+	buf_free(&why);
+	return st;
+}
+
+/* One attempt at a taken message over session s. */
+static enum status
+attempt(const struct config *c, const struct options *o, struct queue *q,
+    struct session *s, struct queued *qm, struct message *m, struct buf *err)
+{
+	struct smtp_envelope e;
+	struct smtp_result r;
+	const char **to = xcalloc(qm->rcpts.n + 1, sizeof *to);
+	size_t nto = 0;
+	double start = seconds_now();
+	enum status st;
+	int rate_fd = -1;
+	struct buf keep = BUF_INIT;
+
+	if (s->account->max_per_hour) {
+		time_t now = time(NULL), oldest;
+
+		rate_fd = rate_open(q, s->account);
+		if (rate_fd >= 0 && rate_count(rate_fd, now, &oldest, &keep) >=
+		    s->account->max_per_hour) {
+			struct buf why = BUF_INIT;
+
+			buf_printf(&why, "waiting: %s may send %u messages an hour (max_per_hour)",
+			    s->account->address, s->account->max_per_hour);
+			queue_defer(q, qm, buf_str(&why), oldest + 3600, err);
+			buf_reset(err);
+			buf_adds(err, buf_str(&why));
+			buf_free(&why);
+			buf_free(&keep);
+			close(rate_fd);
+			free(to);
+			return ST_TEMP_SERVER;
+		}
+	}
+	if (!s->opened)
+		session_open(s, c, o);
+	memset(&r, 0, sizeof r);
+	/* Transactions on one session are kept apart by RSET. */
+	if (s->st == ST_OK && s->sent++ > 0 &&
+	    (st = smtp_reset(&s->smtp, &s->why)) != ST_OK)
+		s->st = st;
+	if (s->st != ST_OK) {
+		st = s->st;
+		buf_adds(err, buf_str(&s->why));
+	} else {
+		memset(&e, 0, sizeof e);
+		e.from = qm->account;
+		e.rcpts = &qm->rcpts;
+		e.smtputf8 = qm->smtputf8;
+		e.body_type = qm->body_type;
+		e.dsn_notify = qm->dsn_notify;
+		e.dsn_ret = qm->dsn_ret;
+		e.dsn_envid = qm->dsn_envid;
+		st = smtp_send(&s->smtp, &e, m, &r, err);
+		if (st != ST_OK && !s->smtp.open) {
+			s->st = st;	/* the session is gone for the rest */
+			buf_adds(&s->why, buf_str(err));
+		}
+	}
+	if (st == ST_OK) {
+		/* Out of the queue first: until ID.env is gone, a crash means
+		 * a second delivery. Logging can wait. */
+		queue_done(q, qm, err);
+		if (rate_fd >= 0)
+			rate_record(rate_fd, &keep, time(NULL));
+		for (size_t i = 0; i < r.n; i++)
+			if (r.rcpts[i].accepted)
+				to[nto++] = r.rcpts[i].addr;
+		transport_log_outcome(qm->id, s->account, buf_str(&s->relay),
+		    smtp_tls_version(&s->smtp), to, nto, r.size, "sent",
+		    buf_str(&r.reply), seconds_now() - start);
+		for (size_t i = 0; i < r.n; i++) {
+			if (r.rcpts[i].accepted)
+				continue;
+			transport_log_outcome(qm->id, s->account, buf_str(&s->relay),
+			    smtp_tls_version(&s->smtp), &r.rcpts[i].addr, 1, r.size,
+			    "failed", r.rcpts[i].reply, seconds_now() - start);
+			buf_printf(err, "%s%s was refused by the server (%s)",
+			    err->len ? "; " : "not delivered to some recipients: ",
+			    r.rcpts[i].addr, r.rcpts[i].reply);
+		}
+	} else {
+		for (size_t i = 0; i < qm->rcpts.n; i++)
+			to[nto++] = qm->rcpts.v[i];
+		transport_log_outcome(qm->id, s->account, buf_str(&s->relay),
+		    s->opened ? smtp_tls_version(&s->smtp) : "none", to, nto, qm->size,
+		    status_is_temporary(st) ? "deferred" : "failed", buf_str(err),
+		    seconds_now() - start);
+	}
+	smtp_result_free(&r);
+	if (rate_fd >= 0)
+		close(rate_fd);
+	buf_free(&keep);
+	free(to);
+	{
+		struct buf reason = BUF_INIT;
+		enum status out;
+
+		buf_adds(&reason, buf_str(err));
+		out = settle(c, q, qm, m, st, buf_str(&reason));
+		buf_free(&reason);
+		return out;
+	}
+}
+
+/* Takes id and attempts it over s; a message that has no account now
+ * fails with that reason. */
+static enum status
+take_and_send(const struct config *c, const struct options *o,
+    struct queue *q, struct session *s, const char *id, int from_failed,
+    struct buf *err)
+{
+	struct queued qm;
+	struct message m;
+	enum status st;
+
+	message_init(&m);
+	st = queue_take(q, id, from_failed, &qm, &m, err);
+	if (st != ST_OK) {
+		message_free(&m);
+		return st;
+	}
+	if (s->account == NULL)
+		s->account = config_account(c, qm.account);
+	if (s->account == NULL) {
+		buf_printf(err, "the account %s is no longer in %s", qm.account, c->path);
+		st = settle(c, q, &qm, &m, ST_CONFIG, buf_str(err));
+	} else
+		st = attempt(c, o, q, s, &qm, &m, err);
+	queued_free(&qm);
+	message_free(&m);
+	return st;
+}
+
+enum status
+runq_deliver_one(const struct config *c, const struct options *o,
+    struct queue *q, const char *id, int from_failed, struct buf *err)
+{
+	struct session s;
+	enum status st;
+
+	memset(&s, 0, sizeof s);
+	st = take_and_send(c, o, q, &s, id, from_failed, err);
+	session_close(&s);
+	return st;
+}
+
+static int
+by_account(const void *a, const void *b)
+{
+	const struct queued *x = a, *y = b;
+	int d = strcasecmp(x->account, y->account);
+
+	if (d)
+		return d;
+	if (x->arrival != y->arrival)
+		return x->arrival < y->arrival ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
+enum status
+runq_run(const struct config *c, const struct options *o, int due_only,
+    struct buf *err)
+{
+	struct queue q;
+	struct queued *v = NULL;
+	size_t n = 0;
+	time_t now = time(NULL);
+	enum status st = queue_find(&q, c, err);
+
+	if (st != ST_OK || q.dir == NULL) {
+		queue_close(&q);
+		return st;
+	}
+	queue_sweep(&q);
+	st = queue_list(&q, &v, &n, err);
+	if (st == ST_OK && n)
+		qsort(v, n, sizeof *v, by_account);
+	for (size_t i = 0; st == ST_OK && i < n;) {
+		struct session s;
+		size_t end = i;
+
+		while (end < n && strcasecmp(v[end].account, v[i].account) == 0)
+			end++;
+		memset(&s, 0, sizeof s);
+		s.account = config_account(c, v[i].account);
+		for (; i < end; i++) {
+			struct buf why = BUF_INIT;
+
+			if (v[i].in_failed || (due_only && v[i].next_try > now))
+				continue;
+			take_and_send(c, o, &q, &s, v[i].id, 0, &why);
+			buf_free(&why);
+		}
+		session_close(&s);
+	}
+	queue_list_free(v, n);
+	queue_close(&q);
+	return st;
+}

@@ -1,0 +1,156 @@
+/*
+ * submit - the path of one message from a caller; see submit.h.
+ *
+ * The order is fixed: decide (plan), then queue durably, then deliver as
+ * the mode says. A refusal happens before anything is queued or sent; a
+ * message that was queued is never lost afterwards, whatever the
+ * delivery does.
+ */
+#include "autoconf.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "account.h"
+#include "log.h"
+#include "queue.h"
+#include "runq.h"
+#include "submit.h"
+
+const char *
+submit_spool_dir(const struct config *c, struct buf *err)
+{
+	static struct queue q;
+
+	if (q.dir == NULL && queue_open(&q, c, err) != ST_OK) {
+		queue_close(&q);
+		return NULL;
+	}
+	return q.tmp;
+}
+
+static void
+print_envelope(const struct plan *p, FILE *out)
+{
+	fprintf(out, "account: %s\n", p->account->address);
+	fprintf(out, "mail-from: %s\n", p->account->address);
+	for (size_t i = 0; i < p->rcpts.n; i++)
+		fprintf(out, "rcpt-to: %s\n", p->rcpts.v[i]);
+}
+
+static void
+log_decisions(const struct plan *p, const char *id)
+{
+	if (p->asked_sender)
+		log_msg(LOG_NOTICE, "%s: sender %s asked with -f was replaced by the account address %s",
+		    id, p->asked_sender, p->account->address);
+	if (p->replaced_from)
+		log_msg(LOG_INFO, "%s: header sender %s shown as the account address %s",
+		    id, p->replaced_from, p->account->address);
+}
+
+/*
+ * Background delivery: a detached child delivers while the caller (a PHP
+ * request) goes on. The child lets go of the caller's pipes so that
+ * nobody waits for it.
+ */
+static void
+deliver_in_background(const struct config *c, const struct options *o,
+    struct queue *q, const char *id)
+{
+	pid_t pid = fork();
+
+	if (pid != 0) {
+		if (pid < 0)
+			log_msg(LOG_WARNING, "%s: cannot start a background delivery; the next queue run sends it", id);
+		return;
+	}
+	setsid();
+	signal(SIGHUP, SIG_IGN);
+	{
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+		if (null >= 0) {
+			dup2(null, STDIN_FILENO);
+			dup2(null, STDOUT_FILENO);
+			dup2(null, STDERR_FILENO);
+			close(null);
+		}
+	}
+	{
+		struct buf err = BUF_INIT;
+
+		runq_deliver_one(c, o, q, id, 0, &err);
+		buf_free(&err);
+	}
+	_exit(0);
+}
+
+enum status
+submit_message(const struct config *c, const struct options *o,
+    struct message *m, struct submit_result *r, struct buf *err)
+{
+	struct plan p;
+	struct queue q;
+	enum delivery_mode mode = o->delivery_set ? o->delivery : c->delivery;
+	enum status st;
+
+	memset(r, 0, sizeof *r);
+	memset(&q, 0, sizeof q);
+	st = account_plan(&p, c, o, m, err);
+	if (st == ST_NOPERM)
+		log_msg(LOG_WARNING, "refused: %s", buf_str(err));
+	if (st == ST_OK)
+		st = message_fit_lines(m, o->dry_run ? "/tmp" :
+		    submit_spool_dir(c, err) ? submit_spool_dir(c, err) : "/tmp", err);
+	if (st == ST_OK && o->dry_run) {
+		log_decisions(&p, "dry-run");
+		print_envelope(&p, stdout);
+		fputc('\n', stdout);
+		st = message_write(m, stdout, err);
+	} else if (st == ST_OK && o->mode == MODE_VERIFY) {
+		print_envelope(&p, stdout);
+	} else if (st == ST_OK) {
+		st = queue_open(&q, c, err);
+		if (st == ST_OK)
+			st = queue_add(&q, &p, o, m, 0, r->queue_id, err);
+		if (st == ST_OK) {
+			log_decisions(&p, r->queue_id);
+			log_msg(LOG_INFO, "%s: queued from=<%s> nrcpt=%zu size=%lld (%s delivery)",
+			    r->queue_id, p.account->address, p.rcpts.n,
+			    (long long)m->body_size,
+			    mode == DELIVERY_QUEUE ? "queue" :
+			    mode == DELIVERY_BACKGROUND ? "background" : "interactive");
+			/* The queued copy is what gets delivered. */
+			message_free(m);
+		}
+		if (st == ST_OK && mode == DELIVERY_QUEUE) {
+			r->queued_for_later = 1;
+		} else if (st == ST_OK && mode == DELIVERY_BACKGROUND) {
+			r->queued_for_later = 1;
+			fflush(NULL);
+			deliver_in_background(c, o, &q, r->queue_id);
+		} else if (st == ST_OK) {
+			st = runq_deliver_one(c, o, &q, r->queue_id, 0, err);
+			if (status_is_temporary(st)) {
+				struct buf w = BUF_INIT;
+
+				buf_printf(&w, "queued as %s, will retry (%s)", r->queue_id,
+				    buf_str(err));
+				buf_reset(err);
+				buf_adds(err, buf_str(&w));
+				buf_free(&w);
+				r->queued_for_later = 1;
+				st = ST_OK;
+			}
+		}
+		queue_close(&q);
+	}
+	plan_free(&p);
+	return st;
+}

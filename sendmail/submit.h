@@ -1,0 +1,45 @@
+/*
+ * submit - taking one message from a caller: decide its plan (account,
+ * sender rule, envelope), then, as the delivery mode says, queue it
+ * durably and deliver it now, in a background child, or at the next
+ * queue run. Used by the command line (sendmail -t, sendmail rcpt...) and
+ * by -bs for each message of an SMTP session.
+ */
+#ifndef SAATJA_SUBMIT_H
+#define SAATJA_SUBMIT_H
+
+#include "buf.h"
+#include "config.h"
+#include "message.h"
+#include "options.h"
+#include "status.h"
+
+struct submit_result {
+	char queue_id[16];	/* set once the message is queued, else "" */
+	int queued_for_later;	/* accepted, left in the queue (temporary
+				 * failure, background or queue mode) */
+};
+
+/*
+ * The directory where message bodies are spooled while they are read:
+ * the queue's tmp directory when the queue can be used (created if
+ * needed), so a queued body never has to be copied. Returns NULL, with
+ * the reason in err, when no queue directory is usable.
+ */
+const char *submit_spool_dir(const struct config *c, struct buf *err);
+
+/*
+ * Handles message m, already read (its body spooled in
+ * submit_spool_dir), as options o say: o->rcpts, o->sender and
+ * o->headers_give_rcpts give the envelope, o->dry_run prints instead of
+ * sending. Returns ST_OK when the message was delivered or is safely
+ * queued (r says which); a refusal (sender rule, no recipients, bad
+ * headers) before anything was queued; or the permanent failure of an
+ * interactive delivery, after the message was moved to the failed area.
+ * A warning for the caller (some recipients refused, message queued after
+ * a temporary failure) is left in err with ST_OK.
+ */
+enum status submit_message(const struct config *c, const struct options *o,
+    struct message *m, struct submit_result *r, struct buf *err);
+
+#endif

@@ -1,0 +1,242 @@
+"""The durable queue (SPEC §5): temporary failures wait and are retried,
+permanent ones go to the failed area with a notice, delivery modes,
+sendmail -q / -q --due / -qI, mailq, max_per_hour, one connection per
+account, and no message delivered twice by concurrent runs."""
+import json
+import os
+import socket
+import subprocess
+import time
+import uuid
+
+import mailserver
+from faults import FaultServer
+from saatja_test import SENDMAIL, sendmail, eq, contains, run_tests
+
+FAULTS = FaultServer()
+
+
+def closed_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def message(token, to="bob@example.test", sender="arved@firma.test"):
+    return "From: %s\nTo: %s\nSubject: queue test %s\n\nbody %s\n" % (
+        sender, to, token, token)
+
+
+def queue(cfg):
+    """mailq --json, parsed."""
+    r = sendmail(["-bp", "--json"], b"", cfg)
+    eq(r.code, 0, r.err)
+    return [json.loads(l) for l in r.out.decode().splitlines() if l.strip()]
+
+
+def set_port(cfg, old, new):
+    with open(cfg.path) as f:
+        text = f.read()
+    with open(cfg.path, "w") as f:
+        f.write(text.replace("port = %d\n" % old, "port = %d\n" % new))
+
+
+def test_server_down_queues_then_q_delivers_once():
+    down = closed_port()
+    cfg = mailserver.config(port=down)
+    token = uuid.uuid4().hex
+    r = sendmail(["-t"], message(token), cfg)
+    eq(r.code, 0, "accepted and queued; stderr: %s" % r.err)
+    contains(r.err, "will retry")
+    contains(r.err, "Connection refused")
+    q = queue(cfg)
+    eq(len(q), 1, "one message queued")
+    eq(q[0]["queue_name"], "deferred")
+    contains(q[0]["reason"], "Connection refused")
+    table = sendmail(["-bp"], b"", cfg).out.decode()
+    contains(table, "-Queue ID-  --Size-- ----Arrival Time---- -Sender/Recipient-------")
+    contains(table, q[0]["queue_id"] + " ")
+    contains(table, "(cannot connect to 127.0.0.1")
+    contains(table, "-- 1 Kbytes in 1 Request.")
+    set_port(cfg, down, mailserver.SUBMISSION)
+    r = sendmail(["-q"], b"", cfg)
+    eq(r.code, 0, r.err)
+    eq(sendmail(["-bp"], b"", cfg).out, b"Mail queue is empty\n")
+    got = mailserver.delivered_by_token(token, wait=10)
+    eq(len(got), 1, "delivered exactly once")
+    eq(got[0][0]["from"], "<arved@firma.test>")
+
+
+def test_due_waits_for_the_retry_time_q_does_not():
+    down = closed_port()
+    cfg = mailserver.config(port=down)
+    token = uuid.uuid4().hex
+    eq(sendmail(["-t"], message(token), cfg).code, 0)
+    set_port(cfg, down, mailserver.SUBMISSION)
+    eq(sendmail(["-q", "--due"], b"", cfg).code, 0)
+    eq(len(queue(cfg)), 1, "--due leaves a message whose retry time has not come")
+    eq(mailserver.delivered_by_token(token), [], "nothing sent by --due")
+    eq(sendmail(["-q"], b"", cfg).code, 0)
+    eq(queue(cfg), [], "-q sends it whatever its retry time")
+    eq(len(mailserver.delivered_by_token(token, wait=10)), 1)
+
+
+def test_queue_mode_never_connects_until_q():
+    cfg = FAULTS.config()
+    FAULTS.script({})
+    token = uuid.uuid4().hex
+    r = sendmail(["-odq", "-t"], message(token), cfg)
+    eq(r.code, 0, r.err)
+    eq(r.err, "", "nothing said for a queued message")
+    eq(FAULTS.sessions(), 0, "no connection in queue mode")
+    eq(len(queue(cfg)), 1)
+    eq(sendmail(["-q"], b"", cfg).code, 0)
+    eq(queue(cfg), [])
+    eq(len(FAULTS.messages(token)), 1, "delivered by the queue run")
+
+
+def test_background_returns_before_the_network():
+    cfg = FAULTS.config()
+    FAULTS.script({"greeting": {"stall": 2, "reply": "220 slow.test ESMTP"}})
+    token = uuid.uuid4().hex
+    start = time.time()
+    r = sendmail(["-odb", "-t"], message(token), cfg)
+    took = time.time() - start
+    eq(r.code, 0, r.err)
+    assert took < 1.5, "the caller waited %.2f s for a 2 s greeting" % took
+    deadline = time.time() + 15
+    while not FAULTS.messages(token) and time.time() < deadline:
+        time.sleep(0.2)
+    eq(len(FAULTS.messages(token)), 1, "the background child delivered it")
+    eq(queue(cfg), [], "and removed it from the queue")
+
+
+def test_delivery_key_background():
+    cfg = FAULTS.config(saatja="delivery = queue\n")
+    FAULTS.script({})
+    eq(sendmail(["-t"], message(uuid.uuid4().hex), cfg).code, 0)
+    eq(len(queue(cfg)), 1, "delivery = queue in the config")
+    eq(FAULTS.sessions(), 0)
+    eq(sendmail(["-odi", "-t"], message(uuid.uuid4().hex), cfg).code, 0)
+    eq(len(queue(cfg)), 1, "-odi overrides the config")
+
+
+def test_all_recipients_refused_fails_with_notice():
+    cfg = mailserver.config()
+    token = uuid.uuid4().hex
+    r = sendmail(["-t"], message(token, to="nobody-here@example.test"), cfg)
+    eq(r.code, 67, "every recipient refused; stderr: %s" % r.err)
+    contains(r.err, "550 5.1.1")
+    q = queue(cfg)
+    eq([m["queue_name"] for m in q], ["failed"], "kept in the failed area")
+    contains(q[0]["reason"], "No such user")
+    table = sendmail(["-bp"], b"", cfg).out.decode()
+    contains(table, q[0]["queue_id"] + "!", "failed marked with !")
+    notices = [p for p in mailserver.delivered_by_token(q[0]["queue_id"], wait=10)
+               if b"Undelivered Mail" in p[1]]
+    eq(len(notices), 1, "one notice")
+    eq(notices[0][0]["to"], ["<arved@firma.test>"], "to the account's own address")
+    contains(notices[0][1].decode(), "nobody-here@example.test")
+
+
+def test_auth_refused_fails_and_notice_never_loops():
+    cfg = mailserver.config(password="wrong-password")
+    r = sendmail(["-t"], message(uuid.uuid4().hex), cfg)
+    eq(r.code, 77, r.err)
+    q = queue(cfg)
+    eq(len(q), 2, "the message and its notice, both failed: %r" % q)
+    eq({m["queue_name"] for m in q}, {"failed"})
+    eq(sendmail(["-q"], b"", cfg).code, 0)
+    eq(len(queue(cfg)), 2, "no notice about the notice")
+
+
+def test_qI_resends_a_failed_message_after_the_fix():
+    cfg = mailserver.config(password="wrong-password")
+    token = uuid.uuid4().hex
+    eq(sendmail(["-t"], message(token), cfg).code, 77)
+    ids = [m["queue_id"] for m in queue(cfg) if token not in m.get("reason", "")]
+    original = [m for m in queue(cfg) if m["recipients"][0]["address"] == "bob@example.test"]
+    eq(len(original), 1, "original in the failed area: %r" % ids)
+    with open(cfg.path) as f:
+        text = f.read()
+    with open(cfg.path, "w") as f:
+        f.write(text.replace('"wrong-password"', '"%s"' % mailserver.USERS["arved@firma.test"]))
+    r = sendmail(["-qI", original[0]["queue_id"]], b"", cfg)
+    eq(r.code, 0, r.err)
+    eq(len(mailserver.delivered_by_token(token, wait=10)), 1)
+    eq([m["queue_id"] for m in queue(cfg) if m["queue_id"] == original[0]["queue_id"]], [])
+
+
+def test_gives_up_after_retry_for():
+    down = closed_port()
+    cfg = mailserver.config(port=down, saatja="retry_for = 1s\n")
+    eq(sendmail(["-t"], message(uuid.uuid4().hex), cfg).code, 0)
+    time.sleep(2)
+    eq(sendmail(["-q"], b"", cfg).code, 0)
+    q = [m for m in queue(cfg) if m["recipients"][0]["address"] == "bob@example.test"]
+    eq(q[0]["queue_name"], "failed")
+    contains(q[0]["reason"], "gave up")
+
+
+def test_one_connection_per_account_rset_between():
+    cfg = FAULTS.config()
+    FAULTS.script({})
+    tokens = [uuid.uuid4().hex for _ in range(3)]
+    for t in tokens:
+        eq(sendmail(["-odq", "-t"], message(t), cfg).code, 0)
+    eq(sendmail(["-q"], b"", cfg).code, 0)
+    eq(FAULTS.sessions(), 1, "one connection for three messages")
+    eq(len(FAULTS.commands("MAIL FROM")), 3)
+    eq(len(FAULTS.commands("RSET")), 2, "RSET between transactions")
+    eq(len(FAULTS.commands("AUTH")), 1, "one login")
+
+
+def test_max_per_hour_excess_waits():
+    cfg = FAULTS.config(extra="max_per_hour = 2\n")
+    FAULTS.script({})
+    for _ in range(4):
+        eq(sendmail(["-odq", "-t"], message(uuid.uuid4().hex), cfg).code, 0)
+    eq(sendmail(["-q"], b"", cfg).code, 0)
+    eq(len(FAULTS.commands("MAIL FROM")), 2, "two sent this hour")
+    q = queue(cfg)
+    eq(len(q), 2, "two wait")
+    eq({m["queue_name"] for m in q}, {"deferred"})
+    contains(q[0]["reason"], "max_per_hour")
+
+
+def test_concurrent_senders_and_runs_deliver_exactly_once():
+    cfg = mailserver.config()
+    run = uuid.uuid4().hex
+    procs = []
+    for i in range(50):
+        p = subprocess.Popen([SENDMAIL, "-C", cfg.path, "-odq", "-t"],
+                             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE)
+        p.stdin.write(message("%s-%03d" % (run, i)).encode())
+        p.stdin.close()
+        procs.append(p)
+    for p in procs:
+        eq(p.wait(), 0, p.stderr.read().decode())
+    eq(len(queue(cfg)), 50)
+    runs = [subprocess.Popen([SENDMAIL, "-C", cfg.path, "-q"]) for _ in range(3)]
+    for p in runs:
+        eq(p.wait(), 0)
+    eq(queue(cfg), [], "queue empty after the runs")
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        got = mailserver.delivered_by_token(run)
+        if len(got) >= 50:
+            break
+        time.sleep(0.5)
+    subjects = {}
+    for env, eml in got:
+        s = eml.split(b"queue test ", 1)[1].split(b"\n", 1)[0].decode()
+        subjects[s] = subjects.get(s, 0) + 1
+    eq(len(subjects), 50, "every message delivered")
+    eq([s for s, n in subjects.items() if n != 1], [], "none twice")
+
+
+if __name__ == "__main__":
+    run_tests()

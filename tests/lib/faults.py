@@ -1,0 +1,81 @@
+"""A running tests/server/faultserver.py for one test file: its port, its
+script, and what it saw (transcript and saved messages)."""
+import atexit
+import glob
+import json
+import os
+import subprocess
+import tempfile
+
+from saatja_test import Config, SRCDIR
+
+PYTHON = "/usr/bin/python3"
+FAULTSERVER = os.path.join(SRCDIR, "tests", "server", "faultserver.py")
+CERTDIR = os.path.join(tempfile.gettempdir(), "saatja-faultserver-certs")
+
+
+class FaultServer:
+    def __init__(self):
+        self.work = tempfile.mkdtemp(prefix="saatja-faults-")
+        self.script_path = os.path.join(self.work, "script.json")
+        self.transcript_path = os.path.join(self.work, "transcript.log")
+        self.maildir = os.path.join(self.work, "mail")
+        os.mkdir(self.maildir)
+        self.script({})
+        self.proc = subprocess.Popen(
+            [PYTHON, FAULTSERVER, "--port", "0", "--script", self.script_path,
+             "--certdir", CERTDIR, "--transcript", self.transcript_path,
+             "--maildir", self.maildir],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        atexit.register(self.proc.terminate)
+        line = self.proc.stdout.readline().decode()
+        if not line.startswith("PORT "):
+            raise RuntimeError("faultserver did not start: %r" % line)
+        self.port = int(line.split()[1])
+
+    def script(self, script):
+        """Sets the behaviour and empties the transcript."""
+        with open(self.script_path, "w") as f:
+            json.dump(script, f)
+        open(self.transcript_path, "w").close()
+
+    def transcript(self):
+        with open(self.transcript_path, encoding="utf-8", errors="replace") as f:
+            return f.read()
+
+    def sessions(self):
+        return len([l for l in self.transcript().splitlines()
+                    if l.startswith("-- session ") and " connect from " in l])
+
+    def commands(self, verb):
+        return [l[3:] for l in self.transcript().splitlines()
+                if l.startswith("C: " + verb)]
+
+    def messages(self, token=None):
+        """Saved messages (bytes), those holding token when given."""
+        out = []
+        for path in sorted(glob.glob(os.path.join(self.maildir, "*.eml"))):
+            with open(path, "rb") as f:
+                data = f.read()
+            if token is None or token.encode() in data:
+                out.append(data)
+        return out
+
+    def config(self, account="arved@firma.test", extra="", saatja="",
+               password="fault-secret-1"):
+        work = tempfile.mkdtemp(prefix="saatja-test-", dir=self.work)
+        cfg = Config("""\
+[saatja]
+log = %s/saatja.log
+queue = %s/queue
+%s
+[%s]
+host = 127.0.0.1
+port = %d
+ca_file = %s/ca.pem
+password = %s
+timeout = 10
+%s""" % (work, work, saatja, account, self.port, CERTDIR, password, extra))
+        cfg.work = work
+        cfg.log = os.path.join(work, "saatja.log")
+        return cfg

@@ -1,0 +1,114 @@
+"""The real Postfix + Dovecot of tests/server/mailserver.sh, for tests:
+start it once, write a config that reaches it, and find what it delivered.
+
+Other test runs may use the same server at once, so delivered mail is
+found by a unique token or Postfix queue ID, never by counting files."""
+import glob
+import os
+import subprocess
+import tempfile
+import time
+
+from saatja_test import Config, SkipTest, SRCDIR, eq
+
+MAILSERVER = os.path.join(SRCDIR, "tests", "server", "mailserver.sh")
+STATE = os.environ.get("SAATJA_TEST_STATE", "/tmp/saatja-test-server")
+MAILDIR = os.path.join(STATE, "mail")
+CA = os.path.join(STATE, "ca.pem")
+SUBMISSION = int(os.environ.get("SAATJA_TEST_SUBMISSION_PORT", "2587"))
+SMTPS = int(os.environ.get("SAATJA_TEST_SMTPS_PORT", "2465"))
+
+USERS = {}
+with open(os.path.join(SRCDIR, "tests", "server", "users"), encoding="utf-8") as f:
+    for line in f:
+        line = line.rstrip("\n")
+        if line and not line.startswith("#") and "\t" in line:
+            a, p = line.split("\t", 1)
+            USERS[a] = p
+
+_up = None
+
+
+def server():
+    """Starts the test server once; skips the test when that is impossible."""
+    global _up
+    if _up is None:
+        if os.geteuid() != 0:
+            _up = "not running as root: the Postfix test server needs root"
+        else:
+            r = subprocess.run([MAILSERVER, "start"], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT)
+            _up = True if r.returncode == 0 else (
+                "mailserver.sh start failed: %s" % r.stdout.decode()[-500:])
+    if _up is not True:
+        raise SkipTest(_up)
+
+
+def config(account="arved@firma.test", port=SUBMISSION, tls="starttls",
+           extra="", saatja="", password=None, work=None):
+    """A config for account on the test server, with a private queue and
+    log in work (a new temporary directory when None)."""
+    server()
+    work = work or tempfile.mkdtemp(prefix="saatja-test-")
+    cfg = Config("""\
+[saatja]
+log = %s/saatja.log
+queue = %s/queue
+%s
+[%s]
+host = 127.0.0.1
+port = %d
+tls = %s
+ca_file = %s
+password = "%s"
+%s""" % (work, work, saatja, account, port, tls, CA,
+         USERS[account] if password is None else password, extra))
+    cfg.work = work
+    cfg.log = os.path.join(work, "saatja.log")
+    return cfg
+
+
+def read_pair(env_path):
+    env = {"to": []}
+    with open(env_path, encoding="utf-8") as f:
+        for line in f:
+            k, _, v = line.rstrip("\n").partition("=")
+            if k == "to":
+                env["to"].append(v)
+            else:
+                env[k] = v
+    with open(env_path[:-4] + ".eml", "rb") as f:
+        return env, f.read()
+
+
+def delivered_by_qid(qid, count=1, wait=30):
+    """[(envelope dict, message bytes)] for a Postfix queue ID."""
+    deadline = time.time() + wait
+    while True:
+        envs = sorted(glob.glob(os.path.join(MAILDIR, "*-%s-*.env" % qid)))
+        envs = [e for e in envs if os.path.exists(e[:-4] + ".eml")]
+        if len(envs) >= count or time.time() > deadline:
+            break
+        time.sleep(0.1)
+    eq(len(envs), count, "delivered copies of %s" % qid)
+    return [read_pair(e) for e in envs]
+
+
+def delivered_by_token(token, wait=0.0):
+    """Every delivered copy whose message contains token (bytes or str),
+    waiting up to wait seconds for the first."""
+    if isinstance(token, str):
+        token = token.encode()
+    deadline = time.time() + wait
+    while True:
+        found = []
+        for eml in glob.glob(os.path.join(MAILDIR, "*.eml")):
+            try:
+                with open(eml, "rb") as f:
+                    if token in f.read():
+                        found.append(read_pair(eml[:-4] + ".env"))
+            except OSError:
+                continue
+        if found or time.time() >= deadline:
+            return found
+        time.sleep(0.2)
