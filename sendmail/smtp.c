@@ -11,7 +11,10 @@
 #include "autoconf.h"
 
 #include <ctype.h>
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -210,6 +213,34 @@ starttls(struct smtp *s, struct buf *err)
 	return ehlo(s, err);
 }
 
+/*
+ * The EHLO name when the config gives none: this host's fully qualified
+ * name, or, when it has no domain (a bare "web1" that some providers
+ * refuse), the address literal of our end of the connection, as RFC 5321
+ * §4.1.3 allows.
+ */
+static char *
+ehlo_name(int fd)
+{
+	const char *fqdn = host_fqdn();
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	char ip[INET6_ADDRSTRLEN];
+	struct buf b = BUF_INIT;
+
+	if (strchr(fqdn, '.') || getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+		return xstrdup(fqdn);
+	if (ss.ss_family == AF_INET &&
+	    inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, ip, sizeof ip))
+		buf_printf(&b, "[%s]", ip);
+	else if (ss.ss_family == AF_INET6 &&
+	    inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, ip, sizeof ip))
+		buf_printf(&b, "[IPv6:%s]", ip);
+	else
+		buf_adds(&b, fqdn);
+	return buf_take(&b);
+}
+
 enum status
 smtp_open(struct smtp *s, struct account *a, const char *helo, FILE *trace_to,
     struct buf *err)
@@ -220,11 +251,11 @@ smtp_open(struct smtp *s, struct account *a, const char *helo, FILE *trace_to,
 	s->conn.fd = -1;
 	s->account = a;
 	s->trace = trace_to;
-	s->helo = xstrdup(helo ? helo : host_fqdn());
 	smtp_reply_init(&s->reply);
 	st = net_connect(&s->conn, a->host, a->port, a->timeout, err);
 	if (st != ST_OK)
 		return st;
+	s->helo = helo ? xstrdup(helo) : ehlo_name(s->conn.fd);
 	s->open = 1;
 	trace_info(s, "connected to");
 	if (a->tls == TLS_NONE && !s->conn.loopback) {
