@@ -12,6 +12,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -397,7 +398,7 @@ load_account_key(struct loader *l, struct account *a, const char *key,
 		if (a->nauth == 0)
 			return fail(l, sec, key, "no mechanism given (plain, login)");
 	} else if (strcmp(key, "ca_file") == 0) {
-		if (access(v, R_OK) != 0)
+		if (faccessat(AT_FDCWD, v, R_OK, AT_EACCESS) != 0)
 			return fail(l, sec, key, "cannot read \"%s\": %s", v, strerror(errno));
 		free(a->ca_file);
 		a->ca_file = xstrdup(v);
@@ -562,9 +563,9 @@ prescan(struct loader *l, FILE *f, int *has_password)
 		eq = strchr(p, '=');
 		if (eq == NULL)
 			continue;	/* iniparser reports syntax errors */
-		if (!in_section)
-			return fail(l, NULL, NULL, "line %d: \"%.*s\" is outside any section; put it under [saatja] or an account",
-			    lineno, (int)strcspn(p, "\r\n"), p);
+		if (!in_section)	/* the key only: its value may be secret */
+			return fail(l, NULL, NULL, "line %d: the key \"%.*s\" is outside any section; put it under [saatja] or an account",
+			    lineno, (int)strcspn(p, " \t="), p);
 		end = eq;
 		while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
 			end--;
@@ -572,7 +573,15 @@ prescan(struct loader *l, FILE *f, int *has_password)
 			continue;
 		*has_password = 1;
 		v = eq + 1 + strspn(eq + 1, " \t");
-		if (*v != '"' && *v != '\'' && strpbrk(v, ";#"))
+		if (*v == '"' || *v == '\'') {
+			size_t n = strcspn(v, "\r\n");
+
+			while (n > 1 && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+				n--;
+			if (n < 2 || v[n - 1] != *v)
+				return fail(l, NULL, NULL, "line %d: the password's opening quote is not closed; end the line with %c",
+				    lineno, *v);
+		} else if (strpbrk(v, ";#"))
 			return fail(l, NULL, NULL, "line %d: the password holds ';' or '#', which start a comment in an ini file; put the password in double quotes: password = \"...\"",
 			    lineno);
 	}
@@ -626,11 +635,25 @@ config_load(struct config *c, const char *path, struct buf *err)
 	iniparser_set_error_callback(NULL);
 	ini_errors = NULL;
 	if (l.d == NULL) {
-		/* iniparser's own words name the line; tidy them to one line */
-		for (char *p = ini_msg.data; p && *p; p++)
-			if (*p == '\n')
-				*p = ' ';
-		st = fail(&l, NULL, NULL, "not a valid ini file: %s", buf_str(&ini_msg));
+		/*
+		 * iniparser's own words name the line, then repeat it after
+		 * "->": the line may hold a password, and a set-group-ID
+		 * sendmail must not show it, so only the first line is kept.
+		 */
+		ini_msg.len = strcspn(buf_str(&ini_msg), "\n");
+		if (ini_msg.data)
+			ini_msg.data[ini_msg.len] = '\0';
+		{
+			const char *open = strrchr(buf_str(&ini_msg), '(');
+			int line = open ? atoi(open + 1) : 0;
+
+			if (line > 0)
+				st = fail(&l, NULL, NULL, "line %d is not valid ini syntax: a [section], key = value, or a ; comment was expected",
+				    line);
+			else
+				st = fail(&l, NULL, NULL, "not a valid ini file: %s",
+				    buf_str(&ini_msg));
+		}
 		buf_free(&ini_msg);
 		return st;
 	}

@@ -49,7 +49,7 @@ spool_open(const char *dir, struct buf *err)
 	int fd;
 
 #ifdef O_TMPFILE
-	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0660);
 	if (fd >= 0)
 		return fd;
 #endif

@@ -1,8 +1,9 @@
 /*
  * queue - the durable spool; see queue.h.
  *
- * On-disk format, in the queue directory (0700, or 2770 for a group
- * install):
+ * On-disk format, in the queue directory (files 0600 and directories
+ * 0700; 0660 and 0770, group-owned through a 2770 spool, when sendmail
+ * is installed set-group-ID):
  *
  *	ID.body		the message body, CRLF line ends, exactly as sent
  *	ID.env		the envelope and the header section (see below);
@@ -70,7 +71,7 @@ path_of(const char *dir, const char *id, const char *ext)
 static int
 make_dir(const char *path, struct buf *err)
 {
-	if (mkdir(path, 0700) == 0 || errno == EEXIST)
+	if (mkdir(path, 0770) == 0 || errno == EEXIST)
 		return 0;
 	buf_printf(err, "cannot create the queue directory %s: %s", path,
 	    strerror(errno));
@@ -88,7 +89,7 @@ make_dirs(const char *path, struct buf *err)
 		if (*p != '/')
 			continue;
 		*p = '\0';
-		if (mkdir(copy, 0700) != 0 && errno != EEXIST)
+		if (mkdir(copy, 0770) != 0 && errno != EEXIST)
 			rc = -1;
 		*p = '/';
 	}
@@ -135,7 +136,8 @@ queue_find(struct queue *q, const struct config *c, struct buf *err)
 		set_dirs(q, xstrdup(c->queue_dir));
 		return ST_OK;
 	}
-	if (access(system, W_OK | X_OK) == 0) {
+	/* The effective IDs: set-group-ID, the spool is the group's. */
+	if (faccessat(AT_FDCWD, system, W_OK | X_OK, AT_EACCESS) == 0) {
 		set_dirs(q, xstrdup(system));
 		return ST_OK;
 	}
@@ -153,7 +155,7 @@ prepare(struct queue *q, struct buf *err)
 	if (make_dir(q->dir, err) || make_dir(q->tmp, err) ||
 	    make_dir(q->failed, err))
 		return ST_CANTCREAT;
-	if (access(q->dir, W_OK | X_OK) != 0) {
+	if (faccessat(AT_FDCWD, q->dir, W_OK | X_OK, AT_EACCESS) != 0) {
 		buf_printf(err, "cannot write to the queue directory %s: %s",
 		    q->dir, strerror(errno));
 		return ST_CANTCREAT;
@@ -253,7 +255,7 @@ write_file_atomic(struct queue *q, const char *dir, const char *name,
 {
 	char *tmp = path_of(q->tmp, name, ".new");
 	char *dst = path_of(dir, name, "");
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0660);
 	int rc = -1;
 
 	if (fd >= 0) {
@@ -292,7 +294,7 @@ place_body(struct queue *q, const struct message *m, const char *path)
 		return -1;
 	/* Not an O_TMPFILE (or /proc is missing): copy it. */
 	tmp = path_of(q->tmp, strrchr(path, '/') + 1, ".new");
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0660);
 	if (fd < 0) {
 		free(tmp);
 		return -1;

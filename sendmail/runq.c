@@ -24,7 +24,6 @@
 #include "net.h"
 #include "runq.h"
 #include "smtp.h"
-#include "transport.h"
 
 struct session {
 	struct account *account;
@@ -46,12 +45,27 @@ seconds_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static FILE *
-open_trace(const struct options *o)
+/*
+ * The -v/-X dialogue. The -X file is opened with the caller's own rights:
+ * a set-group-ID sendmail must not write where the caller cannot.
+ */
+FILE *
+runq_open_trace(const struct options *o)
 {
-	if (o->transcript)
-		return fopen(o->transcript, "ae");
-	return o->verbose ? stderr : NULL;
+	gid_t egid = getegid();
+	FILE *f;
+
+	if (o->transcript == NULL)
+		return o->verbose ? stderr : NULL;
+	if (egid != getgid() && setegid(getgid()) != 0)
+		return NULL;
+	f = fopen(o->transcript, "ae");
+	if (egid != getegid() && setegid(egid) != 0) {
+		if (f)
+			fclose(f);
+		return NULL;
+	}
+	return f;
 }
 
 static void
@@ -59,7 +73,7 @@ session_open(struct session *s, const struct config *c,
     const struct options *o)
 {
 	s->opened = 1;
-	s->trace = open_trace(o);
+	s->trace = runq_open_trace(o);
 	s->st = smtp_open(&s->smtp, s->account, c->helo, s->trace, &s->why);
 	if (s->st == ST_OK)
 		s->st = smtp_auth(&s->smtp, &s->why);
@@ -78,6 +92,31 @@ session_close(struct session *s)
 	memset(s, 0, sizeof *s);
 }
 
+/*
+ * One log line per outcome (SPEC §9): "ID: from=<account> to=<r>,...
+ * size=N relay=HOST[IP]:PORT tls=V status=sent|deferred|failed (why)
+ * delay=Ds".
+ */
+static void
+log_outcome(const char *id, const struct account *a, const char *relay,
+    const char *tls, const char **to, size_t nto, off_t size,
+    const char *status, const char *why, double delay)
+{
+	struct buf rcpts = BUF_INIT, reason = BUF_INIT;
+
+	for (size_t i = 0; i < nto; i++)
+		buf_printf(&rcpts, "%s<%s>", i ? "," : "", to[i]);
+	/* A reason on one line: the server's reply is ours to shorten. */
+	for (const char *p = why; *p && reason.len < 400; p++)
+		buf_addc(&reason, *p == '\n' || *p == '\r' ? ' ' : *p);
+	log_msg(!strcmp(status, "sent") ? LOG_INFO : LOG_WARNING,
+	    "%s: from=<%s> to=%s size=%lld relay=%s tls=%s status=%s (%s) delay=%.2fs",
+	    id, a->address, buf_str(&rcpts), (long long)size, relay, tls,
+	    status, buf_str(&reason), delay);
+	buf_free(&rcpts);
+	buf_free(&reason);
+}
+
 /* The sending counts of max_per_hour live in ACCOUNT.rate, one time a
  * line, shared by all runs under flock. */
 static int
@@ -87,7 +126,7 @@ rate_open(struct queue *q, const struct account *a)
 	int fd;
 
 	buf_printf(&p, "%s/%s.rate", q->dir, a->address);
-	fd = open(p.data, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	fd = open(p.data, O_RDWR | O_CREAT | O_CLOEXEC, 0660);
 	buf_free(&p);
 	if (fd >= 0)
 		flock(fd, LOCK_EX);
@@ -292,13 +331,13 @@ attempt(const struct config *c, const struct options *o, struct queue *q,
 		for (size_t i = 0; i < r.n; i++)
 			if (r.rcpts[i].accepted)
 				to[nto++] = r.rcpts[i].addr;
-		transport_log_outcome(qm->id, s->account, buf_str(&s->relay),
+		log_outcome(qm->id, s->account, buf_str(&s->relay),
 		    smtp_tls_version(&s->smtp), to, nto, r.size, "sent",
 		    buf_str(&r.reply), seconds_now() - start);
 		for (size_t i = 0; i < r.n; i++) {
 			if (r.rcpts[i].accepted)
 				continue;
-			transport_log_outcome(qm->id, s->account, buf_str(&s->relay),
+			log_outcome(qm->id, s->account, buf_str(&s->relay),
 			    smtp_tls_version(&s->smtp), &r.rcpts[i].addr, 1, r.size,
 			    "failed", r.rcpts[i].reply, seconds_now() - start);
 			buf_printf(err, "%s%s was refused by the server (%s)",
@@ -308,7 +347,7 @@ attempt(const struct config *c, const struct options *o, struct queue *q,
 	} else {
 		for (size_t i = 0; i < qm->rcpts.n; i++)
 			to[nto++] = qm->rcpts.v[i];
-		transport_log_outcome(qm->id, s->account, buf_str(&s->relay),
+		log_outcome(qm->id, s->account, buf_str(&s->relay),
 		    s->opened ? smtp_tls_version(&s->smtp) : "none", to, nto, qm->size,
 		    status_is_temporary(st) ? "deferred" : "failed", buf_str(err),
 		    seconds_now() - start);

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -123,6 +125,76 @@ run_one_mode(const struct options *o, const struct config *c, struct buf *err)
 	return st;
 }
 
+static int
+raised(void)
+{
+	return getuid() != geteuid() || getgid() != getegid();
+}
+
+/*
+ * Before anything else: no core dumps and no ptrace of this process (it
+ * holds passwords), no TLS key log. Installed set-group-ID, the caller's
+ * environment picks nothing: it is emptied but for the locale, and files
+ * are made group-accessible so that queue runs of other users can take
+ * them.
+ */
+static void
+harden(void)
+{
+	static const char *const keep[] = { "LANG", "LANGUAGE", "LC_ALL",
+	    "LC_MESSAGES", "LC_CTYPE", NULL };
+	struct rlimit none = { 0, 0 };
+	char *saved[sizeof keep / sizeof keep[0]];
+
+	setrlimit(RLIMIT_CORE, &none);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	unsetenv("SSLKEYLOGFILE");
+	if (!raised()) {
+		umask(077);
+		return;
+	}
+	for (size_t i = 0; keep[i]; i++) {
+		const char *v = getenv(keep[i]);
+
+		saved[i] = v && !strchr(v, '/') && strlen(v) < 64 ? xstrdup(v) : NULL;
+	}
+	clearenv();
+	setenv("PATH", "/usr/bin:/bin", 1);
+	for (size_t i = 0; keep[i]; i++) {
+		if (saved[i])
+			setenv(keep[i], saved[i], 1);
+		free(saved[i]);
+	}
+	umask(007);
+}
+
+/*
+ * Loads the config. A file the caller named (-C) is read with the
+ * caller's own rights, so that a set-group-ID sendmail never reads for
+ * them a file they could not read themselves (/etc/shadow, another
+ * user's config).
+ */
+static enum status
+load_config(struct config *c, const char *path, int callers_file,
+    struct buf *err)
+{
+	gid_t egid = getegid();
+	enum status st;
+
+	if (!callers_file || !raised())
+		return config_load(c, path, err);
+	if (setegid(getgid()) != 0) {
+		buf_printf(err, "cannot drop privileges to read %s", path);
+		return ST_OSERR;
+	}
+	st = config_load(c, path, err);
+	if (setegid(egid) != 0) {
+		buf_adds(err, "cannot take back the privileges of sendmail");
+		return ST_OSERR;
+	}
+	return st;
+}
+
 static const char *
 base_name(const char *path)
 {
@@ -141,7 +213,7 @@ main(int argc, char **argv)
 	char *path;
 	int code;
 
-	umask(077);
+	harden();
 	st = options_parse(&o, argc, argv, base_name(argc ? argv[0] : "sendmail"),
 	    &err);
 	if (st != ST_OK) {
@@ -172,8 +244,19 @@ main(int argc, char **argv)
 	case MODE_RUN_ONE:
 		break;
 	}
+	if (o.transcript) {	/* -X: refuse now, before a message is taken */
+		FILE *f = runq_open_trace(&o);
+
+		if (f == NULL) {
+			fprintf(stderr, "sendmail: cannot open the transcript file %s (-X): %s\n",
+			    o.transcript, strerror(errno));
+			options_free(&o);
+			return status_exit_code(ST_CANTCREAT);
+		}
+		fclose(f);
+	}
 	path = config_path(&o);
-	st = config_load(&c, path, &err);
+	st = load_config(&c, path, o.config_file != NULL, &err);
 	free(path);
 	if (st == ST_OK) {
 		log_open(c.log);

@@ -53,7 +53,19 @@ def test_unparsable_value():
 def test_ini_syntax_error():
     _, r = run("[arved@firma.ee\nprovider = zone\n")
     eq(r.code, 78)
-    contains(r.err, "not a valid ini file")
+    contains(r.err, "line 1 is not valid ini syntax")
+
+
+def test_syntax_error_never_shows_the_line():
+    """The line may hold a password; a set-group-ID sendmail must not
+    print it to a caller who cannot read the file."""
+    _, r = run("[arved@firma.ee]\nprovider = zone\npassword = \"top;secret\n")
+    eq(r.code, 78)
+    eq("top;secret" in r.err, False, "the password shown: " + r.err)
+    _, r = run("password = topsecret\n[arved@firma.ee]\nprovider = zone\n")
+    eq(r.code, 78)
+    contains(r.err, "outside any section")
+    eq("topsecret" in r.err, False, "the password shown: " + r.err)
 
 
 def test_login_differing_from_sender():

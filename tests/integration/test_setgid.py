@@ -1,0 +1,229 @@
+"""A set-group-ID install (SPEC §7): an unprivileged user sends through a
+system config that only the group can read, and nothing the user can do
+shows the password: -v, -X, --dry-run, -C pointing at files they cannot
+read, the environment (SSLKEYLOGFILE, GNUTLS_*, LD_*, XDG_*), the spool,
+/proc/PID/mem, ptrace, core dumps.
+
+The test configures, builds and installs saatja --with-group into a
+temporary prefix (as root), creates an unprivileged user, and runs
+sendmail as that user with runuser."""
+import base64
+import os
+import pwd
+import grp
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import uuid
+
+import mailserver
+from saatja_test import SRCDIR, SkipTest, eq, contains, run_tests
+
+GROUP = "saatja-test"
+USER = "saatja-user"
+PASSWORD = mailserver.USERS["arved@firma.test"]
+SECRETS = [PASSWORD.encode(), base64.b64encode(PASSWORD.encode()),
+           base64.b64encode(b"\0arved@firma.test\0" + PASSWORD.encode())]
+_inst = None
+
+
+def install():
+    """The installed prefix, built once; skips when impossible."""
+    global _inst
+    if _inst is not None:
+        if isinstance(_inst, str) and _inst.startswith("skip:"):
+            raise SkipTest(_inst[5:])
+        return _inst
+    if os.geteuid() != 0:
+        _inst = "skip:needs root (creates a user, installs set-group-ID)"
+    elif os.path.exists(os.path.join(SRCDIR, "config.status")):
+        _inst = ("skip:the source tree is configured in place; a VPATH build "
+                 "(tests/run-all.sh) runs this test")
+    elif not os.path.exists("/usr/sbin/runuser"):
+        _inst = "skip:runuser is missing"
+    if _inst:
+        raise SkipTest(_inst[5:])
+    mailserver.server()
+    if subprocess.run(["getent", "group", GROUP], stdout=subprocess.DEVNULL).returncode:
+        subprocess.run(["groupadd", "--system", GROUP], check=True)
+    if subprocess.run(["getent", "passwd", USER], stdout=subprocess.DEVNULL).returncode:
+        subprocess.run(["useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent",
+                        "--shell", "/bin/sh", USER], check=True)
+    top = tempfile.mkdtemp(prefix="saatja-setgid-")
+    os.chmod(top, 0o755)
+    prefix = os.path.join(top, "inst")
+    build = os.path.join(top, "build")
+    os.mkdir(build)
+    log = open(os.path.join(top, "build.log"), "w")
+    for cmd in ([os.path.join(SRCDIR, "configure"), "--prefix=" + prefix,
+                 "--with-group=" + GROUP],
+                ["make", "-j2"], ["make", "install"]):
+        r = subprocess.run(cmd, cwd=build, stdout=log, stderr=subprocess.STDOUT)
+        if r.returncode:
+            raise AssertionError("%s failed; see %s/build.log" % (cmd[0], top))
+    gid = grp.getgrnam(GROUP).gr_gid
+    etc = os.path.join(prefix, "etc")
+    logdir = os.path.join(prefix, "var", "log")
+    os.makedirs(logdir)
+    os.chown(logdir, 0, gid)
+    os.chmod(logdir, 0o770)
+    cfg = os.path.join(etc, "saatja.ini")
+    with open(cfg, "w") as f:
+        f.write("""[saatja]
+log = %s/saatja.log
+[arved@firma.test]
+host = 127.0.0.1
+port = %d
+ca_file = %s
+password = "%s"
+""" % (logdir, mailserver.SUBMISSION, mailserver.CA, PASSWORD))
+    os.chown(cfg, 0, gid)
+    os.chmod(cfg, 0o640)
+    home = os.path.join(top, "home")
+    os.mkdir(home)
+    os.chown(home, pwd.getpwnam(USER).pw_uid, pwd.getpwnam(USER).pw_gid)
+    _inst = {"prefix": prefix, "sendmail": os.path.join(prefix, "sbin", "sendmail"),
+             "config": cfg, "home": home, "log": os.path.join(logdir, "saatja.log"),
+             "spool": os.path.join(prefix, "var", "spool", "saatja")}
+    return _inst
+
+
+def as_user(argv, stdin=b"", env=None, cwd=None):
+    inst = install()
+    e = {"PATH": "/usr/bin:/bin", "HOME": inst["home"]}
+    e.update(env or {})
+    return subprocess.run(["/usr/sbin/runuser", "-u", USER, "--"] + argv, input=stdin,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=e,
+                          cwd=cwd or inst["home"], timeout=60)
+
+
+def message(token):
+    return ("From: root\nTo: bob@example.test\nSubject: setgid %s\n\nx\n" % token).encode()
+
+
+def no_secret(*blobs):
+    for b in blobs:
+        for s in SECRETS:
+            assert s not in b, "password shown: %r" % b[:300]
+
+
+def test_install_is_set_group_id():
+    inst = install()
+    st = os.stat(inst["sendmail"])
+    eq(oct(st.st_mode & 0o7777), "0o2755")
+    eq(grp.getgrgid(st.st_gid).gr_name, GROUP)
+    sp = os.stat(inst["spool"])
+    eq(oct(sp.st_mode & 0o7777), "0o2770")
+
+
+def test_user_sends_through_the_system_config():
+    inst = install()
+    r = as_user(["cat", inst["config"]])
+    assert r.returncode != 0, "the user can read the config"
+    token = uuid.uuid4().hex
+    r = as_user([inst["sendmail"], "-t", "-v"], message(token))
+    eq(r.returncode, 0, r.stderr.decode())
+    no_secret(r.stdout, r.stderr)
+    got = mailserver.delivered_by_token(token, wait=10)
+    eq(len(got), 1, "delivered")
+    eq(got[0][0]["from"], "<arved@firma.test>")
+
+
+def test_transcript_dry_run_and_log_hide_the_password():
+    inst = install()
+    xfile = os.path.join(inst["home"], "x.txt")
+    r = as_user([inst["sendmail"], "-t", "-X", xfile], message(uuid.uuid4().hex))
+    eq(r.returncode, 0, r.stderr.decode())
+    with open(xfile, "rb") as f:
+        data = f.read()
+    contains(data.decode(), "AUTH PLAIN ********")
+    eq(os.stat(xfile).st_uid, pwd.getpwnam(USER).pw_uid, "-X file written as the user")
+    r = as_user([inst["sendmail"], "--dry-run", "-t"], message("dry"))
+    eq(r.returncode, 0, r.stderr.decode())
+    with open(inst["log"], "rb") as f:
+        no_secret(data, r.stdout, r.stderr, f.read())
+
+
+def test_X_cannot_write_where_the_user_cannot():
+    inst = install()
+    r = as_user([inst["sendmail"], "-t", "-X", inst["log"]], message("x"))
+    eq(r.returncode, 73, r.stderr.decode())
+
+
+def test_C_only_with_files_the_user_can_read():
+    inst = install()
+    for path in ("/etc/shadow", inst["config"]):
+        r = as_user([inst["sendmail"], "-C", path, "--dry-run", "-t"], message("x"))
+        eq(r.returncode, 78, "-C %s: %s" % (path, r.stderr.decode()))
+        contains(r.stderr.decode(), "Permission denied")
+        no_secret(r.stdout, r.stderr)
+        assert b"root:" not in r.stderr, "shadow content shown"
+
+
+def test_environment_picks_nothing():
+    inst = install()
+    keylog = os.path.join(inst["home"], "keys.log")
+    xdg = os.path.join(inst["home"], "xdg")
+    os.makedirs(os.path.join(xdg, "saatja"), exist_ok=True)
+    with open(os.path.join(xdg, "saatja", "saatja.ini"), "w") as f:
+        f.write("[arved@firma.test]\nhost = 127.0.0.1\nport = 1\ntls = none\npassword = x\n")
+    os.chmod(os.path.join(xdg, "saatja", "saatja.ini"), 0o600)
+    token = uuid.uuid4().hex
+    r = as_user([inst["sendmail"], "-t"], message(token),
+                env={"SSLKEYLOGFILE": keylog, "GNUTLS_DEBUG_LEVEL": "99",
+                     "GNUTLS_SYSTEM_PRIORITY_FILE": "/dev/null",
+                     "LD_PRELOAD": "/nonexistent.so", "XDG_CONFIG_HOME": xdg,
+                     "XDG_STATE_HOME": xdg, "TMPDIR": xdg})
+    eq(r.returncode, 0, r.stderr.decode())
+    no_secret(r.stdout, r.stderr)
+    eq(os.path.exists(keylog), False, "a TLS key log was written")
+    eq(len(mailserver.delivered_by_token(token, wait=10)), 1,
+       "sent through the system config, not the user's")
+
+
+def test_spool_not_readable_by_the_user():
+    inst = install()
+    r = subprocess.run([inst["sendmail"], "-odq", "-t"], input=message("queued"),
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    eq(r.returncode, 0, r.stderr.decode())
+    r = as_user(["ls", inst["spool"]])
+    assert r.returncode != 0, "the user can list the spool: %r" % r.stdout
+    r = as_user(["sh", "-c", "cat %s/*.body" % inst["spool"]])
+    assert r.returncode != 0 and b"queued" not in r.stdout
+    subprocess.run([inst["sendmail"], "-q"])
+
+
+def test_not_traceable_and_no_core_dump():
+    inst = install()
+    p = subprocess.Popen(["/usr/sbin/runuser", "-u", USER, "--", inst["sendmail"], "-t"],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, env={"PATH": "/usr/bin:/bin"})
+    try:
+        pid = None
+        for _ in range(50):
+            found = subprocess.run(["pgrep", "-u", USER, "-f", inst["sendmail"]],
+                                   stdout=subprocess.PIPE).stdout.split()
+            if found:
+                pid = int(found[0])
+                break
+            time.sleep(0.1)
+        assert pid, "sendmail did not start"
+        time.sleep(0.2)
+        with open("/proc/%d/limits" % pid) as f:
+            limits = f.read()
+        core = [l for l in limits.splitlines() if l.startswith("Max core file size")][0]
+        eq(core.split()[4:6], ["0", "0"], "core dumps off")
+        r = as_user(["/usr/bin/python3", "-c",
+                     "open('/proc/%d/mem','rb').read(1)" % pid])
+        assert r.returncode != 0, "the user could open /proc/PID/mem"
+        r = as_user(["gdb", "-p", str(pid), "-batch", "-ex", "info registers"])
+        assert b"rip" not in r.stdout, "gdb attached"
+    finally:
+        p.kill()
+        p.wait()
+
+
+if __name__ == "__main__":
+    run_tests()
