@@ -2,7 +2,8 @@
 # Runs saatja's whole test suite from a fresh clone on Debian 12, as root:
 # installs the packages, builds with -Werror, runs `make check` (unit and
 # integration tests, which start their own mail servers), runs it again
-# under AddressSanitizer and UndefinedBehaviorSanitizer, then `make
+# under AddressSanitizer and UndefinedBehaviorSanitizer, runs the
+# integration tests that drive sendmail under valgrind, then `make
 # distcheck`. The last line is "N passed, N failed".
 set -u
 SAATJA_TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,9 +16,10 @@ cd "$SAATJA_TOP" && autoreconf -fi >/dev/null 2>&1 || { echo "autoreconf failed"
 passed=0
 failed=0
 
-# count LOGDIR: adds the PASS/FAIL totals of a build's test-suite.log.
+# count LOG: adds the PASS and FAIL totals of a test-suite.log, and shows
+# the failures.
 count() {
-	log=$1/test-suite.log
+	log=$1
 	if [ ! -f "$log" ]; then
 		failed=$((failed + 1))
 		return
@@ -30,7 +32,7 @@ count() {
 	done
 	passed=$((passed + ${p:-0}))
 	failed=$((failed + f))
-	[ "$f" = 0 ] || grep -E '^(not ok|# )' "$1"/tests/*/*.log 2>/dev/null | grep -B1 -A12 'not ok' | head -150
+	[ "$f" = 0 ] || grep -A12 '^not ok' "$log" | head -150
 }
 
 # suite NAME DIR [configure args...]
@@ -45,7 +47,7 @@ suite() {
 	fi
 	(cd "$dir" && make -s check >"$dir/check.out" 2>&1)
 	grep -E '^(PASS|FAIL|ERROR|XPASS|SKIP)' "$dir/check.out" | grep -v '^PASS' | head -50
-	count "$dir"
+	count "$dir/test-suite.log"
 	echo "== $name: $(sed -n 's/^# TOTAL: *//p' "$dir/test-suite.log" 2>/dev/null) tests"
 }
 
@@ -53,6 +55,18 @@ builds=${SAATJA_BUILDS:-$SAATJA_TOP/.build}
 suite "build with -Werror" "$builds/default" --enable-werror
 suite "sanitizers (ASan + UBSan)" "$builds/asan" --enable-werror \
 	CFLAGS="-g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
+
+# The integration tests that run sendmail through saatja_test.sendmail(),
+# again under valgrind: an invalid access or a definite leak is exit 99.
+echo "== valgrind"
+valgrind_tests="tests/integration/test_dryrun.py tests/integration/test_clients.py
+	tests/integration/test_config_errors.py tests/integration/test_bad_input.py
+	tests/integration/test_transport.py tests/integration/test_transport_faults.py"
+(cd "$builds/default" && SAATJA_VALGRIND=1 make -s check TESTS="$(echo $valgrind_tests)" \
+	TEST_SUITE_LOG=valgrind-suite.log >"$builds/default/valgrind.out" 2>&1)
+grep -E '^(FAIL|ERROR|XPASS)' "$builds/default/valgrind.out" | head -20
+count "$builds/default/valgrind-suite.log"
+echo "== valgrind: $(sed -n 's/^# TOTAL: *//p' "$builds/default/valgrind-suite.log" 2>/dev/null) tests"
 
 if [ "${SAATJA_SKIP_DISTCHECK:-}" != 1 ]; then
 	echo "== make distcheck"

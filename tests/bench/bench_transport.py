@@ -4,12 +4,14 @@
 Not run by make check. Needs root (it starts tests/server/mailserver.sh),
 msmtp and /usr/bin/time. Usage, from the top of a built tree:
 
-    /usr/bin/python3 tests/bench/bench_transport.py [runs] [big-MB]
+    /usr/bin/python3 tests/bench/bench_transport.py [runs] [big-MB] [batch]
 
 Prints, for one small message over STARTTLS + AUTH PLAIN: the median wall
 time of `runs` alternating runs of each, the dialogue turns (writes that
 wait for a reply, from -v output), and the peak RSS (from /usr/bin/time -v)
-of each for a message of big-MB megabytes.
+of each for a message of big-MB megabytes; then the cost of `batch`
+messages: as that many runs of each client, and as saatja's queue does it
+(batch runs of sendmail -odq, then one sendmail -q over one connection).
 """
 import base64
 import os
@@ -27,6 +29,7 @@ CA = os.path.join(STATE, "ca.pem")
 USER, PASSWORD = "arved@firma.test", "arved-secret-1"
 RUNS = int(sys.argv[1]) if len(sys.argv) > 1 else 20
 BIG_MB = int(sys.argv[2]) if len(sys.argv) > 2 else 40
+BATCH = int(sys.argv[3]) if len(sys.argv) > 3 else 200
 WORK = tempfile.mkdtemp(prefix="saatja-bench-")
 
 
@@ -40,13 +43,14 @@ def write(name, text, mode=0o600):
 
 SAATJA_INI = write("saatja.ini", """[saatja]
 log = %s/saatja.log
+queue = %s/queue
 [%s]
 host = 127.0.0.1
 port = 2587
 tls = starttls
 ca_file = %s
 password = %s
-""" % (WORK, USER, CA, PASSWORD))
+""" % (WORK, WORK, USER, CA, PASSWORD))
 MSMTPRC = write("msmtprc", """account bench
 host 127.0.0.1
 port 2587
@@ -125,6 +129,28 @@ def main():
     for k in CLIENTS:
         t, _ = run(CLIENTS[k], big)
         print("  %-7s %5.2f s wall, peak RSS %d KiB" % (k, t, peak_rss(CLIENTS[k], big)))
+
+    print("%d small messages:" % BATCH)
+    results = {}
+    for k in CLIENTS:
+        start = time.perf_counter()
+        for _ in range(BATCH):
+            run(CLIENTS[k], SMALL)
+        results[k] = time.perf_counter() - start
+        print("  %-7s %d runs: %6.2f s, %5.1f ms a message" % (
+            k, BATCH, results[k], 1000 * results[k] / BATCH))
+    start = time.perf_counter()
+    for _ in range(BATCH):
+        run(CLIENTS["saatja"], SMALL, ["-odq"])
+    queued = time.perf_counter() - start
+    start = time.perf_counter()
+    run([SENDMAIL, "-C", SAATJA_INI, "-q"], os.devnull)
+    flushed = time.perf_counter() - start
+    print("  saatja  %d x -odq: %.2f s (%.1f ms each); one -q run: %.2f s "
+          "(%.1f ms a message, one connection)" % (
+              BATCH, queued, 1000 * queued / BATCH, flushed, 1000 * flushed / BATCH))
+    print("  ratio msmtp / saatja: runs %.1fx, queue run alone %.1fx" % (
+        results["msmtp"] / results["saatja"], results["msmtp"] / flushed))
 
 
 if __name__ == "__main__":

@@ -98,6 +98,10 @@ class Config:
 def sendmail(args, stdin=b"", config=None, env=None, timeout=60):
     """Runs the built sendmail with args; config is a Config or a path."""
     argv = [SENDMAIL]
+    if os.environ.get("SAATJA_VALGRIND") == "1":
+        # Memory errors and definite leaks make the run exit 99.
+        argv = ["valgrind", "-q", "--error-exitcode=99", "--leak-check=full",
+                "--show-leak-kinds=definite", "--errors-for-leak-kinds=definite"] + argv
     if config is not None:
         argv += ["-C", config.path if isinstance(config, Config) else config]
     argv += list(args)

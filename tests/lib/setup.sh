@@ -5,7 +5,7 @@
 SAATJA_PACKAGES="build-essential autoconf automake pkg-config
 	libgnutls28-dev libgsasl-dev libiniparser-dev
 	python3 python3-aiosmtpd mandoc time gnutls-bin
-	postfix dovecot-core msmtp gdb procps"
+	postfix dovecot-core msmtp gdb procps valgrind"
 
 saatja_install_packages() {
 	missing=""
