@@ -36,6 +36,7 @@ message_free(struct message *m)
 		free(m->hdrs[i].field);
 	}
 	free(m->hdrs);
+	free(m->spool_dir);
 	if (m->body_fd >= 0)
 		close(m->body_fd);
 	message_init(m);
@@ -321,6 +322,8 @@ message_read(struct message *m, FILE *in, int dot_ends,
 		free(block);
 		return ST_CANTCREAT;
 	}
+	free(m->spool_dir);
+	m->spool_dir = xstrdup(spool_dir);
 	r.body = fdopen(fd, "w+");
 	if (r.body == NULL) {
 		close(fd);
@@ -603,8 +606,7 @@ qp_line_end(struct qp *q)
 }
 
 enum status
-message_fit_lines(struct message *m, const char *spool_dir,
-    struct buf *err)
+message_fit_lines(struct message *m, struct buf *err)
 {
 	struct qp q = { NULL, 0, 0 };
 	char *block;
@@ -612,9 +614,10 @@ message_fit_lines(struct message *m, const char *spool_dir,
 	int fd, cr = 0;
 	long i;
 
-	if (m->longest_line <= MESSAGE_LINE_MAX || !body_recodable(m))
+	if (m->longest_line <= MESSAGE_LINE_MAX || !body_recodable(m) ||
+	    m->spool_dir == NULL)
 		return ST_OK;
-	fd = spool_open(spool_dir, err);
+	fd = spool_open(m->spool_dir, err);
 	if (fd < 0)
 		return ST_CANTCREAT;
 	q.out = fdopen(fd, "w+");

@@ -36,6 +36,7 @@ struct message {
 	off_t body_size;	/* octets in the spool */
 	size_t longest_line;	/* octets, body lines without CRLF */
 	int body_8bit;		/* a body octet >= 0x80 was seen */
+	char *spool_dir;	/* where the body was spooled */
 };
 
 /*
@@ -81,12 +82,11 @@ enum status message_write(const struct message *m, FILE *out,
 /*
  * Makes every line fit MESSAGE_LINE_MAX. A single-part body with long
  * lines is re-encoded as quoted-printable (soft line breaks keep the text
- * exactly), with Content-Transfer-Encoding and MIME-Version set; a
- * multipart body cannot be re-encoded without rewriting its parts, so it
- * is left as it is and the server decides. Returns ST_OK or the spool
- * error.
+ * exactly) into a new spool file beside the old one, with
+ * Content-Transfer-Encoding and MIME-Version set; a multipart body cannot
+ * be re-encoded without rewriting its parts, so it is left as it is and
+ * the server decides. Returns ST_OK or the spool error.
  */
-enum status message_fit_lines(struct message *m, const char *spool_dir,
-    struct buf *err);
+enum status message_fit_lines(struct message *m, struct buf *err);
 
 #endif

@@ -106,8 +106,7 @@ submit_message(const struct config *c, const struct options *o,
 	if (st == ST_NOPERM)
 		log_msg(LOG_WARNING, "refused: %s", buf_str(err));
 	if (st == ST_OK)
-		st = message_fit_lines(m, o->dry_run ? "/tmp" :
-		    submit_spool_dir(c, err) ? submit_spool_dir(c, err) : "/tmp", err);
+		st = message_fit_lines(m, err);
 	if (st == ST_OK && o->dry_run) {
 		log_decisions(&p, "dry-run");
 		print_envelope(&p, stdout);

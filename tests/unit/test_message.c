@@ -28,7 +28,7 @@ roundtrip(const char *input, size_t len, int dot_ends)
 	buf_reset(&err);
 	st = message_read(&m, in, dot_ends, "/tmp", &err);
 	if (st == ST_OK)
-		st = message_fit_lines(&m, "/tmp", &err);
+		st = message_fit_lines(&m, &err);
 	if (st == ST_OK)
 		st = message_write(&m, o, &err);
 	fclose(o);
