@@ -24,6 +24,7 @@
 #include "mailq.h"
 #include "queue.h"
 #include "runq.h"
+#include "server.h"
 #include "status.h"
 #include "submit.h"
 
@@ -232,7 +233,6 @@ main(int argc, char **argv)
 		return 0;
 	case MODE_NOTHING:
 		return 0;
-	case MODE_SMTP:
 	case MODE_CHECK:
 		fprintf(stderr, "sendmail: this mode is not available in this build yet\n");
 		options_free(&o);
@@ -242,6 +242,7 @@ main(int argc, char **argv)
 	case MODE_LIST_QUEUE:
 	case MODE_RUN_QUEUE:
 	case MODE_RUN_ONE:
+	case MODE_SMTP:
 		break;
 	}
 	if (o.transcript) {	/* -X: refuse now, before a message is taken */
@@ -266,6 +267,8 @@ main(int argc, char **argv)
 			st = runq_run(&c, &o, o.due_only, &err);
 		else if (o.mode == MODE_RUN_ONE)
 			st = run_one_mode(&o, &c, &err);
+		else if (o.mode == MODE_SMTP)
+			st = server_run(&c, &o, &err);
 		else
 			st = deliver_mode(&o, &c, &err);
 	}

@@ -5,7 +5,9 @@
 SAATJA_PACKAGES="build-essential autoconf automake pkg-config
 	libgnutls28-dev libgsasl-dev libiniparser-dev
 	python3 python3-aiosmtpd mandoc time gnutls-bin
-	postfix dovecot-core msmtp gdb procps valgrind"
+	postfix dovecot-core msmtp gdb procps valgrind
+	php-cli libphp-phpmailer php-symfony-mailer mutt s-nail
+	git git-email libmailtools-perl"
 
 saatja_install_packages() {
 	missing=""
