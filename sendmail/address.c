@@ -82,7 +82,9 @@ scan_delimited(const char *p, char close, int nests, struct buf *text,
 	while (*p) {
 		unsigned char c = (unsigned char)*p;
 
-		if (c == '\\' && p[1]) {
+		/* A quoted pair holds a visible character or white space,
+		 * never a line end that could split a header or command. */
+		if (c == '\\' && p[1] && p[1] != '\r' && p[1] != '\n') {
 			buf_addc(text, p[1]);
 			p += 2;
 			continue;
@@ -296,7 +298,8 @@ set_mailbox(struct mailbox *m, char *display, struct buf *local,
 	m->display = display;
 	m->local = buf_take(local);
 	m->domain = has_domain ? buf_take(domain) : NULL;
-	if (needs_quotes(m->local) && *m->local)
+	/* Only the empty address of "<>" stays empty; ""@domain is quoted. */
+	if (needs_quotes(m->local) && (*m->local || has_domain))
 		add_quoted(&addr, m->local);
 	else
 		buf_adds(&addr, m->local);

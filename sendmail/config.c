@@ -475,7 +475,7 @@ load_account(struct loader *l, const char *sec)
 {
 	struct config *c = l->c;
 	struct account *a;
-	struct mailbox mb;
+	struct mailbox mb = { NULL, NULL, NULL, NULL };	/* freed on failure */
 	struct buf why = BUF_INIT;
 	int port_set = 0, tls_set = 0, max_set = 0;
 	int nkeys = iniparser_getsecnkeys(l->d, sec);

@@ -85,22 +85,23 @@ field_name_len(const char *line, size_t len)
 }
 
 /*
- * Where a line of n > MESSAGE_LINE_MAX octets can be folded: the last white
- * space before the limit, else just after the last comma outside quotes
- * and comments (address lists written without spaces: folding white space
- * may stand after any comma there). 0 when there is no such place.
+ * Where a line of n > max octets can be folded so that at most max stay
+ * before the fold: the last white space within the limit, else just after
+ * the last comma outside quotes and comments (address lists written
+ * without spaces: folding white space may stand after any comma there).
+ * 0 when there is no such place.
  */
 static size_t
-fold_point(const char *p, size_t n)
+fold_point(const char *p, size_t n, size_t max)
 {
-	size_t cut = MESSAGE_LINE_MAX, comma = 0;
+	size_t cut = max, comma = 0;
 	int quoted = 0, depth = 0;
 
 	while (cut > 1 && p[cut] != ' ' && p[cut] != '\t')
 		cut--;
 	if (cut > 1)
 		return cut;
-	for (size_t i = 0; i < n && i < MESSAGE_LINE_MAX; i++) {
+	for (size_t i = 0; i < n && i < max; i++) {
 		if (p[i] == '\\') {
 			i++;
 		} else if (p[i] == '"' && depth == 0) {
@@ -116,11 +117,12 @@ fold_point(const char *p, size_t n)
 }
 
 /*
- * Folds every physical line of field longer than MESSAGE_LINE_MAX. Returns
- * 0 when some line has nowhere to fold.
+ * Folds every physical line of field longer than MESSAGE_LINE_MAX, never
+ * within its first name_len octets (the field name). Returns 0 when some
+ * line has nowhere to fold.
  */
 static int
-fold_field(struct buf *field)
+fold_field(struct buf *field, size_t name_len)
 {
 	struct buf out = BUF_INIT;
 	const char *p = field->data, *end = field->data + field->len;
@@ -129,20 +131,23 @@ fold_field(struct buf *field)
 	while (p < end) {
 		const char *eol = strstr(p, "\r\n");
 		size_t len = eol ? (size_t)(eol - p) : (size_t)(end - p);
+		size_t lead = 0;	/* the space a fold at a comma adds */
 
-		while (len > MESSAGE_LINE_MAX) {
-			size_t cut = fold_point(p, len);
+		while (len + lead > MESSAGE_LINE_MAX) {
+			size_t cut = fold_point(p, len, MESSAGE_LINE_MAX - lead);
 
-			if (cut == 0) {
+			if (cut <= name_len) {	/* none, or inside the name */
 				ok = 0;
 				break;
 			}
+			name_len = 0;
 			buf_add(&out, p, cut);
-			buf_adds(&out, p[cut] == ' ' || p[cut] == '\t' ?
-			    "\r\n" : "\r\n ");
+			lead = p[cut] != ' ' && p[cut] != '\t';
+			buf_adds(&out, lead ? "\r\n " : "\r\n");
 			p += cut;
 			len -= cut;
 		}
+		name_len = 0;
 		buf_add(&out, p, len);
 		p += len;
 		if (eol) {
@@ -182,7 +187,7 @@ add_field(struct reader *r)
 
 	if (r->field.len == 0)
 		return;
-	if (!fold_field(&r->field)) {
+	if (!fold_field(&r->field, field_name_len(r->field.data, r->field.len))) {
 		n = field_name_len(r->field.data, r->field.len);
 		buf_printf(r->err, "the %.*s header has a line longer than %d characters with no space to fold it at; shorten it",
 		    (int)(n > 60 ? 60 : n), r->field.data, MESSAGE_LINE_MAX);
@@ -441,7 +446,8 @@ make_field(const char *name, const char *value)
 	struct buf f = BUF_INIT;
 
 	buf_printf(&f, "%s: %s", name, value);
-	fold_field(&f);	/* a value we build always has spaces to fold at */
+	/* a value we build always has spaces to fold at */
+	fold_field(&f, strlen(name));
 	return buf_take(&f);
 }
 

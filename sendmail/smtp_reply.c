@@ -109,7 +109,8 @@ smtp_reply_add(struct smtp_reply *r, const char *line, size_t len,
 	for (size_t i = 4; i < len; i++) {
 		unsigned char ch = (unsigned char)line[i];
 
-		buf_addc(&r->text, ch == '\t' || ch >= 0x20 ? (char)ch : '?');
+		buf_addc(&r->text, ch == '\t' || (ch >= 0x20 && ch != 0x7f) ?
+		    (char)ch : '?');
 	}
 	if (len == 3 || line[3] == ' ')
 		r->complete = 1;

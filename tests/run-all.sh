@@ -3,8 +3,8 @@
 # installs the packages, builds with -Werror, runs `make check` (unit and
 # integration tests, which start their own mail servers), runs it again
 # under AddressSanitizer and UndefinedBehaviorSanitizer, runs the
-# integration tests that drive sendmail under valgrind, then `make
-# distcheck`. The last line is "N passed, N failed".
+# integration tests that drive sendmail under valgrind, fuzzes the
+# parsers for 30 s each, then `make distcheck`. The last line is "N passed, N failed".
 set -u
 SAATJA_TOP=$(cd "$(dirname "$0")/.." && pwd)
 export SAATJA_TOP
@@ -67,6 +67,18 @@ valgrind_tests="tests/integration/test_dryrun.py tests/integration/test_clients.
 grep -E '^(FAIL|ERROR|XPASS)' "$builds/default/valgrind.out" | head -20
 count "$builds/default/valgrind-suite.log"
 echo "== valgrind: $(sed -n 's/^# TOTAL: *//p' "$builds/default/valgrind-suite.log" 2>/dev/null) tests"
+
+# The parsers under libFuzzer (clang-14): 30 s a target in CI, any crash,
+# hang, leak or memory blow-up fails the run.
+echo "== fuzzing"
+if FUZZ_OUT="$builds/fuzz" FUZZ_JOBS=2 SAATJA_BUILD="$builds/default" \
+	"$SAATJA_TOP/tests/fuzz/run.sh" "${SAATJA_FUZZ_SECONDS:-30}" >"$builds/fuzz.out" 2>&1; then
+	passed=$((passed + 1))
+	tail -8 "$builds/fuzz.out"
+else
+	failed=$((failed + 1))
+	tail -30 "$builds/fuzz.out"
+fi
 
 if [ "${SAATJA_SKIP_DISTCHECK:-}" != 1 ]; then
 	echo "== make distcheck"

@@ -7,7 +7,8 @@ SAATJA_PACKAGES="build-essential autoconf automake pkg-config
 	python3 python3-aiosmtpd mandoc time gnutls-bin
 	postfix dovecot-core msmtp gdb procps valgrind
 	php-cli libphp-phpmailer php-symfony-mailer mutt s-nail
-	git git-email libmailtools-perl"
+	git git-email libmailtools-perl
+	clang-14 libfuzzer-14-dev"
 
 saatja_install_packages() {
 	missing=""

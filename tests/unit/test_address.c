@@ -6,6 +6,7 @@
 #include "autoconf.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "address.h"
 #include "../lib/tap.h"
@@ -135,6 +136,28 @@ test_quoted_local_part(void)
 	is_int((long)list.n, 3, "comma inside quotes is not a separator");
 }
 
+/* Found by tests/fuzz: ""@domain went out as "@domain", a source route. */
+static void
+test_empty_quoted_local_part_stays_quoted(void)
+{
+	is_int(parse("\"\"@example.com"), ST_OK, "empty quoted local part parses");
+	is_str(addr(0), "\"\"@example.com", "empty quoted local part stays quoted");
+	parse("Postmaster <>");
+	is_str(addr(0), "", "the null address stays empty");
+}
+
+/* Found by tests/fuzz: "\<CR>" put a CR into an address or a name. */
+static void
+test_quoted_pair_never_yields_a_line_end(void)
+{
+	is_int(parse("\"Evil\\\r\nBcc: x@y.test\" <a@b.test>"), ST_OK,
+	    "escaped line end in a display name parses");
+	ok(display(0) && strpbrk(display(0), "\r\n") == NULL,
+	    "the display name holds no CR or LF");
+	parse("\"a\\\rb\"@b.test");
+	ok(addr(0) && strpbrk(addr(0), "\r\n") == NULL, "the address holds no CR or LF");
+}
+
 static void
 test_malformed(void)
 {
@@ -182,6 +205,8 @@ main(void)
 	test_local_senders();
 	test_encoded_words_and_utf8();
 	test_quoted_local_part();
+	test_empty_quoted_local_part_stays_quoted();
+	test_quoted_pair_never_yields_a_line_end();
 	test_malformed();
 	test_format();
 	addrlist_free(&list);

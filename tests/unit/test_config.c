@@ -117,6 +117,8 @@ test_errors(void)
 	expect_error("[saatja]\ndefault = c@d.ee\n[a@b.ee]\nprovider = zone\npassword = x\n",
 	    0600, "[saatja] default", "default naming no account");
 	expect_error("[not-an-address]\nx = y\n", 0600, "[not-an-address]", "bad section name");
+	expect_error("[a@b.ee (work]\nprovider = zone\npassword = x\n", 0600, "[a@b.ee (work]",
+	    "unparsable section name (found by tests/fuzz: freed garbage)");
 	expect_error("password = x\n[a@b.ee]\nprovider = zone\n", 0600, "outside any section",
 	    "key outside a section");
 	expect_error("[saatja]\nretry_for = soon\n[a@b.ee]\nprovider = zone\npassword = x\n",

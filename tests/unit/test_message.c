@@ -118,6 +118,48 @@ test_long_header_folded_or_refused(void)
 	buf_free(&in);
 }
 
+/*
+ * Found by tests/fuzz: a fold after a comma adds a space, which pushed
+ * the rest of the line to 999 octets.
+ */
+static void
+test_fold_at_comma_counts_the_added_space(void)
+{
+	struct buf in = BUF_INIT;
+	const char *p;
+	int longest = 0;
+
+	/* Folds after the commas at 600 and then (old code) at 600 + 998. */
+	buf_adds(&in, "X-Token:");
+	for (int i = 0; i < 592; i++)
+		buf_addc(&in, 'A');
+	buf_addc(&in, ',');
+	for (int i = 0; i < 500; i++)
+		buf_addc(&in, 'A');
+	buf_addc(&in, ',');
+	for (int i = 0; i < 496; i++)
+		buf_addc(&in, 'A');
+	buf_adds(&in, ",AAAAA");
+	buf_adds(&in, "\n\nb\n");
+	is_int(roundtrip(in.data, in.len, 0), ST_OK, "a long header with a comma is accepted");
+	for (p = buf_str(&out); *p; ) {
+		int n = (int)strcspn(p, "\r");
+
+		if (n > longest)
+			longest = n;
+		p += n + (p[n] ? 2 : 0);
+	}
+	ok(longest <= MESSAGE_LINE_MAX, "no folded line is over 998 octets");
+	buf_reset(&in);
+	/* Found by tests/fuzz: the fold went into the name, leaving a
+	 * field with no name. */
+	for (int i = 0; i < 1001; i++)
+		buf_addc(&in, i == 600 ? ',' : 'X');
+	buf_adds(&in, ":v\n\nb\n");
+	is_int(roundtrip(in.data, in.len, 0), ST_DATAERR, "a field name too long for a line is refused");
+	buf_free(&in);
+}
+
 static void
 test_long_body_lines_quoted_printable(void)
 {
@@ -187,6 +229,7 @@ main(void)
 	test_headers();
 	test_nul_in_headers_refused();
 	test_long_header_folded_or_refused();
+	test_fold_at_comma_counts_the_added_space();
 	test_long_body_lines_quoted_printable();
 	test_editing();
 	buf_free(&out);

@@ -136,6 +136,8 @@ test_control_characters_are_masked(void)
 	smtp_reply_init(&r);
 	is_int(feed(&r, "550 bad\x1b[2J\x07", &err), ST_OK, "reply with escapes parses");
 	is_str(buf_str(&r.text), "bad?[2J?", "escape and bell are masked");
+	is_int(feed(&r, "554 bad\x7fthing", &err), ST_OK, "reply with DEL parses");
+	is_str(buf_str(&r.text), "bad?thing", "DEL is masked (found by tests/fuzz)");
 	smtp_reply_free(&r);
 	buf_free(&err);
 }
