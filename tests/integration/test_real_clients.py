@@ -112,7 +112,7 @@ def from_postfix(token):
 
 
 def from_queue(token):
-    return [Arrived(env["account"], env["rcpt"], fields, body)
+    return [Arrived(env["account"], env["rcpt"], fields, body.replace(b"\r\n", b"\n"))
             for env, fields, body in queued(CFG).values()
             if token in " ".join(v for _, v in fields)]
 
