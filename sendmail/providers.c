@@ -34,7 +34,7 @@ static const struct provider presets[] = {
 	  "an app password from https://myaccount.google.com/apppasswords (needs 2-step verification)",
 	  0, 1, NULL, "gmail.com googlemail.com" },
 	{ "outlook", "smtp.office365.com", 587, TLS_STARTTLS, 1,
-	  "an app password from your Microsoft account (account.microsoft.com > Security > Advanced security options > App passwords)",
+	  "an app password from your Microsoft account (https://account.microsoft.com/security > Advanced security options > App passwords)",
 	  0, 1,
 	  "Microsoft 365 work accounts accept only OAuth2 since 2026; personal Outlook.com/Hotmail accounts work with an app password",
 	  "hotmail.com outlook.com live.com" },

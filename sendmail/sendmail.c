@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "account.h"
+#include "check.h"
 #include "config.h"
 #include "log.h"
 #include "message.h"
@@ -234,9 +235,6 @@ main(int argc, char **argv)
 	case MODE_NOTHING:
 		return 0;
 	case MODE_CHECK:
-		fprintf(stderr, "sendmail: this mode is not available in this build yet\n");
-		options_free(&o);
-		return status_exit_code(ST_USAGE);
 	case MODE_DELIVER:
 	case MODE_VERIFY:
 	case MODE_LIST_QUEUE:
@@ -265,6 +263,8 @@ main(int argc, char **argv)
 			st = list_mode(&o, &c, &err);
 		else if (o.mode == MODE_RUN_QUEUE)
 			st = runq_run(&c, &o, o.due_only, &err);
+		else if (o.mode == MODE_CHECK)
+			st = check_run(&c, o.check_address, stdout, &err);
 		else if (o.mode == MODE_RUN_ONE)
 			st = run_one_mode(&o, &c, &err);
 		else if (o.mode == MODE_SMTP)

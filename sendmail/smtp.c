@@ -410,7 +410,15 @@ smtp_auth(struct smtp *s, struct buf *err)
 		st = auth_with(s, mech, &next, err);
 	} while (st != ST_OK && next &&
 	    (mech = sasl_choose(a, &s->caps.auth, &from)) != NULL);
+	if (st == ST_OK)
+		s->mech = mech;
 	return st;
+}
+
+const char *
+smtp_auth_mechanism(const struct smtp *s)
+{
+	return s->mech;
 }
 
 static int

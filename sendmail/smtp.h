@@ -49,6 +49,7 @@ struct smtp {
 	struct buf line;
 	int open;		/* connected and not yet closed */
 	unsigned long turns;	/* writes that waited for a reply */
+	const char *mech;	/* the AUTH mechanism that logged in, or NULL */
 };
 
 /* One mail transaction. */
@@ -121,5 +122,8 @@ void smtp_close(struct smtp *s);
 
 /* The TLS protocol in use ("TLSv1.3"), or "none". */
 const char *smtp_tls_version(const struct smtp *s);
+
+/* The AUTH mechanism that logged in ("PLAIN"), or NULL before a login. */
+const char *smtp_auth_mechanism(const struct smtp *s);
 
 #endif

@@ -37,6 +37,17 @@ tls_version(const struct conn *c)
 	}
 }
 
+const char *
+tls_cipher(const struct conn *c)
+{
+	const char *name;
+
+	if (c->tls == NULL)
+		return "none";
+	name = gnutls_ciphersuite_get(c->tls);
+	return name ? name : "unknown";
+}
+
 void
 tls_end(struct conn *c)
 {
@@ -142,6 +153,25 @@ add_time(struct buf *out, time_t t)
 	gmtime_r(&t, &tm);
 	strftime(s, sizeof s, "%Y-%m-%d %H:%M UTC", &tm);
 	buf_adds(out, s);
+}
+
+int
+tls_describe_peer(const struct conn *c, struct buf *out)
+{
+	gnutls_x509_crt_t crt = c->tls ? peer_cert(c->tls, NULL) : NULL;
+
+	if (crt == NULL)
+		return -1;
+	buf_adds(out, "certificate ");
+	add_dn(out, crt, 0);
+	buf_adds(out, " for ");
+	add_names(out, crt);
+	buf_adds(out, ", issued by ");
+	add_dn(out, crt, 1);
+	buf_adds(out, ", expires ");
+	add_time(out, gnutls_x509_crt_get_expiration_time(crt));
+	gnutls_x509_crt_deinit(crt);
+	return 0;
 }
 
 /* Explains a failed chain or name check in plain words. */

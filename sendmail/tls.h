@@ -31,6 +31,17 @@ enum status tls_start(struct conn *c, const struct account *a,
 /* The negotiated protocol ("TLSv1.3"), or "none" without TLS. */
 const char *tls_version(const struct conn *c);
 
+/* The negotiated cipher suite ("TLS_AES_256_GCM_SHA384"), or "none"
+ * without TLS. */
+const char *tls_cipher(const struct conn *c);
+
+/*
+ * Appends a description of the server's certificate to out, for --check:
+ * its subject, its issuer and when it expires. Returns 0, or -1 (out
+ * unchanged) when TLS is not up or the certificate cannot be read.
+ */
+int tls_describe_peer(const struct conn *c, struct buf *out);
+
 /* Sends close_notify without waiting for the answer and frees the TLS
  * state; c->tls is NULL afterwards. */
 void tls_end(struct conn *c);

@@ -1,0 +1,632 @@
+/*
+ * check - the account check; see check.h.
+ *
+ * Each step prints "✓ step     what was found" or "✗ step     what went
+ * wrong", then indented detail and, on failure, a hint; the first failure
+ * ends the check, since later steps make no sense without the earlier
+ * ones. On a terminal whose locale is not UTF-8 the marks are "ok" and
+ * "FAIL"; anywhere else (a pipe, a file, a test) they are the UTF-8 ✓ and
+ * ✗.
+ *
+ * The commonest mistake in a provider's settings is a port and TLS mode
+ * that do not belong together, and both halves of that mistake look like
+ * something else from inside an SMTP session: tls = tls toward a plain
+ * SMTP port is a TLS handshake that chokes on "220", and tls = starttls
+ * toward a TLS port waits in silence for a greeting that never comes. So
+ * the check looks at the server's first bytes on a connection of its own:
+ * before the session for starttls (a greeting, TLS bytes, or silence that
+ * a TLS handshake then confirms), after a failed handshake for tls.
+ *
+ * The SMTP session itself is the one deliveries use (smtp_open,
+ * smtp_auth, smtp_try_sender, smtp_close), so what passes here passes
+ * there. Only the waits are shorter: CHECK_TIMEOUT at most per step.
+ */
+#include "autoconf.h"
+
+#include <arpa/inet.h>
+#include <langinfo.h>
+#include <locale.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "net.h"
+#include "smtp.h"
+#include "tls.h"
+
+#define CHECK_TIMEOUT 15	/* seconds per network step, at most */
+#define GREETING_MS 5000	/* silence that makes a TLS port suspect */
+#define PROBE_MS 3000		/* wait for a plain greeting after TLS failed */
+
+struct report {
+	FILE *out;
+	const char *ok, *fail;	/* the marks */
+	int indent;		/* columns before the text of a step line */
+	const char *failed;	/* name of the step that failed, or NULL */
+};
+
+/* Non-zero when out is a terminal that cannot show UTF-8. */
+static int
+ascii_terminal(FILE *out)
+{
+	const char *set;
+	int utf8;
+
+	if (!isatty(fileno(out)))
+		return 0;
+	/* Only to read the terminal's charset; the rest runs in "C". */
+	if (setlocale(LC_CTYPE, "") == NULL)
+		return 1;
+	set = nl_langinfo(CODESET);
+	utf8 = set && (strcasecmp(set, "UTF-8") == 0 || strcasecmp(set, "utf8") == 0);
+	setlocale(LC_CTYPE, "C");
+	return !utf8;
+}
+
+static void
+report_init(struct report *r, FILE *out)
+{
+	r->out = out;
+	r->failed = NULL;
+	if (ascii_terminal(out)) {
+		r->ok = "ok  ";
+		r->fail = "FAIL";
+		r->indent = 4 + 1 + 9;
+	} else {
+		r->ok = "\u2713";
+		r->fail = "\u2717";
+		r->indent = 1 + 1 + 9;
+	}
+}
+
+static void
+vline(struct report *r, const char *lead, const char *fmt, va_list ap)
+{
+	struct buf b = BUF_INIT;
+
+	buf_vprintf(&b, fmt, ap);
+	fprintf(r->out, "%s%s\n", lead, buf_str(&b));
+	buf_free(&b);
+}
+
+/* "✓ name     text" or "✗ name     text". */
+static void
+step(struct report *r, int ok, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void
+step(struct report *r, int ok, const char *name, const char *fmt, ...)
+{
+	struct buf lead = BUF_INIT;
+	va_list ap;
+
+	buf_printf(&lead, "%s %-8s ", ok ? r->ok : r->fail, name);
+	va_start(ap, fmt);
+	vline(r, buf_str(&lead), fmt, ap);
+	va_end(ap);
+	buf_free(&lead);
+	if (!ok)
+		r->failed = name;
+}
+
+/* An indented line under the step: detail, or (with prefix) a hint. */
+static void
+more(struct report *r, const char *prefix, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void
+more(struct report *r, const char *prefix, const char *fmt, ...)
+{
+	struct buf lead = BUF_INIT;
+	va_list ap;
+
+	buf_printf(&lead, "%*s%s", r->indent, "", prefix);
+	va_start(ap, fmt);
+	vline(r, buf_str(&lead), fmt, ap);
+	va_end(ap);
+	buf_free(&lead);
+}
+
+static void
+list_accounts(const struct config *c, struct buf *b)
+{
+	for (size_t i = 0; i < c->naccounts; i++)
+		buf_printf(b, "%s%s", i ? ", " : "", c->accounts[i].address);
+}
+
+/* The account to check, or NULL after saying why there is none. */
+static struct account *
+pick_account(struct report *r, const struct config *c, const char *address,
+    struct buf *err)
+{
+	struct account *a = address ? config_account(c, address) :
+	    config_default(c);
+	struct buf names = BUF_INIT;
+
+	if (a)
+		return a;
+	list_accounts(c, &names);
+	if (address) {
+		step(r, 0, "config", "%s has no account %s", c->path, address);
+		more(r, "", "the accounts are: %s", buf_str(&names));
+		more(r, "hint: ", "an account is a section named by its e-mail address: check the spelling, or add [%s] with its password",
+		    address);
+		buf_printf(err, "%s: %s is not an account there; the accounts are: %s",
+		    c->path, address, buf_str(&names));
+	} else {
+		step(r, 0, "config", "%s has several accounts and no default", c->path);
+		more(r, "", "the accounts are: %s", buf_str(&names));
+		more(r, "hint: ", "name one (sendmail --check ADDRESS), or set default = in [saatja]");
+		buf_printf(err, "%s: several accounts and no default; name one: sendmail --check ADDRESS (%s)",
+		    c->path, buf_str(&names));
+	}
+	buf_free(&names);
+	return NULL;
+}
+
+/* Where mail goes out from, in the words of SPEC §4. */
+static void
+sender_rule(const struct config *c, const struct account *a, struct buf *d)
+{
+	const struct account *def = config_default(c);
+
+	if (def == a && c->foreign_from == FOREIGN_REWRITE)
+		buf_printf(d, "mail from %s, from local senders (cron, scripts) and from any other address goes out as %s (foreign_from = rewrite)",
+		    a->address, a->address);
+	else if (def == a)
+		buf_printf(d, "mail from %s and local senders (cron, scripts) goes out as %s",
+		    a->address, a->address);
+	else if (def)
+		buf_printf(d, "mail from %s goes out as %s; local senders (cron, scripts) go out as %s, the default account",
+		    a->address, a->address, def->address);
+	else
+		buf_printf(d, "mail from %s goes out as %s; local senders (cron, scripts) are refused: there is no default = in [saatja]",
+		    a->address, a->address);
+}
+
+static void
+check_config(struct report *r, const struct config *c, const struct account *a)
+{
+	const struct provider *p = a->provider;
+	struct buf d = BUF_INIT;
+	struct stat sb;
+
+	/* config_load refused the file if others could read a password. */
+	if (stat(c->path, &sb) == 0)
+		step(r, 1, "config", "%s (mode %04o: %s)", c->path,
+		    (unsigned)(sb.st_mode & 07777), sb.st_mode & S_IROTH ?
+		    "others may read it, but it holds no password" :
+		    "not readable by others");
+	else
+		step(r, 1, "config", "%s", c->path);
+	buf_printf(&d, "account %s: ", a->address);
+	if (p)
+		buf_printf(&d, "preset %s (%s), ", p->name,
+		    p->verified ? "verified" : "NOT verified");
+	else
+		buf_adds(&d, "no preset, ");
+	buf_printf(&d, "%s port %u, tls = %s", a->host, a->port,
+	    config_tls_name(a->tls));
+	if (p && strcasecmp(p->host, a->host) != 0)
+		buf_adds(&d, " (host = from the config)");
+	buf_printf(&d, ", password from %s",
+	    a->password_command ? "password_command" : "password =");
+	more(r, "", "%s", buf_str(&d));
+	if (p && !p->verified)
+		more(r, "note: ", "the %s preset's server %s is not verified: %s",
+		    p->name, p->host, p->note ? p->note : "ask the provider for its SMTP server");
+	else if (p && p->note)
+		more(r, "note: ", "%s", p->note);
+	buf_reset(&d);
+	sender_rule(c, a, &d);
+	more(r, "", "%s", buf_str(&d));
+	buf_free(&d);
+}
+
+static enum status
+check_dns(struct report *r, const struct account *a)
+{
+	struct addrinfo hints, *res = NULL;
+	struct strlist ips = STRLIST_INIT;
+	struct buf d = BUF_INIT;
+	unsigned char bin[16];
+	char *host = a->host[0] == '[' ?
+	    xstrndup(a->host + 1, strcspn(a->host + 1, "]")) : xstrdup(a->host);
+	int rc;
+
+	if (inet_pton(AF_INET, host, bin) == 1 ||
+	    inet_pton(AF_INET6, host, bin) == 1) {
+		step(r, 1, "DNS", "%s is an address: nothing to look up", host);
+		free(host);
+		return ST_OK;
+	}
+	memset(&hints, 0, sizeof hints);
+	hints.ai_socktype = SOCK_STREAM;
+	rc = getaddrinfo(host, NULL, &hints, &res);
+	if (rc != 0) {
+		step(r, 0, "DNS", "cannot find the server %s: check the host name or your DNS",
+		    host);
+		more(r, "", "the lookup said: %s", rc == EAI_SYSTEM ?
+		    "system error" : gai_strerror(rc));
+		more(r, "hint: ", "host = %s%s; if that is the name your provider gives, this machine's DNS does not work (try: getent hosts %s)",
+		    host, a->provider && strcasecmp(a->provider->host, a->host) == 0 ?
+		    " comes from the preset" : " is in the config", host);
+		free(host);
+		return ST_TEMP_NETWORK;
+	}
+	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+		char ip[NI_MAXHOST];
+
+		if (getnameinfo(ai->ai_addr, ai->ai_addrlen, ip, sizeof ip,
+		    NULL, 0, NI_NUMERICHOST) == 0 && !strlist_has(&ips, ip))
+			strlist_add(&ips, ip);
+	}
+	freeaddrinfo(res);
+	for (size_t i = 0; i < ips.n; i++)
+		buf_printf(&d, "%s%s", i ? ", " : "", ips.v[i]);
+	step(r, 1, "DNS", "%s is %s", host, buf_str(&d));
+	strlist_free(&ips);
+	buf_free(&d);
+	free(host);
+	return ST_OK;
+}
+
+/* The usual other half of the port and TLS pairing. */
+static const char *
+other_pairing(const struct account *a)
+{
+	return a->tls == TLS_IMPLICIT ? "try port 587 with tls = starttls" :
+	    "try port 465 with tls = tls";
+}
+
+static long long
+ms_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+close_probe(struct conn *probe)
+{
+	tls_end(probe);
+	net_close(probe);
+}
+
+/* Connects probe to the account's server; says so only when report. */
+static enum status
+connect_probe(struct report *r, const struct account *a, struct conn *probe,
+    int report)
+{
+	struct buf why = BUF_INIT;
+	long long start = ms_now();
+	enum status st = net_connect(probe, a->host, a->port, a->timeout, &why);
+
+	if (st != ST_OK)
+		close_probe(probe);
+	if (!report) {
+		buf_free(&why);
+		return st;
+	}
+	if (st == ST_OK) {
+		step(r, 1, "connect", "%s port %u answered in %lld ms", probe->ip,
+		    a->port, ms_now() - start);
+	} else {
+		step(r, 0, "connect", "%s does not answer on port %u", a->host,
+		    a->port);
+		more(r, "", "%s", buf_str(&why));
+		if (a->tls == TLS_NONE)
+			more(r, "hint: ", "is the server running and listening on port %u?",
+			    a->port);
+		else
+			more(r, "hint: ", "your network may block port %u; %s (or the server does not listen on this port)",
+			    a->port, other_pairing(a));
+	}
+	buf_free(&why);
+	return st;
+}
+
+/*
+ * Waits up to ms for the server's first bytes on a plain connection and
+ * copies up to n of them, leaving them unread. Returns how many came (0
+ * for none).
+ */
+static size_t
+first_bytes(struct conn *c, int ms, unsigned char *p, size_t n)
+{
+	struct buf ignore = BUF_INIT;
+	int saved = c->timeout_ms;
+	ssize_t got = 0;
+
+	c->timeout_ms = ms;
+	if (net_wait(c, POLLIN, net_deadline(c), "", &ignore) == ST_OK)
+		got = recv(c->fd, p, n, MSG_PEEK);
+	c->timeout_ms = saved;
+	buf_free(&ignore);
+	return got > 0 ? (size_t)got : 0;
+}
+
+static int
+looks_like_tls(const unsigned char *p, size_t n)
+{
+	/* A TLS record: handshake (22) or alert (21), version 3.x. */
+	return n >= 1 && (p[0] == 22 || p[0] == 21) && (n < 2 || p[1] == 3);
+}
+
+static enum status
+mixup_needs_tls(struct report *r, const char *why)
+{
+	step(r, 0, "TLS", "the server expects TLS at once on this port");
+	more(r, "", "%s", why);
+	more(r, "hint: ", "use tls = tls, usually port 465 (or keep tls = starttls and use port 587)");
+	return ST_CONFIG;
+}
+
+/*
+ * tls = starttls: reads the start of the greeting on probe (connected).
+ * Returns ST_CONFIG after explaining when the port speaks TLS at once,
+ * else ST_OK: the session may go ahead.
+ */
+static enum status
+probe_greeting(struct report *r, const struct account *a, struct conn *probe)
+{
+	unsigned char p[4];
+	size_t n = first_bytes(probe, GREETING_MS, p, sizeof p);
+	struct buf ignore = BUF_INIT;
+	enum status st;
+
+	if (looks_like_tls(p, n))
+		return mixup_needs_tls(r, "instead of an SMTP greeting it sent TLS data");
+	if (n > 0)
+		return ST_OK;
+	/* Silence: a TLS port waits for our handshake. Is it one? */
+	st = tls_start(probe, a, &ignore);
+	buf_free(&ignore);
+	if (st == ST_OK || st == ST_NOPERM)
+		return mixup_needs_tls(r, "it sent no SMTP greeting, but answered a TLS handshake");
+	return ST_OK;
+}
+
+/*
+ * tls = tls failed: does the port greet in plain text instead? Returns
+ * non-zero, with the start of the greeting in line, when it does.
+ */
+static int
+speaks_plain_smtp(struct report *r, const struct account *a, struct buf *line)
+{
+	struct conn probe;
+	unsigned char p[80];
+	size_t n = 0;
+
+	if (connect_probe(r, a, &probe, 0) == ST_OK)
+		n = first_bytes(&probe, PROBE_MS, p, sizeof p);
+	close_probe(&probe);
+	if (n < 4 || p[0] < '2' || p[0] > '5' || p[1] < '0' || p[1] > '9' ||
+	    p[2] < '0' || p[2] > '9')
+		return 0;
+	/* Shown on a terminal: printable ASCII only. */
+	for (size_t i = 0; i < n && p[i] != '\r' && p[i] != '\n'; i++)
+		buf_addc(line, p[i] >= 0x20 && p[i] < 0x7f ? (char)p[i] : '?');
+	return 1;
+}
+
+/* How the certificate was judged, for the TLS step's detail. */
+static void
+verified_by(const struct account *a, struct buf *d)
+{
+	if (a->has_fingerprint)
+		buf_adds(d, "; verified: it matches the fingerprint = pin");
+	else
+		buf_printf(d, "; verified: trusted issuer (%s) and made out to %s",
+		    a->ca_file ? "ca_file =" : "the system trust store", a->host);
+}
+
+static enum status
+tls_failed(struct report *r, const struct account *a, struct smtp *s,
+    enum status st, const char *why)
+{
+	struct buf greeting = BUF_INIT;
+
+	if (a->tls == TLS_IMPLICIT && (st == ST_PROTOCOL ||
+	    st == ST_TEMP_PROTOCOL) && speaks_plain_smtp(r, a, &greeting)) {
+		step(r, 0, "TLS", "the server speaks plain SMTP on this port");
+		more(r, "", "it greets in plain text (\"%s\") where tls = tls expects a TLS handshake",
+		    buf_str(&greeting));
+		more(r, "hint: ", "use tls = starttls, usually port 587 (or keep tls = tls and use port 465)");
+		buf_free(&greeting);
+		return ST_CONFIG;
+	}
+	if (s->conn.tls) {
+		/* TLS is up; the server refused what came after it. */
+		step(r, 0, "EHLO", "the server refused the session after TLS");
+		more(r, "", "%s", why);
+		more(r, "hint: ", "try again later; if it persists, ask the provider");
+		return st;
+	}
+	if (st == ST_NOPERM && strstr(why, "certificate")) {
+		step(r, 0, "TLS", "the server's certificate is not trusted: nothing was sent");
+		more(r, "", "%s", why);
+		more(r, "hint: ", "host = must be the server name your provider gives (the certificate is made out to it); a server with its own CA needs ca_file =; an old machine may need its CA certificates updated");
+		return st;
+	}
+	step(r, 0, "TLS", "no encrypted session with the server: nothing was sent");
+	more(r, "", "%s", why);
+	if (st == ST_TEMP_NETWORK || st == ST_TEMP_PROTOCOL || st == ST_TEMP_SERVER)
+		more(r, "hint: ", "the server or the network failed on the way; try again later, or %s",
+		    other_pairing(a));
+	else
+		more(r, "hint: ", "check port = and tls = against the provider's settings: 587 with tls = starttls, or 465 with tls = tls");
+	return st;
+}
+
+/* The TLS step: the session up to EHLO, with the mix-up probes. */
+static enum status
+check_tls(struct report *r, const struct config *c, struct account *a,
+    struct conn *probe, struct smtp *s)
+{
+	struct buf why = BUF_INIT, d = BUF_INIT;
+	enum status st = ST_OK;
+
+	if (a->tls == TLS_STARTTLS)
+		st = probe_greeting(r, a, probe);
+	close_probe(probe);
+	if (st != ST_OK)
+		return st;
+	st = smtp_open(s, a, c->helo, NULL, &why);
+	if (st != ST_OK) {
+		st = tls_failed(r, a, s, st, buf_str(&why));
+		buf_free(&why);
+		return st;
+	}
+	buf_free(&why);
+	if (s->conn.tls == NULL) {
+		step(r, 1, "TLS", "not used: tls = none, allowed only toward this machine (%s)",
+		    s->conn.ip);
+		return ST_OK;
+	}
+	step(r, 1, "TLS", "%s with %s, %s", smtp_tls_version(s),
+	    tls_cipher(&s->conn), a->tls == TLS_IMPLICIT ?
+	    "from the first byte (tls = tls)" : "after STARTTLS");
+	if (tls_describe_peer(&s->conn, &d) == 0) {
+		verified_by(a, &d);
+		more(r, "", "%s", buf_str(&d));
+	}
+	buf_free(&d);
+	return ST_OK;
+}
+
+/* What to do about a refused password, by provider. */
+static void
+login_hint(struct report *r, const struct account *a)
+{
+	const struct provider *p = a->provider;
+
+	if (p && p->app_password) {
+		more(r, "hint: ", "%s wants %s, not the password you log in with on the web; put it in password = in [%s]",
+		    p->name, p->password_hint, a->address);
+		more(r, "      ", "an app password pasted with its spaces (like qkzf qhwd emvc qzgg) is fine");
+		if (p->verified && p->note)
+			more(r, "      ", "%s", p->note);
+	} else if (p) {
+		more(r, "hint: ", "%s uses %s (no app password): check password = in [%s], for instance by logging in to webmail with it",
+		    p->name, p->password_hint, a->address);
+	} else {
+		more(r, "hint: ", "check password = in [%s]; Gmail, mail.ee and Outlook want an app password instead of the mailbox password",
+		    a->address);
+	}
+}
+
+static enum status
+check_auth(struct report *r, struct account *a, struct smtp *s)
+{
+	struct buf why = BUF_INIT, d = BUF_INIT;
+	enum status st = smtp_auth(s, &why);
+	int refused = s->reply.complete && (s->reply.code == 535 ||
+	    s->reply.code == 534 || s->reply.code == 530);
+
+	for (size_t i = 0; i < s->caps.auth.n; i++)
+		buf_printf(&d, "%s%s", i ? " " : "", s->caps.auth.v[i]);
+	if (st == ST_OK) {
+		step(r, 1, "AUTH", "logged in as %s with %s", a->address,
+		    smtp_auth_mechanism(s));
+		more(r, "", "the server offers: %s", buf_str(&d));
+	} else if (st == ST_NOPERM && refused) {
+		buf_reset(&d);
+		smtp_reply_describe(&s->reply, &d);
+		step(r, 0, "AUTH", "the server refused the password for %s",
+		    a->address);
+		more(r, "", "it said: %s", buf_str(&d));
+		login_hint(r, a);
+	} else {
+		step(r, 0, "AUTH", "cannot log in as %s", a->address);
+		more(r, "", "%s", buf_str(&why));
+		more(r, "hint: ", "%s", status_is_temporary(st) ?
+		    "the server or the network failed on the way; try again later" :
+		    "fix what the line above says, then run the check again");
+	}
+	buf_free(&why);
+	buf_free(&d);
+	return st;
+}
+
+static enum status
+check_sender(struct report *r, const struct account *a, struct smtp *s)
+{
+	struct buf why = BUF_INIT;
+	enum status st = smtp_try_sender(s, a->address, &why);
+
+	if (st == ST_OK) {
+		step(r, 1, "sender", "the server accepts %s as the sender for this login",
+		    a->address);
+		more(r, "", "MAIL FROM:<%s>, then RSET: no message started", a->address);
+	} else if (st == ST_UNAVAILABLE || st == ST_TEMP_SERVER) {
+		/* s->reply is the answer to RSET by now; why has MAIL's. */
+		step(r, 0, "sender", "the server does not accept %s as the sender for this login",
+		    a->address);
+		more(r, "", "%s", buf_str(&why));
+		more(r, "hint: ", "%s", st == ST_TEMP_SERVER ?
+		    "a temporary refusal: try again later; if it persists, ask the provider" :
+		    "the provider sends only from the address you log in with: the section name must be the mailbox's own address (not an alias), and password = that mailbox's password");
+	} else {
+		step(r, 0, "sender", "MAIL FROM:<%s> failed", a->address);
+		more(r, "", "%s", buf_str(&why));
+		more(r, "hint: ", "the server or the network failed on the way; try again later");
+	}
+	buf_free(&why);
+	return st;
+}
+
+enum status
+check_run(const struct config *c, const char *address, FILE *out,
+    struct buf *err)
+{
+	struct report r;
+	struct account *a;
+	struct conn probe;
+	struct smtp s;
+	enum status st;
+
+	/* smtp_close must be safe whichever step stops the check. */
+	memset(&s, 0, sizeof s);
+	s.conn.fd = -1;
+	report_init(&r, out);
+	a = pick_account(&r, c, address, err);
+	if (a == NULL) {
+		fflush(out);
+		return ST_CONFIG;
+	}
+	if (a->timeout == 0 || a->timeout > CHECK_TIMEOUT)
+		a->timeout = CHECK_TIMEOUT;
+	fprintf(out, "Checking %s; no message will be sent.\n", a->address);
+	check_config(&r, c, a);
+	st = check_dns(&r, a);
+	if (st == ST_OK)
+		st = connect_probe(&r, a, &probe, 1);
+	if (st == ST_OK)
+		st = check_tls(&r, c, a, &probe, &s);
+	if (st == ST_OK)
+		st = check_auth(&r, a, &s);
+	if (st == ST_OK)
+		st = check_sender(&r, a, &s);
+	smtp_close(&s);
+	if (st == ST_OK) {
+		step(&r, 1, "QUIT", "session closed; no message was sent");
+		fprintf(out, "All steps passed: mail from %s can go out.\n",
+		    a->address);
+	} else {
+		buf_printf(err, "the check of %s failed at the %s step (see standard output)",
+		    a->address, r.failed ? r.failed : "?");
+	}
+	fflush(out);
+	return st;
+}
