@@ -105,11 +105,17 @@ def delivered_by_token(token, wait=0.0):
     # tokens live in the headers.
     recent = time.time() - 1800
     while True:
-        found = []
+        found, seen = [], set()
         for entry in os.scandir(MAILDIR):
             try:
-                if not entry.name.endswith(".eml") or entry.stat().st_mtime < recent:
+                st = entry.stat()
+                # A listing taken while the capture script renames a file
+                # into place can name it twice: count each file once.
+                if (entry.name.startswith(".") or not entry.name.endswith(".eml") or
+                        st.st_mtime < recent or
+                        st.st_ino in seen):
                     continue
+                seen.add(st.st_ino)
                 with open(entry.path, "rb") as f:
                     if token in f.read(65536):
                         found.append(read_pair(entry.path[:-4] + ".env"))
