@@ -380,7 +380,7 @@ mixup_needs_tls(struct report *r, const char *why)
 static enum status
 probe_greeting(struct report *r, const struct account *a, struct conn *probe)
 {
-	unsigned char p[4];
+	unsigned char p[4] = { 0 };
 	size_t n = first_bytes(probe, GREETING_MS, p, sizeof p);
 	struct buf ignore = BUF_INIT;
 	enum status st;
@@ -405,7 +405,7 @@ static int
 speaks_plain_smtp(struct report *r, const struct account *a, struct buf *line)
 {
 	struct conn probe;
-	unsigned char p[80];
+	unsigned char p[80] = { 0 };
 	size_t n = 0;
 
 	if (connect_probe(r, a, &probe, 0) == ST_OK)
@@ -416,7 +416,7 @@ speaks_plain_smtp(struct report *r, const struct account *a, struct buf *line)
 		return 0;
 	/* Shown on a terminal: printable ASCII only. */
 	for (size_t i = 0; i < n && p[i] != '\r' && p[i] != '\n'; i++)
-		buf_addc(line, p[i] >= 0x20 && p[i] < 0x7f ? (char)p[i] : '?');
+		buf_addc(line, (char)(p[i] >= 0x20 && p[i] < 0x7f ? p[i] : '?'));
 	return 1;
 }
 

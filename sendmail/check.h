@@ -20,14 +20,15 @@
 
 /*
  * Checks the account address (the default account when NULL), writing the
- * steps to out.
- * Returns ST_OK when every step passed. Otherwise the status of the step
- * that failed, with a one-line summary in err: ST_CONFIG for an address
- * that is no account (err names the accounts), no default account, or a
- * port and tls = that do not match what the server speaks;
+ * steps to out. Returns ST_OK when every step passed. Otherwise the
+ * status of the step that failed, with a one-line summary in err:
+ * ST_CONFIG for an address that is no account (err names the accounts),
+ * no default account, or a port and tls = that do not match what the
+ * server speaks;
  * ST_TEMP_NETWORK when the name does not resolve or the connection fails;
- * ST_NOPERM for an untrusted certificate, a refused login or a refused
- * sender; the status smtp gave for anything else.
+ * ST_NOPERM for an untrusted certificate or a refused login;
+ * ST_UNAVAILABLE when the server refuses the account's address at MAIL
+ * FROM; the status smtp gave for anything else.
  */
 enum status check_run(const struct config *c, const char *address,
     FILE *out, struct buf *err);

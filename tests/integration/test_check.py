@@ -217,6 +217,14 @@ def test_untrusted_certificate_is_explained():
     eq(FAULTS.commands("AUTH"), [], "no AUTH after a failed verification")
 
 
+def test_no_starttls_offered_means_no_login():
+    r = check(fault({"strip_starttls": True, "auth_before_tls": True}))
+    failed_at(r, "TLS", 77)
+    contains(r.text, "no encrypted session with the server: nothing was sent")
+    contains(r.text, "did not offer encryption")
+    eq(FAULTS.commands("AUTH"), [], "no password offered in plain text")
+
+
 def test_sender_login_mismatch_is_shown_at_mail_from():
     r = check(fault({"mail": "553 5.7.1 Sender address rejected: not owned by user"}))
     failed_at(r, "sender", 69)
