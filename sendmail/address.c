@@ -310,6 +310,16 @@ set_mailbox(struct mailbox *m, char *display, struct buf *local,
 	m->addr = buf_take(&addr);
 }
 
+/* Non-zero when b holds a control character (TAB included). */
+static int
+has_control(const struct buf *b)
+{
+	for (size_t i = 0; i < b->len; i++)
+		if ((unsigned char)b->data[i] < 0x20 || b->data[i] == 0x7f)
+			return 1;
+	return 0;
+}
+
 /* addr-spec, or the empty address inside "<>". */
 static enum status
 parse_addr_spec(struct parser *ps, struct mailbox *m, char *display,
@@ -335,6 +345,13 @@ parse_addr_spec(struct parser *ps, struct mailbox *m, char *display,
 			st = parse_domain(ps, &domain);
 		} else
 			ps->i = mark;
+	}
+	/* RFC 5321 has no way to send a TAB or other control character in
+	 * a path, not even quoted, though RFC 5322 lets one stand in a
+	 * quoted local part or a domain literal. */
+	if (st == ST_OK && (has_control(&local) || has_control(&domain))) {
+		buf_adds(ps->err, "a TAB or control character in an address cannot be sent over SMTP");
+		st = ST_DATAERR;
 	}
 	if (st != ST_OK) {
 		buf_free(&local);
