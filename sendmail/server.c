@@ -37,6 +37,7 @@
 #include "log.h"
 #include "message.h"
 #include "server.h"
+#include "smtp_cmd.h"
 #include "submit.h"
 #include "util.h"
 
@@ -287,140 +288,11 @@ data_skip(struct session *s)
 		;
 }
 
-/*
- * Finds the path of a MAIL or RCPT argument: "<addr>", "Name <addr>" or
- * a bare address. Returns it as a new string (brackets kept, for the
- * address parser) and sets *rest to the parameters, or NULL when the
- * brackets do not close.
- */
-static char *
-split_path(const char *arg, const char **rest)
-{
-	const char *p = arg, *start, *lt;
-	int quoted = 0;
-
-	while (*p == ' ')
-		p++;
-	start = p;
-	lt = *p == '<' ? p : strchr(p, '<');
-	if (lt == NULL) {
-		p += strcspn(p, " ");
-	} else {
-		for (p = start; *p; p++) {
-			if (*p == '\\' && p[1])
-				p++;
-			else if (*p == '"')
-				quoted = !quoted;
-			else if (*p == '>' && !quoted && p > lt)
-				break;
-		}
-		if (*p != '>')
-			return NULL;
-		p++;
-	}
-	*rest = p;
-	return xstrndup(start, (size_t)(p - start));
-}
-
-/* Parses a path into one address; NULL for "<>"; sets *bad when the
- * path is not an address. */
-static char *
-path_address(const char *path, int *bad)
-{
-	struct mailbox mb;
-	struct buf why = BUF_INIT;
-	char *addr = NULL;
-
-	*bad = 0;
-	if (strcmp(path, "<>") == 0)
-		return NULL;
-	memset(&mb, 0, sizeof mb);
-	if (*path && addr_parse_one(path, &mb, &why) == ST_OK && mb.addr &&
-	    *mb.addr)
-		addr = xstrdup(mb.addr);
-	else
-		*bad = 1;
-	addr_free(&mb);
-	buf_free(&why);
-	return addr;
-}
-
-/* Non-zero when arg starts with word (case-blind); *after is past it. */
-static int
-starts_with(const char *arg, const char *word, const char **after)
-{
-	size_t n = strlen(word);
-
-	if (strncasecmp(arg, word, n) != 0)
-		return 0;
-	*after = arg + n;
-	return 1;
-}
-
-/*
- * Checks the MAIL parameters. Returns 1 when they are all acceptable
- * (BODY= noted in the session), else 0 after replying.
- */
-static int
-mail_params(struct session *s, const char *p)
-{
-	while (*p) {
-		const char *end, *value;
-		size_t n;
-
-		while (*p == ' ')
-			p++;
-		if (*p == '\0')
-			break;
-		end = p + strcspn(p, " ");
-		n = (size_t)(end - p);
-		if (starts_with(p, "BODY=", &value)) {
-			if ((size_t)(end - value) == 8 &&
-			    strncasecmp(value, "8BITMIME", 8) == 0)
-				s->body_type = "8BITMIME";
-			else if ((size_t)(end - value) == 4 &&
-			    strncasecmp(value, "7BIT", 4) == 0)
-				s->body_type = "7BIT";
-			else {
-				reply(s, "501 5.5.4 Syntax: BODY=7BIT or BODY=8BITMIME");
-				return 0;
-			}
-		} else if (starts_with(p, "SIZE=", &value)) {
-			unsigned long size = 0;
-
-			if (value == end || strspn(value, "0123456789") !=
-			    (size_t)(end - value) || end - value > 19) {
-				reply(s, "501 5.5.4 Syntax: SIZE=number");
-				return 0;
-			}
-			size = strtoul(value, NULL, 10);
-			if (size > SIZE_ADVERTISED) {
-				reply(s, "552 5.3.4 Message size exceeds fixed limit");
-				return 0;
-			}
-		} else if (n == 8 && strncasecmp(p, "SMTPUTF8", 8) == 0) {
-			;	/* addresses are checked for UTF-8 anyway */
-		} else {
-			reply(s, "555 5.5.4 Unsupported option: %.*s",
-			    (int)(n > 60 ? 60 : n), p);
-			return 0;
-		}
-		p = end;
-	}
-	return 1;
-}
-
 static enum status
-cmd_helo(struct session *s, const char *arg, int extended)
+cmd_helo(struct session *s, const struct smtp_cmd *cmd)
 {
-	while (*arg == ' ')
-		arg++;
-	if (*arg == '\0') {
-		reply(s, "501 5.5.4 Syntax: %s hostname", extended ? "EHLO" : "HELO");
-		return ST_OK;
-	}
 	transaction_reset(s);
-	if (!extended) {
+	if (cmd->verb == CMD_HELO) {
 		reply(s, "250 %s", host_fqdn());
 		return ST_OK;
 	}
@@ -434,80 +306,29 @@ cmd_helo(struct session *s, const char *arg, int extended)
 }
 
 static enum status
-cmd_mail(struct session *s, const char *arg)
+cmd_mail(struct session *s, struct smtp_cmd *cmd)
 {
-	const char *rest;
-	char *path;
-	char *addr;
-	int bad;
-
-	if (s->in_mail) {
-		reply(s, "503 5.5.1 Error: nested MAIL command");
+	if (cmd->size > SIZE_ADVERTISED) {
+		reply(s, "552 5.3.4 Message size exceeds fixed limit");
 		return ST_OK;
 	}
-	if (!starts_with(arg, "FROM:", &arg) ||
-	    (path = split_path(arg, &rest)) == NULL) {
-		reply(s, "501 5.5.4 Syntax: MAIL FROM:<address>");
-		return ST_OK;
-	}
-	addr = path_address(path, &bad);
-	free(path);
-	if (bad) {
-		reply(s, "501 5.1.7 Bad sender address syntax");
-		return ST_OK;
-	}
-	s->body_type = NULL;
-	if (!mail_params(s, rest)) {
-		free(addr);
-		s->body_type = NULL;
-		return ST_OK;
-	}
-	s->sender = addr;
+	s->sender = cmd->addr;
+	cmd->addr = NULL;
+	s->body_type = cmd->body;
 	s->in_mail = 1;
 	reply(s, "250 2.1.0 Ok");
 	return ST_OK;
 }
 
 static enum status
-cmd_rcpt(struct session *s, const char *arg)
+cmd_rcpt(struct session *s, struct smtp_cmd *cmd)
 {
-	const char *rest;
-	char *path;
-	char *addr;
-	int bad;
-
-	if (!s->in_mail) {
-		reply(s, "503 5.5.1 Error: need MAIL command");
-		return ST_OK;
-	}
-	if (!starts_with(arg, "TO:", &arg) ||
-	    (path = split_path(arg, &rest)) == NULL) {
-		reply(s, "501 5.5.4 Syntax: RCPT TO:<address>");
-		return ST_OK;
-	}
-	addr = path_address(path, &bad);
-	free(path);
-	if (bad || addr == NULL) {
-		reply(s, "501 5.1.3 Bad recipient address syntax");
-		free(addr);
-		return ST_OK;
-	}
-	while (*rest == ' ')
-		rest++;
-	if (*rest) {
-		size_t n = strcspn(rest, " ");
-
-		reply(s, "555 5.5.4 Unsupported option: %.*s",
-		    (int)(n > 60 ? 60 : n), rest);
-		free(addr);
-		return ST_OK;
-	}
 	if (s->rcpts.n >= RCPT_MAX) {
 		reply(s, "452 4.5.3 Error: too many recipients");
-		free(addr);
 		return ST_OK;
 	}
-	strlist_add_owned(&s->rcpts, addr);
+	strlist_add_owned(&s->rcpts, cmd->addr);
+	cmd->addr = NULL;
 	reply(s, "250 2.1.5 Ok");
 	return ST_OK;
 }
@@ -589,7 +410,7 @@ submit(struct session *s, FILE *in, const char *spool)
 }
 
 static enum status
-cmd_data(struct session *s, const char *arg)
+cmd_data(struct session *s)
 {
 	static const cookie_io_functions_t io = { data_read, NULL, NULL, NULL };
 	struct buf why = BUF_INIT;
@@ -597,14 +418,6 @@ cmd_data(struct session *s, const char *arg)
 	enum status st;
 	FILE *in;
 
-	if (*arg) {
-		reply(s, "501 5.5.4 Syntax: DATA");
-		return ST_OK;
-	}
-	if (!s->in_mail) {
-		reply(s, "503 5.5.1 Error: need MAIL command");
-		return ST_OK;
-	}
 	if (s->rcpts.n == 0) {
 		reply(s, "503 5.5.1 Error: need RCPT command");
 		return ST_OK;
@@ -634,72 +447,64 @@ cmd_data(struct session *s, const char *arg)
 	return st;
 }
 
+/*
+ * Answers one command line. The parser knows the syntax; what is allowed
+ * at this point of the session is decided here, before the syntax, as
+ * Postfix does (a nested MAIL is 503 whatever its argument).
+ */
 static enum status
-cmd_simple(struct session *s, const char *verb, const char *arg)
+command(struct session *s, const struct buf *line)
 {
-	if (strcasecmp(verb, "RSET") == 0) {
-		transaction_reset(s);
-		reply(s, "250 2.0.0 Ok");
-	} else if (strcasecmp(verb, "NOOP") == 0) {
-		reply(s, "250 2.0.0 Ok");
-	} else if (strcasecmp(verb, "QUIT") == 0) {
-		reply(s, "221 2.0.0 Bye");
-		s->quit = 1;
-	} else if (strcasecmp(verb, "HELP") == 0) {
-		reply(s, "214 2.0.0 Commands: HELO EHLO MAIL RCPT DATA RSET NOOP QUIT HELP VRFY");
-	} else if (strcasecmp(verb, "VRFY") == 0) {
-		if (*arg)
-			reply(s, "252 2.0.0 Cannot VRFY user, but will accept message and attempt delivery");
-		else
-			reply(s, "501 5.5.4 Syntax: VRFY address");
-	} else if (strcasecmp(verb, "AUTH") == 0) {
-		reply(s, "503 5.5.1 Error: authentication not needed, the caller is local");
+	struct smtp_cmd cmd;
+	enum status st = ST_OK;
+	int bad = smtp_cmd_parse(line->data, line->len, &cmd);
+
+	if ((cmd.verb == CMD_MAIL && s->in_mail) ||
+	    ((cmd.verb == CMD_RCPT || (cmd.verb == CMD_DATA && !bad)) &&
+	    !s->in_mail)) {
+		reply(s, cmd.verb == CMD_MAIL ? "503 5.5.1 Error: nested MAIL command" :
+		    "503 5.5.1 Error: need MAIL command");
+	} else if (bad) {
+		reply(s, "%s", cmd.reply);
 	} else {
-		reply(s, "500 5.5.1 Error: command not recognized");
+		switch (cmd.verb) {
+		case CMD_HELO:
+		case CMD_EHLO:
+			st = cmd_helo(s, &cmd);
+			break;
+		case CMD_MAIL:
+			st = cmd_mail(s, &cmd);
+			break;
+		case CMD_RCPT:
+			st = cmd_rcpt(s, &cmd);
+			break;
+		case CMD_DATA:
+			st = cmd_data(s);
+			break;
+		case CMD_RSET:
+			transaction_reset(s);
+			reply(s, "250 2.0.0 Ok");
+			break;
+		case CMD_QUIT:
+			reply(s, "221 2.0.0 Bye");
+			s->quit = 1;
+			break;
+		case CMD_HELP:
+			reply(s, "214 2.0.0 Commands: HELO EHLO MAIL RCPT DATA RSET NOOP QUIT HELP VRFY");
+			break;
+		case CMD_VRFY:
+			reply(s, "252 2.0.0 Cannot VRFY user, but will accept message and attempt delivery");
+			break;
+		case CMD_AUTH:
+			reply(s, "503 5.5.1 Error: authentication not needed, the caller is local");
+			break;
+		default:	/* NOOP */
+			reply(s, "250 2.0.0 Ok");
+			break;
+		}
 	}
-	return ST_OK;
-}
-
-/* Non-zero when line holds a byte that no command may hold. */
-static int
-has_control(const struct buf *line)
-{
-	for (size_t i = 0; i < line->len; i++) {
-		unsigned char ch = (unsigned char)line->data[i];
-
-		if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
-			return 1;
-	}
-	return 0;
-}
-
-static enum status
-command(struct session *s, struct buf *line)
-{
-	char verb[8];
-	size_t n = strcspn(line->data, " ");
-	const char *arg = line->data + n;
-
-	if (has_control(line) || n == 0 || n >= sizeof verb) {
-		reply(s, n >= sizeof verb ? "500 5.5.1 Error: command not recognized" :
-		    "500 5.5.2 Error: bad syntax");
-		return ST_OK;
-	}
-	memcpy(verb, line->data, n);
-	verb[n] = '\0';
-	while (*arg == ' ')
-		arg++;
-	if (strcasecmp(verb, "HELO") == 0)
-		return cmd_helo(s, arg, 0);
-	if (strcasecmp(verb, "EHLO") == 0)
-		return cmd_helo(s, arg, 1);
-	if (strcasecmp(verb, "MAIL") == 0)
-		return cmd_mail(s, arg);
-	if (strcasecmp(verb, "RCPT") == 0)
-		return cmd_rcpt(s, arg);
-	if (strcasecmp(verb, "DATA") == 0)
-		return cmd_data(s, arg);
-	return cmd_simple(s, verb, arg);
+	smtp_cmd_free(&cmd);
+	return st;
 }
 
 enum status

@@ -23,7 +23,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 CC=${CC:-clang-14}
 jobs=${FUZZ_JOBS:-1}
-targets=${FUZZ_TARGETS:-address message smtp_reply config}
+targets=${FUZZ_TARGETS:-address message smtp_reply smtp_cmd config}
 
 case $secs in
 ''|*[!0-9]*) echo "usage: $0 [SECONDS]" >&2; exit 64 ;;
@@ -61,6 +61,7 @@ sources_for() {
 	address)	echo address buf ;;
 	message)	echo message buf ;;
 	smtp_reply)	echo smtp_reply buf ;;
+	smtp_cmd)	echo smtp_cmd address buf ;;
 	config)		echo config address buf providers status ;;
 	esac
 }
@@ -72,6 +73,7 @@ max_len_for() {
 	address)	echo 4096 ;;
 	message)	echo 16384 ;;
 	smtp_reply)	echo 8192 ;;
+	smtp_cmd)	echo 4096 ;;
 	config)		echo 8192 ;;
 	esac
 }

@@ -367,6 +367,13 @@ def test_recipient_forms():
     expect(s.cmd("RCPT TO:Klient <disp@example.ee>"), 250, None, "with a display name")
     expect(s.cmd("RCPT TO:bare@example.ee"), 250, None, "without brackets")
     expect(s.cmd("RCPT TO:<@relay.example:route@example.ee>"), 250, None, "source route")
+    # Found by fuzz_smtp_cmd: RFC 5322 lets a TAB stand in a quoted local
+    # part, RFC 5321 has no way to send it.
+    expect(s.cmd('RCPT TO:<"tab\there"@example.ee>'), 501, "5.1.3", "TAB in the address")
+    r = s.cmd("RCPT TO:<x@example.ee> ÄÖ=1")
+    expect(r, 555, "5.5.4", "unknown parameter")
+    contains(r[1][0], "Unsupported option: ????=1", "8-bit parameter shown as ASCII")
+    expect(s.cmd("MAIL FROM:<a@b> X-ÄÖ=1"), 503, "5.5.1", "nested MAIL before its syntax")
     expect(s.cmd("DATA"), 354)
     s.send(message("forms") + ".\r\n")
     qid = queued_id(s.reply())
