@@ -208,6 +208,12 @@ def test_untrusted_certificate():
     eq([c for c in client_lines(r) if c.startswith("AUTH")], [], "no AUTH sent")
 
 
+def test_self_signed_certificate_refused_before_auth():
+    r = send({"cert": "selfsigned"})
+    fails(r, 77, "not trusted", "nothing was sent")
+    eq([c for c in client_lines(r) if c.startswith("AUTH")], [], "no AUTH sent")
+
+
 def test_expired_certificate():
     fails(send({"cert": "expired"}), 77, "expired on 2016-01-01", "CN=localhost")
 
