@@ -12,7 +12,7 @@ import threading
 import time
 import uuid
 
-from saatja_test import (Config, BASIC_INI, eq, contains, run_tests, SkipTest,
+from saatja_test import (Config, sendmail_argv, BASIC_INI, eq, contains, run_tests, SkipTest,
                          sendmail, parse_headers, header, SENDMAIL, SRCDIR)
 
 import mailserver
@@ -55,7 +55,7 @@ class Session:
     def __init__(self, cfg, args=()):
         e = dict(os.environ)
         e.setdefault("TMPDIR", tempfile.gettempdir())
-        self.p = subprocess.Popen([SENDMAIL, "-C", cfg.path, "-bs"] + list(args),
+        self.p = subprocess.Popen(sendmail_argv() + ["-C", cfg.path, "-bs"] + list(args),
                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, env=e)
         self.pending = b""

@@ -11,7 +11,7 @@ import subprocess
 
 import mailserver
 from faults import FaultServer
-from saatja_test import Config, SENDMAIL, sendmail, eq, contains, run_tests
+from saatja_test import Config, sendmail_argv, sendmail, eq, contains, run_tests
 
 FAULTS = FaultServer()
 FAULT_PASSWORD = "fault-secret-1"
@@ -256,7 +256,7 @@ def test_ascii_marks_on_a_terminal_without_utf8():
     cfg = mailserver.config(port=closed_port())
     master, slave = pty.openpty()
     env = dict(os.environ, LANG="C", LC_ALL="C")
-    proc = subprocess.run([SENDMAIL, "-C", cfg.path, "--check"], stdout=slave,
+    proc = subprocess.run(sendmail_argv() + ["-C", cfg.path, "--check"], stdout=slave,
                           stderr=subprocess.PIPE, env=env, timeout=60)
     os.close(slave)
     out = b""

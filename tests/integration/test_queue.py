@@ -11,7 +11,7 @@ import uuid
 
 import mailserver
 from faults import FaultServer
-from saatja_test import SENDMAIL, sendmail, eq, contains, run_tests
+from saatja_test import VALGRIND, sendmail_argv, sendmail, eq, contains, run_tests
 
 FAULTS = FaultServer()
 
@@ -105,7 +105,8 @@ def test_background_returns_before_the_network():
     r = sendmail(["-odb", "-t"], message(token), cfg)
     took = time.time() - start
     eq(r.code, 0, r.err)
-    assert took < 1.5, "the caller waited %.2f s for a 2 s greeting" % took
+    # Under valgrind, its own start-up and leak check take that long.
+    assert took < 1.5 or VALGRIND, "the caller waited %.2f s for a 2 s greeting" % took
     deadline = time.time() + 15
     while not FAULTS.messages(token) and time.time() < deadline:
         time.sleep(0.2)
@@ -211,7 +212,7 @@ def test_concurrent_senders_and_runs_deliver_exactly_once():
     run = uuid.uuid4().hex
     procs = []
     for i in range(50):
-        p = subprocess.Popen([SENDMAIL, "-C", cfg.path, "-odq", "-t"],
+        p = subprocess.Popen(sendmail_argv() + ["-C", cfg.path, "-odq", "-t"],
                              stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                              stderr=subprocess.PIPE)
         p.stdin.write(message("%s-%03d" % (run, i)).encode())
@@ -220,7 +221,7 @@ def test_concurrent_senders_and_runs_deliver_exactly_once():
     for p in procs:
         eq(p.wait(), 0, p.stderr.read().decode())
     eq(len(queue(cfg)), 50)
-    runs = [subprocess.Popen([SENDMAIL, "-C", cfg.path, "-q"]) for _ in range(3)]
+    runs = [subprocess.Popen(sendmail_argv() + ["-C", cfg.path, "-q"]) for _ in range(3)]
     for p in runs:
         eq(p.wait(), 0)
     eq(queue(cfg), [], "queue empty after the runs")

@@ -17,7 +17,7 @@ import tempfile
 import time
 import uuid
 
-from saatja_test import (Config, eq, contains, run_tests, SkipTest, parse_headers,
+from saatja_test import (Config, VALGRIND, sendmail_argv, eq, contains, run_tests, SkipTest, parse_headers,
                          header, SENDMAIL, SRCDIR)
 from test_bs import MAILDIR, CA, queued
 
@@ -58,9 +58,11 @@ CFG = make_config()
 # A wrapper for clients that take a program, not a command line.
 WRAPPER = os.path.join(WORK, "sendmail")
 with open(WRAPPER, "w", encoding="utf-8") as f:
-    f.write('#!/bin/sh\nexec "%s" -C "%s" "$@"\n' % (SENDMAIL, CFG.path))
+    f.write('#!/bin/sh\nexec %s -C "%s" "$@"\n'
+            % (" ".join('"%s"' % a for a in sendmail_argv()), CFG.path))
 os.chmod(WRAPPER, 0o755)
-COMMAND = "%s -C %s" % (SENDMAIL, CFG.path)
+# Under valgrind, the wrapper: PHP's -d cannot take a value holding "=".
+COMMAND = WRAPPER if VALGRIND else "%s -C %s" % (SENDMAIL, CFG.path)
 
 
 class Arrived:
