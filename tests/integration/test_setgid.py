@@ -195,6 +195,58 @@ def test_spool_not_readable_by_the_user():
     subprocess.run([inst["sendmail"], "-q"])
 
 
+def test_check_as_the_user_hides_the_password():
+    inst = install()
+    r = as_user([inst["sendmail"], "--check"])
+    out = r.stdout.decode() + r.stderr.decode()
+    eq(r.returncode, 0, out)
+    contains(out, "login")
+    no_secret(r.stdout, r.stderr)
+
+
+def test_password_command_gets_a_fixed_path_and_a_clean_environment():
+    """The system config's password_command runs as the user with the
+    group's rights: nothing of the user's environment may reach it, or a
+    PATH of the user's could run the user's own 'cat' with those rights."""
+    inst = install()
+    top = tempfile.mkdtemp(prefix="saatja-pwcmd-")
+    os.chmod(top, 0o777)
+    secret = os.path.join(top, "secret")
+    with open(secret, "w") as f:
+        f.write(PASSWORD + "\n")
+    os.chown(secret, 0, grp.getgrnam(GROUP).gr_gid)
+    os.chmod(secret, 0o640)
+    envfile = os.path.join(top, "env.txt")
+    evil = os.path.join(top, "evil")
+    os.mkdir(evil)
+    with open(os.path.join(evil, "cat"), "w") as f:
+        f.write("#!/bin/sh\ntouch %s/evil-ran\nexec /bin/cat \"$@\"\n" % top)
+    os.chmod(os.path.join(evil, "cat"), 0o755)
+    with open(inst["config"]) as f:
+        saved = f.read()
+    try:
+        with open(inst["config"], "w") as f:
+            f.write(saved.replace('password = "%s"' % PASSWORD,
+                                  "password_command = env > %s; cat %s" % (envfile, secret)))
+        token = uuid.uuid4().hex
+        r = as_user([inst["sendmail"], "-t"], message(token),
+                    env={"PATH": evil + ":/usr/bin:/bin", "IFS": "x", "ENV": "/tmp/x",
+                         "BASH_ENV": "/tmp/x", "LD_PRELOAD": "/nonexistent.so"})
+        eq(r.returncode, 0, r.stderr.decode())
+        no_secret(r.stdout, r.stderr)
+        eq(len(mailserver.delivered_by_token(token, wait=10)), 1, "sent with the command's password")
+        eq(os.path.exists(os.path.join(top, "evil-ran")), False, "the user's PATH was used")
+        with open(envfile) as f:
+            names = sorted(l.split("=", 1)[0] for l in f.read().splitlines() if "=" in l)
+        for bad in ("IFS", "ENV", "BASH_ENV", "LD_PRELOAD", "HOME"):
+            assert bad not in names, "%s reached password_command: %s" % (bad, names)
+        with open(envfile) as f:
+            contains(f.read(), "PATH=/usr/local/bin:/usr/bin:/bin")
+    finally:
+        with open(inst["config"], "w") as f:
+            f.write(saved)
+
+
 def test_not_traceable_and_no_core_dump():
     inst = install()
     p = subprocess.Popen(["/usr/sbin/runuser", "-u", USER, "--", inst["sendmail"], "-t"],
