@@ -7,10 +7,9 @@ import os
 import shlex
 import subprocess
 import tempfile
-import time
 import uuid
 
-from saatja_test import SENDMAIL, SRCDIR, eq, contains, run_tests, parse_headers, header
+from saatja_test import SENDMAIL, SRCDIR, eq, contains, run_tests
 
 import mailserver
 
@@ -83,18 +82,6 @@ def run_unit(cfg, instance, environment=None):
     return argv, r
 
 
-def delivered(token, copies, wait=30):
-    """The copies Postfix delivered of the message holding token, once
-    there are copies of them (one per recipient, each in its own time)."""
-    deadline = time.time() + wait
-    found = mailserver.delivered_by_token(token, wait=wait)
-    while len(found) < copies and time.time() < deadline:
-        time.sleep(0.2)
-        found = mailserver.delivered_by_token(token)
-    eq(len(found), copies, "delivered copies of the message about %s" % token)
-    return found
-
-
 def server_config():
     return mailserver.config(extra="\n[aliases]\nroot = it@firma.test\n")
 
@@ -106,17 +93,15 @@ def test_failed_unit_status_mailed_to_root():
     eq(argv[1:], [instance, "root"], "ExecStart after %i and $MAILTO")
     eq(r.returncode, 0, "exit status; stderr: %s" % r.stderr.decode())
     eq(r.stderr, b"", "nothing on stderr")
-    [(env, msg)] = delivered(instance, 1)
-    eq(env["from"].strip("<>"), "arved@firma.test", "envelope sender is the account")
-    eq([to.strip("<>") for to in env["to"]], ["it@firma.test"], "root mapped through [aliases]")
-    head, _, body = msg.partition(b"\n\n")
-    fields = parse_headers(head.replace(b"\n", b"\r\n") + b"\r\n\r\n")
-    eq(header(fields, "Subject"), ["[%s] %s failed" % (HOST, instance)])
-    eq(header(fields, "From"), ["systemd on %s <arved@firma.test>" % HOST],
+    m = mailserver.arrived(instance)
+    eq(m.sender, "arved@firma.test", "envelope sender is the account")
+    eq(m.rcpts, ["it@firma.test"], "root mapped through [aliases]")
+    eq(m.header("Subject"), ["[%s] %s failed" % (HOST, instance)])
+    eq(m.header("From"), ["systemd on %s <arved@firma.test>" % HOST],
        "the -F name on the account's address")
-    eq(header(fields, "To"), ["root"])
-    eq(header(fields, "Auto-Submitted"), ["auto-generated"])
-    text = body.decode("utf-8")
+    eq(m.header("To"), ["root"])
+    eq(m.header("Auto-Submitted"), ["auto-generated"])
+    text = m.body.decode("utf-8")
     contains(text, "args: status --full --no-pager --lines=50 -- %s\n" % instance,
              "systemctl asked for the whole status and 50 journal lines")
     contains(text, "Active: failed (Result: exit-code)")
@@ -128,10 +113,9 @@ def test_mailto_override_with_two_recipients():
     instance = "sync-%s.service" % uuid.uuid4().hex
     argv, r = run_unit(cfg, instance, {"MAILTO": "it@firma.test ops@example.test"})
     eq(r.returncode, 0, "exit status; stderr: %s" % r.stderr.decode())
-    found = delivered(instance, 2)
-    rcpts = sorted(to.strip("<>") for env, _ in found for to in env["to"])
-    eq(rcpts, ["it@firma.test", "ops@example.test"])
-    contains(found[0][1].decode(), "To: it@firma.test, ops@example.test\n")
+    m = mailserver.arrived(instance, copies=2)
+    eq(m.rcpts, ["it@firma.test", "ops@example.test"])
+    eq(m.header("To"), ["it@firma.test, ops@example.test"])
 
 
 def test_sendmail_failure_fails_the_unit():
