@@ -84,8 +84,8 @@ class Root:
         check(["dpkg", "--root=" + self.dir, "--log=/dev/null", "--force-script-chrootless",
                "--install", fake_mta(version)])
 
-    def run(self, action, script=SCRIPT, env=None):
-        r = subprocess.run(["/bin/sh", script, "--root", self.dir, action],
+    def run(self, action, script=SCRIPT, env=None, root=None, cwd=None):
+        r = subprocess.run(["/bin/sh", script, "--root", root or self.dir, action], cwd=cwd,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
         return r.returncode, r.stdout.decode() + r.stderr.decode()
 
@@ -264,6 +264,19 @@ def test_installed_names_run_saatja():
     eq((code, out.strip()), (0, "Mail queue is empty"), "mailq is saatja's: " + err)
     code, out, err = run("/usr/bin/newaliases", ["-C", cfg.path])
     eq((code, out, err), (0, "", ""), "newaliases is saatja's: nothing to rebuild")
+
+
+def test_relative_root():
+    root = Root()
+    root.dpkg_install("1")
+    before = root.snapshot()
+    parent, name = os.path.split(root.dir)
+    code, out = root.run("install", root=name, cwd=parent)
+    eq(code, 0, out)
+    assert_saatja(root)
+    code, out = root.run("undo", root=name + "/", cwd=parent)
+    eq(code, 0, out)
+    eq(root.snapshot(), before)
 
 
 def test_refuses_without_dpkg_divert_and_changes_nothing():
