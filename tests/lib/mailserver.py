@@ -9,7 +9,7 @@ import subprocess
 import tempfile
 import time
 
-from saatja_test import Config, SkipTest, SRCDIR, eq
+from saatja_test import Config, SkipTest, SRCDIR, eq, header, parse_headers
 
 MAILSERVER = os.path.join(SRCDIR, "tests", "server", "mailserver.sh")
 STATE = os.environ.get("SAATJA_TEST_STATE", "/tmp/saatja-test-server")
@@ -124,3 +124,38 @@ def delivered_by_token(token, wait=0.0):
         if found or time.time() >= deadline:
             return found
         time.sleep(0.2)
+
+
+def delivered_copies(token, copies, wait=30):
+    """Every delivered copy of the message holding token, once there are
+    copies of them (Postfix delivers one per recipient, each in its own
+    time); fails when the count is not reached in wait seconds."""
+    deadline = time.time() + wait
+    found = delivered_by_token(token, wait=wait)
+    while len(found) < copies and time.time() < deadline:
+        time.sleep(0.2)
+        found = delivered_by_token(token)
+    eq(len(found), copies, "delivered copies of the message with %s" % token)
+    return found
+
+
+class Arrived:
+    """A message as the test Postfix delivered it: the envelope (sender,
+    sorted recipients, without angle brackets), header fields and body
+    (LF line ends)."""
+
+    def __init__(self, copies):
+        env, msg = copies[0]
+        self.sender = env["from"].strip("<>")
+        self.rcpts = sorted(to.strip("<>") for e, _ in copies for to in e["to"])
+        head, _, self.body = msg.partition(b"\n\n")
+        self.fields = parse_headers(head.replace(b"\n", b"\r\n") + b"\r\n\r\n")
+
+    def header(self, name):
+        return header(self.fields, name)
+
+
+def arrived(token, copies=1, wait=30):
+    """The message holding token, as an Arrived, once all its copies are
+    delivered."""
+    return Arrived(delivered_copies(token, copies, wait))
