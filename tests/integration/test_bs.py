@@ -519,8 +519,8 @@ def postfix_config(delivery="interactive"):
     text = "[saatja]\ndefault = arved@firma.test\ndelivery = %s\nqueue = %s\nlog = %s\n" % (
         delivery, queue, os.path.join(queue, "saatja.log"))
     for a in ("arved@firma.test", "info@firma.test"):
-        text += ('\n[%s]\nhost = 127.0.0.1\nport = 2587\ntls = starttls\nca_file = %s\n'
-                 'password = "%s"\n' % (a, CA, users[a]))
+        text += ('\n[%s]\nhost = 127.0.0.1\nport = %d\ntls = starttls\nca_file = %s\n'
+                 'password = "%s"\n' % (a, mailserver.SUBMISSION, CA, users[a]))
     cfg = Config(text)
     cfg.queue = queue
     return cfg

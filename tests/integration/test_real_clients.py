@@ -46,8 +46,9 @@ def make_config():
     text = "[saatja]\ndefault = arved@firma.test\ndelivery = %s\nqueue = %s\nlog = %s\n" % (
         "queue" if NO_SERVER else "interactive", queue, os.path.join(WORK, "saatja.log"))
     for a in ("arved@firma.test", "info@firma.test"):
-        text += ('\n[%s]\nhost = 127.0.0.1\nport = 2587\ntls = starttls\n%s'
-                 'password = "%s"\n' % (a, "" if NO_SERVER else "ca_file = %s\n" % CA, users[a]))
+        text += ('\n[%s]\nhost = 127.0.0.1\nport = %d\ntls = starttls\n%s'
+                 'password = "%s"\n' % (a, mailserver.SUBMISSION,
+                                        "" if NO_SERVER else "ca_file = %s\n" % CA, users[a]))
     cfg = Config(text)
     cfg.queue = queue
     return cfg

@@ -21,7 +21,7 @@ WORK = tempfile.mkdtemp(prefix="saatja-transport-")
 LOG = os.path.join(WORK, "saatja.log")
 
 
-def config(account="arved@firma.test", port=2587, tls="starttls", extra=""):
+def config(account="arved@firma.test", port=mailserver.SUBMISSION, tls="starttls", extra=""):
     return mailserver.config(account, port, tls, extra=extra, work=WORK)
 
 
@@ -66,7 +66,7 @@ def test_starttls_delivery_envelope_and_bcc_dropped():
     r = send(["-t", "-i"], msg, config())
     ok_run(r)
     contains(r.log, "tls=TLSv1.3 status=sent", "log line")
-    contains(r.log, "relay=127.0.0.1[127.0.0.1]:2587", "log relay")
+    contains(r.log, "relay=127.0.0.1[127.0.0.1]:%d" % mailserver.SUBMISSION, "log relay")
     got = delivered(queue_id(r), 3)
     eq(sorted(t for env, _ in got for t in env["to"]),
        ["<hidden@example.test>", "<one@example.test>", "<two@example.test>"], "recipients")
@@ -80,9 +80,9 @@ def test_starttls_delivery_envelope_and_bcc_dropped():
 
 def test_implicit_tls_delivery_2465():
     token = uuid.uuid4().hex
-    r = send(["-t"], message(token), config(port=2465, tls="tls"))
+    r = send(["-t"], message(token), config(port=mailserver.SMTPS, tls="tls"))
     ok_run(r)
-    contains(r.log, "relay=127.0.0.1[127.0.0.1]:2465", "log relay")
+    contains(r.log, "relay=127.0.0.1[127.0.0.1]:%d" % mailserver.SMTPS, "log relay")
     env, eml = delivered(queue_id(r))[0]
     eq(env["to"], ["<bob@example.test>"], "recipient")
     contains(eml.decode(), token, "delivered")
@@ -171,10 +171,10 @@ queue = %s/queue
 [appuser@gmail.test]
 provider = gmail
 host = 127.0.0.1
-port = 2587
+port = %d
 ca_file = %s
 password = %s
-""" % (LOG, WORK, CA, spaced))
+""" % (LOG, WORK, mailserver.SUBMISSION, CA, spaced))
     r = send(["-t"], message(token, sender="appuser@gmail.test"), cfg)
     ok_run(r)
     delivered(queue_id(r))
@@ -207,10 +207,10 @@ def test_wrong_password_is_refused_with_hint():
 queue = %s/queue
 [arved@firma.test]
 host = 127.0.0.1
-port = 2587
+port = %d
 ca_file = %s
 password = wrong
-""" % (WORK, CA))
+""" % (WORK, mailserver.SUBMISSION, CA))
     r = sendmail(["-t"], message("x"), cfg)
     eq(r.code, 77, "exit status; stderr: %s" % r.err)
     contains(r.err, "535", "server reply shown")
@@ -224,9 +224,9 @@ def test_untrusted_server_without_ca_file():
 queue = %s/queue
 [arved@firma.test]
 host = localhost
-port = 2587
+port = %d
 password = x
-""" % WORK)
+""" % (WORK, mailserver.SUBMISSION))
     r = sendmail(["-t"], message("x"), cfg)
     eq(r.code, 77, "exit status; stderr: %s" % r.err)
     contains(r.err, "saatja test CA", "issuer named")
