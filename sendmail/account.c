@@ -18,6 +18,8 @@
 
 #include "account.h"
 #include "address.h"
+#include "i18n.h"
+#include "log.h"
 #include "util.h"
 
 void
@@ -53,7 +55,7 @@ parse_fields(const struct message *m, const char *name, size_t from,
 		enum status st = addr_parse_list(v, out, &why);
 
 		if (st != ST_OK) {
-			buf_printf(err, "cannot read the %s header \"%.200s\": %s",
+			buf_printf(err, _("cannot read the %s header \"%.200s\": %s"),
 			    m->hdrs[i].name, v, buf_str(&why));
 			free(v);
 			buf_free(&why);
@@ -105,7 +107,7 @@ collect_recipients(const struct options *o, const struct message *m,
 		struct buf why = BUF_INIT;
 
 		if (addr_parse_list(o->rcpts.v[i], rcpts, &why) != ST_OK) {
-			buf_printf(err, "the recipient argument \"%s\" is not an address: %s",
+			buf_printf(err, _("the recipient argument \"%s\" is not an address: %s"),
 			    o->rcpts.v[i], buf_str(&why));
 			st = ST_USAGE;
 		}
@@ -167,7 +169,7 @@ find_candidate(const struct options *o, const struct message *m,
 		struct buf why = BUF_INIT;
 
 		if (addr_parse_one(o->sender, &cand->mb, &why) != ST_OK) {
-			buf_printf(err, "-f %s is not an address: %s", o->sender,
+			buf_printf(err, _("-f %s is not an address: %s"), o->sender,
 			    buf_str(&why));
 			st = ST_USAGE;
 		} else
@@ -183,10 +185,12 @@ need_default(const struct config *c, const char *why_needed, struct buf *err)
 	struct account *a = config_default(c);
 
 	if (a == NULL)
-		buf_printf(err, "%s: %s, but %s has several accounts and no default; add default = ADDRESS to its [saatja] section",
+		buf_printf(err, _("%s: %s, but %s has several accounts and no default; add default = ADDRESS to its [saatja] section"),
 		    c->path, why_needed, c->path);
 	return a;
 }
+
+#define FOREIGN_REFUSED N_("the sender %s has no account in %s, and providers accept mail only from the address you log in with (the sender must be the login name). Add an account [%s], send as one of the configured addresses, or set foreign_from = rewrite")
 
 static enum status
 choose_account(struct plan *p, const struct config *c,
@@ -199,14 +203,19 @@ choose_account(struct plan *p, const struct config *c,
 		return ST_OK;
 	if (addr && !account_is_local(c, cand->mb.domain)) {
 		if (c->foreign_from == FOREIGN_REJECT) {
-			buf_printf(err, "the sender %s has no account in %s, and providers accept mail only from the address you log in with (the sender must be the login name). Add an account [%s], send as one of the configured addresses, or set foreign_from = rewrite",
+			/* The log line stays English, whoever reads stderr. */
+			log_msg(LOG_WARNING, "refused: " FOREIGN_REFUSED,
 			    addr, c->path, addr);
+			buf_printf(err, _(FOREIGN_REFUSED), addr, c->path, addr);
 			return ST_NOPERM;
 		}
 		*foreign = 1;
 	}
-	p->account = need_default(c, addr ? "the sender is local or rewritten" :
-	    "the message names no sender", err);
+	p->account = need_default(c, addr ?
+	    /* TRANSLATORS: the second %s of "%s: %s, but %s has several
+	     * accounts and no default" */
+	    _("the sender is local or rewritten") :
+	    _("the message names no sender"), err);
 	return p->account ? ST_OK : ST_CONFIG;
 }
 
@@ -361,7 +370,7 @@ resolve_recipients(struct plan *p, const struct config *c,
 			buf_free(&why);
 		} else {
 			struct account *d = need_default(c,
-			    "a local recipient has no alias", err);
+			    _("a local recipient has no alias"), err);
 
 			if (d == NULL)
 				return ST_CONFIG;
@@ -401,8 +410,8 @@ account_plan(struct plan *p, const struct config *c, const struct options *o,
 	st = collect_recipients(o, m, &rcpts, err);
 	if (st == ST_OK && rcpts.n == 0) {
 		buf_adds(err, o->headers_give_rcpts ?
-		    "no recipients: the message has no To, Cc or Bcc and none were given as arguments" :
-		    "no recipients given (name them as arguments, or use -t to read them from the message)");
+		    _("no recipients: the message has no To, Cc or Bcc and none were given as arguments") :
+		    _("no recipients given (name them as arguments, or use -t to read them from the message)"));
 		st = ST_USAGE;
 	}
 	if (st == ST_OK)

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "i18n.h"
 #include "address.h"
 
 enum tok_kind {
@@ -125,8 +126,8 @@ tokenize(const char *p, struct toks *out, struct buf *err)
 			    c == '(', &text, &ok);
 			if (!ok) {
 				buf_free(&text);
-				buf_adds(err, c == '"' ? "a quoted string is not closed (missing '\"')" :
-				    "a comment is not closed (missing ')')");
+				buf_adds(err, c == '"' ? _("a quoted string is not closed (missing '\"')") :
+				    _("a comment is not closed (missing ')')"));
 				return ST_DATAERR;
 			}
 			toks_push(out, c == '"' ? T_QSTRING : T_COMMENT, sp, 0,
@@ -135,7 +136,7 @@ tokenize(const char *p, struct toks *out, struct buf *err)
 			const char *end = strchr(p, ']');
 
 			if (end == NULL) {
-				buf_adds(err, "a domain literal is not closed (missing ']')");
+				buf_adds(err, _("a domain literal is not closed (missing ']')"));
 				return ST_DATAERR;
 			}
 			toks_push(out, T_DLITERAL, sp, 0,
@@ -149,7 +150,7 @@ tokenize(const char *p, struct toks *out, struct buf *err)
 			toks_push(out, T_ATOM, sp, 0, xstrndup(s, (size_t)(p - s)));
 		} else {
 			if (c < 0x20 || c == 0x7f) {
-				buf_printf(err, "a control character (0x%02x) is not allowed in an address", c);
+				buf_printf(err, _("a control character (0x%02x) is not allowed in an address"), c);
 				return ST_DATAERR;
 			}
 			toks_push(out, T_SPECIAL, sp, (char)c, NULL);
@@ -192,17 +193,19 @@ is_word(const struct tok *t)
 }
 
 static enum status
-unexpected(struct parser *ps, const char *where)
+unexpected(struct parser *ps, const char *where)	/* translated */
 {
 	if (ps->i >= ps->t.n) {
-		buf_printf(ps->err, "the address ends too early (%s)", where);
+		buf_printf(ps->err, _("the address ends too early (%s)"), where);
 	} else {
 		const struct tok *t = &ps->t.v[ps->i];
 
 		if (t->kind == T_SPECIAL)
-			buf_printf(ps->err, "unexpected '%c' %s", t->special, where);
+			/* TRANSLATORS: the second %s says where, such as
+			 * "in the domain" */
+			buf_printf(ps->err, _("unexpected '%c' %s"), t->special, where);
 		else
-			buf_printf(ps->err, "unexpected \"%s\" %s", t->text, where);
+			buf_printf(ps->err, _("unexpected \"%s\" %s"), t->text, where);
 	}
 	return ST_DATAERR;
 }
@@ -244,7 +247,7 @@ parse_local(struct parser *ps, struct buf *local)
 	for (;;) {
 		skip_comments(ps, NULL);
 		if (ps->i >= ps->t.n || !is_word(&ps->t.v[ps->i]))
-			return unexpected(ps, "in the local part");
+			return unexpected(ps, _("in the local part"));
 		buf_adds(local, ps->t.v[ps->i].text);
 		ps->i++;
 		mark = ps->i;
@@ -276,7 +279,7 @@ parse_domain(struct parser *ps, struct buf *domain)
 	for (;;) {
 		skip_comments(ps, NULL);
 		if (ps->i >= ps->t.n || ps->t.v[ps->i].kind != T_ATOM)
-			return unexpected(ps, "in the domain");
+			return unexpected(ps, _("in the domain"));
 		buf_adds(domain, ps->t.v[ps->i++].text);
 		mark = ps->i;
 		skip_comments(ps, NULL);
@@ -420,7 +423,7 @@ parse_mailbox(struct parser *ps, struct mailbox *m)
 				ps->i++;
 			if (!at_special(ps, ':')) {
 				free(display);
-				return unexpected(ps, "in a source route");
+				return unexpected(ps, _("in a source route"));
 			}
 			ps->i++;
 		}
@@ -430,7 +433,7 @@ parse_mailbox(struct parser *ps, struct mailbox *m)
 		skip_comments(ps, NULL);
 		if (!at_special(ps, '>')) {
 			addr_free(m);
-			return unexpected(ps, "where '>' should close the address");
+			return unexpected(ps, _("where '>' should close the address"));
 		}
 		ps->i++;
 		skip_comments(ps, NULL);
@@ -503,7 +506,7 @@ parse_group(struct parser *ps, struct addrlist *out)
 		skip_comments(ps, NULL);
 		if (!at_special(ps, ',') && !at_special(ps, ';') &&
 		    ps->i < ps->t.n)
-			return unexpected(ps, "after an address in a group");
+			return unexpected(ps, _("after an address in a group"));
 	}
 }
 
@@ -527,7 +530,7 @@ addr_parse_list(const char *text, struct addrlist *out, struct buf *err)
 			break;
 		skip_comments(&ps, NULL);
 		if (ps.i < ps.t.n && !at_special(&ps, ','))
-			st = unexpected(&ps, "where ',' should separate addresses");
+			st = unexpected(&ps, _("where ',' should separate addresses"));
 	}
 	toks_free(&ps.t);
 	return st;
@@ -540,8 +543,8 @@ addr_parse_one(const char *text, struct mailbox *out, struct buf *err)
 	enum status st = addr_parse_list(text, &l, err);
 
 	if (st == ST_OK && l.n != 1) {
-		buf_adds(err, l.n ? "more than one address where one is expected" :
-		    "no address found");
+		buf_adds(err, l.n ? _("more than one address where one is expected") :
+		    _("no address found"));
 		st = ST_DATAERR;
 	}
 	if (st == ST_OK) {

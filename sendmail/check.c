@@ -24,8 +24,6 @@
 #include "autoconf.h"
 
 #include <arpa/inet.h>
-#include <langinfo.h>
-#include <locale.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -38,6 +36,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "i18n.h"
 #include "net.h"
 #include "smtp.h"
 #include "tls.h"
@@ -45,6 +44,12 @@
 #define CHECK_TIMEOUT 15	/* seconds per network step, at most */
 #define GREETING_MS 5000	/* silence that makes a TLS port suspect */
 #define PROBE_MS 3000		/* wait for a plain greeting after TLS failed */
+
+/* TRANSLATORS: the names of --check's steps, at most 8 characters; DNS,
+ * TLS, EHLO, AUTH and QUIT are protocol names and stay as they are. */
+#define STEP_CONFIG _("config")
+#define STEP_CONNECT _("connect")
+#define STEP_SENDER _("sender")
 
 struct report {
 	FILE *out;
@@ -57,18 +62,41 @@ struct report {
 static int
 ascii_terminal(FILE *out)
 {
-	const char *set;
-	int utf8;
+	return isatty(fileno(out)) && !i18n_utf8();
+}
 
-	if (!isatty(fileno(out)))
-		return 0;
-	/* Only to read the terminal's charset; the rest runs in "C". */
-	if (setlocale(LC_CTYPE, "") == NULL)
-		return 1;
-	set = nl_langinfo(CODESET);
-	utf8 = set && (strcasecmp(set, "UTF-8") == 0 || strcasecmp(set, "utf8") == 0);
-	setlocale(LC_CTYPE, "C");
-	return !utf8;
+/* Columns that s takes: its characters, when it is UTF-8. */
+static int
+width(const char *s)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+/* The prefix of a line that says what to do. */
+static const char *
+hint(void)
+{
+	/* TRANSLATORS: starts the line that says what to do; the lines
+	 * that continue it are indented by as many columns. */
+	return _("hint: ");
+}
+
+/* Spaces as wide as hint(), to continue it. */
+static const char *
+hint_more(void)
+{
+	static char pad[32];
+	int n = width(hint());
+
+	if (n >= (int)sizeof pad)
+		n = sizeof pad - 1;
+	memset(pad, ' ', (size_t)n);
+	pad[n] = '\0';
+	return pad;
 }
 
 static void
@@ -108,7 +136,9 @@ step(struct report *r, int ok, const char *name, const char *fmt, ...)
 	struct buf lead = BUF_INIT;
 	va_list ap;
 
-	buf_printf(&lead, "%s %-8s ", ok ? r->ok : r->fail, name);
+	/* Padded by characters: a translated name may hold non-ASCII. */
+	buf_printf(&lead, "%s %s%*s ", ok ? r->ok : r->fail, name,
+	    width(name) < 8 ? 8 - width(name) : 0, "");
 	va_start(ap, fmt);
 	vline(r, buf_str(&lead), fmt, ap);
 	va_end(ap);
@@ -155,17 +185,17 @@ pick_account(struct report *r, const struct config *c, const char *address,
 		return a;
 	list_accounts(c, &names);
 	if (address) {
-		step(r, 0, "config", "%s has no account %s", c->path, address);
-		more(r, "", "the accounts are: %s", buf_str(&names));
-		more(r, "hint: ", "an account is a section named by its e-mail address: check the spelling, or add [%s] with its password",
+		step(r, 0, STEP_CONFIG, _("%s has no account %s"), c->path, address);
+		more(r, "", _("the accounts are: %s"), buf_str(&names));
+		more(r, hint(), _("an account is a section named by its e-mail address: check the spelling, or add [%s] with its password"),
 		    address);
-		buf_printf(err, "%s: %s is not an account there; the accounts are: %s",
+		buf_printf(err, _("%s: %s is not an account there; the accounts are: %s"),
 		    c->path, address, buf_str(&names));
 	} else {
-		step(r, 0, "config", "%s has several accounts and no default", c->path);
-		more(r, "", "the accounts are: %s", buf_str(&names));
-		more(r, "hint: ", "name one (sendmail --check ADDRESS), or set default = in [saatja]");
-		buf_printf(err, "%s: several accounts and no default; name one: sendmail --check ADDRESS (%s)",
+		step(r, 0, STEP_CONFIG, _("%s has several accounts and no default"), c->path);
+		more(r, "", _("the accounts are: %s"), buf_str(&names));
+		more(r, hint(), _("name one (sendmail --check ADDRESS), or set default = in [saatja]"));
+		buf_printf(err, _("%s: several accounts and no default; name one: sendmail --check ADDRESS (%s)"),
 		    c->path, buf_str(&names));
 	}
 	buf_free(&names);
@@ -179,16 +209,16 @@ sender_rule(const struct config *c, const struct account *a, struct buf *d)
 	const struct account *def = config_default(c);
 
 	if (def == a && c->foreign_from == FOREIGN_REWRITE)
-		buf_printf(d, "mail from %s, from local senders (cron, scripts) and from any other address goes out as %s (foreign_from = rewrite)",
+		buf_printf(d, _("mail from %s, from local senders (cron, scripts) and from any other address goes out as %s (foreign_from = rewrite)"),
 		    a->address, a->address);
 	else if (def == a)
-		buf_printf(d, "mail from %s and local senders (cron, scripts) goes out as %s",
+		buf_printf(d, _("mail from %s and local senders (cron, scripts) goes out as %s"),
 		    a->address, a->address);
 	else if (def)
-		buf_printf(d, "mail from %s goes out as %s; local senders (cron, scripts) go out as %s, the default account",
+		buf_printf(d, _("mail from %s goes out as %s; local senders (cron, scripts) go out as %s, the default account"),
 		    a->address, a->address, def->address);
 	else
-		buf_printf(d, "mail from %s goes out as %s; local senders (cron, scripts) are refused: there is no default = in [saatja]",
+		buf_printf(d, _("mail from %s goes out as %s; local senders (cron, scripts) are refused: there is no default = in [saatja]"),
 		    a->address, a->address);
 }
 
@@ -201,30 +231,33 @@ check_config(struct report *r, const struct config *c, const struct account *a)
 
 	/* config_load refused the file if others could read a password. */
 	if (stat(c->path, &sb) == 0)
-		step(r, 1, "config", "%s (mode %04o: %s)", c->path,
+		step(r, 1, STEP_CONFIG, _("%s (mode %04o: %s)"), c->path,
 		    (unsigned)(sb.st_mode & 07777), sb.st_mode & S_IROTH ?
-		    "others may read it, but it holds no password" :
-		    "not readable by others");
+		    _("others may read it, but it holds no password") :
+		    _("not readable by others"));
 	else
-		step(r, 1, "config", "%s", c->path);
-	buf_printf(&d, "account %s: ", a->address);
+		step(r, 1, STEP_CONFIG, "%s", c->path);
+	/* TRANSLATORS: the next six pieces make one line, such as "account
+	 * a@b.ee: preset zone (verified), smtp.zone.eu port 587, tls =
+	 * starttls, password from password =". */
+	buf_printf(&d, _("account %s: "), a->address);
 	if (p)
-		buf_printf(&d, "preset %s (%s), ", p->name,
-		    p->verified ? "verified" : "NOT verified");
+		buf_printf(&d, _("preset %s (%s), "), p->name,
+		    p->verified ? _("verified") : _("NOT verified"));
 	else
-		buf_adds(&d, "no preset, ");
-	buf_printf(&d, "%s port %u, tls = %s", a->host, a->port,
+		buf_adds(&d, _("no preset, "));
+	buf_printf(&d, _("%s port %u, tls = %s"), a->host, a->port,
 	    config_tls_name(a->tls));
 	if (p && strcasecmp(p->host, a->host) != 0)
-		buf_adds(&d, " (host = from the config)");
-	buf_printf(&d, ", password from %s",
+		buf_adds(&d, _(" (host = from the config)"));
+	buf_printf(&d, _(", password from %s"),
 	    a->password_command ? "password_command" : "password =");
 	more(r, "", "%s", buf_str(&d));
 	if (p && !p->verified)
-		more(r, "note: ", "the %s preset's server %s is not verified: %s",
-		    p->name, p->host, p->note ? p->note : "ask the provider for its SMTP server");
+		more(r, _("note: "), _("the %s preset's server %s is not verified: %s"),
+		    p->name, p->host, p->note ? _(p->note) : _("ask the provider for its SMTP server"));
 	else if (p && p->note)
-		more(r, "note: ", "%s", p->note);
+		more(r, _("note: "), "%s", _(p->note));
 	buf_reset(&d);
 	sender_rule(c, a, &d);
 	more(r, "", "%s", buf_str(&d));
@@ -244,7 +277,7 @@ check_dns(struct report *r, const struct account *a)
 
 	if (inet_pton(AF_INET, host, bin) == 1 ||
 	    inet_pton(AF_INET6, host, bin) == 1) {
-		step(r, 1, "DNS", "%s is an address: nothing to look up", host);
+		step(r, 1, "DNS", _("%s is an address: nothing to look up"), host);
 		free(host);
 		return ST_OK;
 	}
@@ -252,13 +285,16 @@ check_dns(struct report *r, const struct account *a)
 	hints.ai_socktype = SOCK_STREAM;
 	rc = getaddrinfo(host, NULL, &hints, &res);
 	if (rc != 0) {
-		step(r, 0, "DNS", "cannot find the server %s: check the host name or your DNS",
+		step(r, 0, "DNS", _("cannot find the server %s: check the host name or your DNS"),
 		    host);
-		more(r, "", "the lookup said: %s", rc == EAI_SYSTEM ?
-		    "system error" : gai_strerror(rc));
-		more(r, "hint: ", "host = %s%s; if that is the name your provider gives, this machine's DNS does not work (try: getent hosts %s)",
-		    host, a->provider && strcasecmp(a->provider->host, a->host) == 0 ?
-		    " comes from the preset" : " is in the config", host);
+		more(r, "", _("the lookup said: %s"), rc == EAI_SYSTEM ?
+		    _("system error") : gai_strerror(rc));
+		if (a->provider && strcasecmp(a->provider->host, a->host) == 0)
+			more(r, hint(), _("host = %s comes from the preset; if that is the name your provider gives, this machine's DNS does not work (try: getent hosts %s)"),
+			    host, host);
+		else
+			more(r, hint(), _("host = %s is in the config; if that is the name your provider gives, this machine's DNS does not work (try: getent hosts %s)"),
+			    host, host);
 		free(host);
 		return ST_TEMP_NETWORK;
 	}
@@ -272,7 +308,7 @@ check_dns(struct report *r, const struct account *a)
 	freeaddrinfo(res);
 	for (size_t i = 0; i < ips.n; i++)
 		buf_printf(&d, "%s%s", i ? ", " : "", ips.v[i]);
-	step(r, 1, "DNS", "%s is %s", host, buf_str(&d));
+	step(r, 1, "DNS", _("%s is %s"), host, buf_str(&d));
 	strlist_free(&ips);
 	buf_free(&d);
 	free(host);
@@ -283,8 +319,8 @@ check_dns(struct report *r, const struct account *a)
 static const char *
 other_pairing(const struct account *a)
 {
-	return a->tls == TLS_IMPLICIT ? "try port 587 with tls = starttls" :
-	    "try port 465 with tls = tls";
+	return a->tls == TLS_IMPLICIT ? _("try port 587 with tls = starttls") :
+	    _("try port 465 with tls = tls");
 }
 
 static long long
@@ -319,17 +355,17 @@ connect_probe(struct report *r, const struct account *a, struct conn *probe,
 		return st;
 	}
 	if (st == ST_OK) {
-		step(r, 1, "connect", "%s port %u answered in %lld ms", probe->ip,
+		step(r, 1, STEP_CONNECT, _("%s port %u answered in %lld ms"), probe->ip,
 		    a->port, ms_now() - start);
 	} else {
-		step(r, 0, "connect", "%s does not answer on port %u", a->host,
+		step(r, 0, STEP_CONNECT, _("%s does not answer on port %u"), a->host,
 		    a->port);
 		more(r, "", "%s", buf_str(&why));
 		if (a->tls == TLS_NONE)
-			more(r, "hint: ", "is the server running and listening on port %u?",
+			more(r, hint(), _("is the server running and listening on port %u?"),
 			    a->port);
 		else
-			more(r, "hint: ", "your network may block port %u; %s (or the server does not listen on this port)",
+			more(r, hint(), _("your network may block port %u; %s (or the server does not listen on this port)"),
 			    a->port, other_pairing(a));
 	}
 	buf_free(&why);
@@ -366,9 +402,9 @@ looks_like_tls(const unsigned char *p, size_t n)
 static enum status
 mixup_needs_tls(struct report *r, const char *why)
 {
-	step(r, 0, "TLS", "the server expects TLS at once on this port");
+	step(r, 0, "TLS", _("the server expects TLS at once on this port"));
 	more(r, "", "%s", why);
-	more(r, "hint: ", "use tls = tls, usually port 465 (or keep tls = starttls and use port 587)");
+	more(r, hint(), _("use tls = tls, usually port 465 (or keep tls = starttls and use port 587)"));
 	return ST_CONFIG;
 }
 
@@ -386,14 +422,14 @@ probe_greeting(struct report *r, const struct account *a, struct conn *probe)
 	enum status st;
 
 	if (looks_like_tls(p, n))
-		return mixup_needs_tls(r, "instead of an SMTP greeting it sent TLS data");
+		return mixup_needs_tls(r, _("instead of an SMTP greeting it sent TLS data"));
 	if (n > 0)
 		return ST_OK;
 	/* Silence: a TLS port waits for our handshake. Is it one? */
 	st = tls_start(probe, a, &ignore);
 	buf_free(&ignore);
 	if (st == ST_OK || st == ST_NOPERM)
-		return mixup_needs_tls(r, "it sent no SMTP greeting, but answered a TLS handshake");
+		return mixup_needs_tls(r, _("it sent no SMTP greeting, but answered a TLS handshake"));
 	return ST_OK;
 }
 
@@ -425,10 +461,10 @@ static void
 verified_by(const struct account *a, struct buf *d)
 {
 	if (a->has_fingerprint)
-		buf_adds(d, "; verified: it matches the fingerprint = pin");
+		buf_adds(d, _("; verified: it matches the fingerprint = pin"));
 	else
-		buf_printf(d, "; verified: trusted issuer (%s) and made out to %s",
-		    a->ca_file ? "ca_file =" : "the system trust store", a->host);
+		buf_printf(d, _("; verified: trusted issuer (%s) and made out to %s"),
+		    a->ca_file ? "ca_file =" : _("the system trust store"), a->host);
 }
 
 static enum status
@@ -439,33 +475,33 @@ tls_failed(struct report *r, const struct account *a, struct smtp *s,
 
 	if (a->tls == TLS_IMPLICIT && (st == ST_PROTOCOL ||
 	    st == ST_TEMP_PROTOCOL) && speaks_plain_smtp(r, a, &greeting)) {
-		step(r, 0, "TLS", "the server speaks plain SMTP on this port");
-		more(r, "", "it greets in plain text (\"%s\") where tls = tls expects a TLS handshake",
+		step(r, 0, "TLS", _("the server speaks plain SMTP on this port"));
+		more(r, "", _("it greets in plain text (\"%s\") where tls = tls expects a TLS handshake"),
 		    buf_str(&greeting));
-		more(r, "hint: ", "use tls = starttls, usually port 587 (or keep tls = tls and use port 465)");
+		more(r, hint(), _("use tls = starttls, usually port 587 (or keep tls = tls and use port 465)"));
 		buf_free(&greeting);
 		return ST_CONFIG;
 	}
 	if (s->conn.tls) {
 		/* TLS is up; the server refused what came after it. */
-		step(r, 0, "EHLO", "the server refused the session after TLS");
+		step(r, 0, "EHLO", _("the server refused the session after TLS"));
 		more(r, "", "%s", why);
-		more(r, "hint: ", "try again later; if it persists, ask the provider");
+		more(r, hint(), _("try again later; if it persists, ask the provider"));
 		return st;
 	}
 	if (st == ST_NOPERM && strstr(why, "certificate")) {
-		step(r, 0, "TLS", "the server's certificate is not trusted: nothing was sent");
+		step(r, 0, "TLS", _("the server's certificate is not trusted: nothing was sent"));
 		more(r, "", "%s", why);
-		more(r, "hint: ", "host = must be the server name your provider gives (the certificate is made out to it); a server with its own CA needs ca_file =; an old machine may need its CA certificates updated");
+		more(r, hint(), _("host = must be the server name your provider gives (the certificate is made out to it); a server with its own CA needs ca_file =; an old machine may need its CA certificates updated"));
 		return st;
 	}
-	step(r, 0, "TLS", "no encrypted session with the server: nothing was sent");
+	step(r, 0, "TLS", _("no encrypted session with the server: nothing was sent"));
 	more(r, "", "%s", why);
 	if (st == ST_TEMP_NETWORK || st == ST_TEMP_PROTOCOL || st == ST_TEMP_SERVER)
-		more(r, "hint: ", "the server or the network failed on the way; try again later, or %s",
+		more(r, hint(), _("the server or the network failed on the way; try again later, or %s"),
 		    other_pairing(a));
 	else
-		more(r, "hint: ", "check port = and tls = against the provider's settings: 587 with tls = starttls, or 465 with tls = tls");
+		more(r, hint(), _("check port = and tls = against the provider's settings: 587 with tls = starttls, or 465 with tls = tls"));
 	return st;
 }
 
@@ -490,13 +526,13 @@ check_tls(struct report *r, const struct config *c, struct account *a,
 	}
 	buf_free(&why);
 	if (s->conn.tls == NULL) {
-		step(r, 1, "TLS", "not used: tls = none, allowed only toward this machine (%s)",
+		step(r, 1, "TLS", _("not used: tls = none, allowed only toward this machine (%s)"),
 		    s->conn.ip);
 		return ST_OK;
 	}
-	step(r, 1, "TLS", "%s with %s, %s", smtp_tls_version(s),
+	step(r, 1, "TLS", _("%s with %s, %s"), smtp_tls_version(s),
 	    tls_cipher(&s->conn), a->tls == TLS_IMPLICIT ?
-	    "from the first byte (tls = tls)" : "after STARTTLS");
+	    _("from the first byte (tls = tls)") : _("after STARTTLS"));
 	if (tls_describe_peer(&s->conn, &d) == 0) {
 		verified_by(a, &d);
 		more(r, "", "%s", buf_str(&d));
@@ -512,16 +548,18 @@ login_hint(struct report *r, const struct account *a)
 	const struct provider *p = a->provider;
 
 	if (p && p->app_password) {
-		more(r, "hint: ", "%s wants %s, not the password you log in with on the web; put it in password = in [%s]",
-		    p->name, p->password_hint, a->address);
-		more(r, "      ", "an app password pasted with its spaces (like qkzf qhwd emvc qzgg) is fine");
+		more(r, hint(), _("%s wants %s, not the password you log in with on the web; put it in password = in [%s]"),
+		    p->name, _(p->password_hint), a->address);
+		if (p->app_password_page)
+			more(r, hint_more(), _("make one at %s"), p->app_password_page);
+		more(r, hint_more(), _("an app password pasted with its spaces (like qkzf qhwd emvc qzgg) is fine"));
 		if (p->verified && p->note)
-			more(r, "      ", "%s", p->note);
+			more(r, hint_more(), "%s", _(p->note));
 	} else if (p) {
-		more(r, "hint: ", "%s uses %s (no app password): check password = in [%s], for instance by logging in to webmail with it",
-		    p->name, p->password_hint, a->address);
+		more(r, hint(), _("%s uses %s (no app password): check password = in [%s], for instance by logging in to webmail with it"),
+		    p->name, _(p->password_hint), a->address);
 	} else {
-		more(r, "hint: ", "check password = in [%s]; Gmail, mail.ee and Outlook want an app password instead of the mailbox password",
+		more(r, hint(), _("check password = in [%s]; Gmail, mail.ee and Outlook want an app password instead of the mailbox password"),
 		    a->address);
 	}
 }
@@ -537,22 +575,22 @@ check_auth(struct report *r, struct account *a, struct smtp *s)
 	for (size_t i = 0; i < s->caps.auth.n; i++)
 		buf_printf(&d, "%s%s", i ? " " : "", s->caps.auth.v[i]);
 	if (st == ST_OK) {
-		step(r, 1, "AUTH", "logged in as %s with %s", a->address,
+		step(r, 1, "AUTH", _("logged in as %s with %s"), a->address,
 		    smtp_auth_mechanism(s));
-		more(r, "", "the server offers: %s", buf_str(&d));
+		more(r, "", _("the server offers: %s"), buf_str(&d));
 	} else if (st == ST_NOPERM && refused) {
 		buf_reset(&d);
 		smtp_reply_describe(&s->reply, &d);
-		step(r, 0, "AUTH", "the server refused the password for %s",
+		step(r, 0, "AUTH", _("the server refused the password for %s"),
 		    a->address);
-		more(r, "", "it said: %s", buf_str(&d));
+		more(r, "", _("it said: %s"), buf_str(&d));
 		login_hint(r, a);
 	} else {
-		step(r, 0, "AUTH", "cannot log in as %s", a->address);
+		step(r, 0, "AUTH", _("cannot log in as %s"), a->address);
 		more(r, "", "%s", buf_str(&why));
-		more(r, "hint: ", "%s", status_is_temporary(st) ?
-		    "the server or the network failed on the way; try again later" :
-		    "fix what the line above says, then run the check again");
+		more(r, hint(), "%s", status_is_temporary(st) ?
+		    _("the server or the network failed on the way; try again later") :
+		    _("fix what the line above says, then run the check again"));
 	}
 	buf_free(&why);
 	buf_free(&d);
@@ -566,21 +604,21 @@ check_sender(struct report *r, const struct account *a, struct smtp *s)
 	enum status st = smtp_try_sender(s, a->address, &why);
 
 	if (st == ST_OK) {
-		step(r, 1, "sender", "the server accepts %s as the sender for this login",
+		step(r, 1, STEP_SENDER, _("the server accepts %s as the sender for this login"),
 		    a->address);
-		more(r, "", "MAIL FROM:<%s>, then RSET: no message started", a->address);
+		more(r, "", _("MAIL FROM:<%s>, then RSET: no message started"), a->address);
 	} else if (st == ST_UNAVAILABLE || st == ST_TEMP_SERVER) {
 		/* s->reply is the answer to RSET by now; why has MAIL's. */
-		step(r, 0, "sender", "the server does not accept %s as the sender for this login",
+		step(r, 0, STEP_SENDER, _("the server does not accept %s as the sender for this login"),
 		    a->address);
 		more(r, "", "%s", buf_str(&why));
-		more(r, "hint: ", "%s", st == ST_TEMP_SERVER ?
-		    "a temporary refusal: try again later; if it persists, ask the provider" :
-		    "the provider sends only from the address you log in with: the section name must be the mailbox's own address (not an alias), and password = that mailbox's password");
+		more(r, hint(), "%s", st == ST_TEMP_SERVER ?
+		    _("a temporary refusal: try again later; if it persists, ask the provider") :
+		    _("the provider sends only from the address you log in with: the section name must be the mailbox's own address (not an alias), and password = that mailbox's password"));
 	} else {
-		step(r, 0, "sender", "MAIL FROM:<%s> failed", a->address);
+		step(r, 0, STEP_SENDER, _("MAIL FROM:<%s> failed"), a->address);
 		more(r, "", "%s", buf_str(&why));
-		more(r, "hint: ", "the server or the network failed on the way; try again later");
+		more(r, hint(), _("the server or the network failed on the way; try again later"));
 	}
 	buf_free(&why);
 	return st;
@@ -607,7 +645,7 @@ check_run(const struct config *c, const char *address, FILE *out,
 	}
 	if (a->timeout == 0 || a->timeout > CHECK_TIMEOUT)
 		a->timeout = CHECK_TIMEOUT;
-	fprintf(out, "Checking %s; no message will be sent.\n", a->address);
+	fprintf(out, _("Checking %s; no message will be sent.\n"), a->address);
 	check_config(&r, c, a);
 	st = check_dns(&r, a);
 	if (st == ST_OK)
@@ -620,11 +658,11 @@ check_run(const struct config *c, const char *address, FILE *out,
 		st = check_sender(&r, a, &s);
 	smtp_close(&s);
 	if (st == ST_OK) {
-		step(&r, 1, "QUIT", "session closed; no message was sent");
-		fprintf(out, "All steps passed: mail from %s can go out.\n",
+		step(&r, 1, "QUIT", _("session closed; no message was sent"));
+		fprintf(out, _("All steps passed: mail from %s can go out.\n"),
 		    a->address);
 	} else {
-		buf_printf(err, "the check of %s failed at the %s step (see standard output)",
+		buf_printf(err, _("the check of %s failed at the %s step (see standard output)"),
 		    a->address, r.failed ? r.failed : "?");
 	}
 	fflush(out);

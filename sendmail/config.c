@@ -27,6 +27,7 @@
 
 #include "address.h"
 #include "config.h"
+#include "i18n.h"
 
 /* iniparser reports syntax errors through a printf-like callback. */
 static struct buf *ini_errors;
@@ -166,16 +167,16 @@ parse_addresses(struct loader *l, const char *sec, const char *key,
 
 	for (size_t i = 0; st == ST_OK && i < al.n; i++) {
 		if (al.v[i].domain == NULL)
-			st = fail(l, sec, key, "\"%s\" is not a full e-mail address (name@domain)",
+			st = fail(l, sec, key, _("\"%s\" is not a full e-mail address (name@domain)"),
 			    al.v[i].addr);
 		else
 			strlist_add(out, al.v[i].addr);
 	}
 	if (st == ST_DATAERR)
-		st = fail(l, sec, key, "\"%s\" is not a list of e-mail addresses: %s",
+		st = fail(l, sec, key, _("\"%s\" is not a list of e-mail addresses: %s"),
 		    value, buf_str(&why));
 	else if (st == ST_OK && al.n == 0)
-		st = fail(l, sec, key, "no address given");
+		st = fail(l, sec, key, _("no address given"));
 	addrlist_free(&al);
 	buf_free(&why);
 	return st;
@@ -262,7 +263,7 @@ load_saatja(struct loader *l, const char *key, const char *v)
 	struct config *c = l->c;
 
 	if (!known_key(saatja_keys, key))
-		return fail(l, "saatja", key, "unknown setting; the [saatja] section knows: default, foreign_from, delivery, queue, retry_for, log, helo, local_domains");
+		return fail(l, "saatja", key, _("unknown setting; the [saatja] section knows: default, foreign_from, delivery, queue, retry_for, log, helo, local_domains"));
 	if (strcmp(key, "default") == 0) {
 		free(c->default_account);
 		c->default_account = xstrdup(v);
@@ -272,7 +273,7 @@ load_saatja(struct loader *l, const char *key, const char *v)
 		else if (strcasecmp(v, "rewrite") == 0)
 			c->foreign_from = FOREIGN_REWRITE;
 		else
-			return fail(l, "saatja", key, "\"%s\" is not reject or rewrite", v);
+			return fail(l, "saatja", key, _("\"%s\" is not reject or rewrite"), v);
 	} else if (strcmp(key, "delivery") == 0) {
 		if (strcasecmp(v, "interactive") == 0)
 			c->delivery = DELIVERY_INTERACTIVE;
@@ -281,25 +282,25 @@ load_saatja(struct loader *l, const char *key, const char *v)
 		else if (strcasecmp(v, "queue") == 0)
 			c->delivery = DELIVERY_QUEUE;
 		else
-			return fail(l, "saatja", key, "\"%s\" is not interactive, background or queue", v);
+			return fail(l, "saatja", key, _("\"%s\" is not interactive, background or queue"), v);
 	} else if (strcmp(key, "queue") == 0) {
 		if (v[0] != '/')
-			return fail(l, "saatja", key, "\"%s\" is not an absolute directory path", v);
+			return fail(l, "saatja", key, _("\"%s\" is not an absolute directory path"), v);
 		free(c->queue_dir);
 		c->queue_dir = xstrdup(v);
 	} else if (strcmp(key, "retry_for") == 0) {
 		c->retry_for = config_parse_duration(v);
 		if (c->retry_for <= 0)
-			return fail(l, "saatja", key, "\"%s\" is not a duration such as 5d, 12h or 90m", v);
+			return fail(l, "saatja", key, _("\"%s\" is not a duration such as 5d, 12h or 90m"), v);
 	} else if (strcmp(key, "log") == 0) {
 		if (strcmp(v, "syslog") != 0 && strcmp(v, "stderr") != 0 && v[0] != '/')
-			return fail(l, "saatja", key, "\"%s\" is not syslog, stderr or an absolute file path", v);
+			return fail(l, "saatja", key, _("\"%s\" is not syslog, stderr or an absolute file path"), v);
 		free(c->log);
 		c->log = xstrdup(v);
 	} else if (strcmp(key, "helo") == 0) {
 		for (const char *p = v; *p; p++)
 			if (!isalnum((unsigned char)*p) && *p != '.' && *p != '-')
-				return fail(l, "saatja", key, "\"%s\" is not a host name", v);
+				return fail(l, "saatja", key, _("\"%s\" is not a host name"), v);
 		free(c->helo);
 		c->helo = xstrdup(v);
 	} else if (strcmp(key, "local_domains") == 0) {
@@ -316,7 +317,7 @@ load_alias(struct loader *l, const char *name, const char *v)
 	enum status st;
 
 	if (strchr(name, '@'))
-		return fail(l, "aliases", name, "an alias is a local name (such as root), not an address");
+		return fail(l, "aliases", name, _("an alias is a local name (such as root), not an address"));
 	st = parse_addresses(l, "aliases", name, v, &targets);
 	strlist_free(&targets);
 	if (st != ST_OK)
@@ -337,21 +338,21 @@ load_account_key(struct loader *l, struct account *a, const char *key,
 	long n;
 
 	if (!known_key(account_keys, key))
-		return fail(l, sec, key, "unknown setting; an account knows: provider, host, port, tls, password, password_command, auth, ca_file, fingerprint, max_per_hour, timeout, cc, bcc");
+		return fail(l, sec, key, _("unknown setting; an account knows: provider, host, port, tls, password, password_command, auth, ca_file, fingerprint, max_per_hour, timeout, cc, bcc"));
 	if (strcmp(key, "provider") == 0) {
 		a->provider = provider_by_name(v);
 		if (a->provider == NULL)
-			return fail(l, sec, key, "unknown provider \"%s\"; known: %s (or set host, port and tls yourself)",
+			return fail(l, sec, key, _("unknown provider \"%s\"; known: %s (or set host, port and tls yourself)"),
 			    v, provider_names());
 	} else if (strcmp(key, "host") == 0) {
 		if (*v == '\0' || strpbrk(v, " \t/@"))
-			return fail(l, sec, key, "\"%s\" is not a server name", v);
+			return fail(l, sec, key, _("\"%s\" is not a server name"), v);
 		free(a->host);
 		a->host = xstrdup(v);
 	} else if (strcmp(key, "port") == 0) {
 		n = parse_number(v, 1, 65535);
 		if (n < 0)
-			return fail(l, sec, key, "\"%s\" is not a port number (usually 587 with tls = starttls, or 465 with tls = tls)", v);
+			return fail(l, sec, key, _("\"%s\" is not a port number (usually 587 with tls = starttls, or 465 with tls = tls)"), v);
 		a->port = (unsigned)n;
 		*port_set = 1;
 	} else if (strcmp(key, "tls") == 0) {
@@ -362,7 +363,7 @@ load_account_key(struct loader *l, struct account *a, const char *key,
 		else if (strcasecmp(v, "none") == 0)
 			a->tls = TLS_NONE;
 		else
-			return fail(l, sec, key, "\"%s\" is not starttls (port 587), tls (port 465) or none", v);
+			return fail(l, sec, key, _("\"%s\" is not starttls (port 587), tls (port 465) or none"), v);
 		*tls_set = 1;
 	} else if (strcmp(key, "password") == 0) {
 		xfree_secret(a->password);
@@ -381,7 +382,7 @@ load_account_key(struct loader *l, struct account *a, const char *key,
 			if (strcasecmp(mechs.v[i], "plain") != 0 &&
 			    strcasecmp(mechs.v[i], "login") != 0) {
 				enum status st = fail(l, sec, key,
-				    "\"%s\" is not a supported mechanism (plain, login)", mechs.v[i]);
+				    _("\"%s\" is not a supported mechanism (plain, login)"), mechs.v[i]);
 
 				strlist_free(&mechs);
 				return st;
@@ -396,25 +397,25 @@ load_account_key(struct loader *l, struct account *a, const char *key,
 		}
 		strlist_free(&mechs);
 		if (a->nauth == 0)
-			return fail(l, sec, key, "no mechanism given (plain, login)");
+			return fail(l, sec, key, _("no mechanism given (plain, login)"));
 	} else if (strcmp(key, "ca_file") == 0) {
 		if (faccessat(AT_FDCWD, v, R_OK, AT_EACCESS) != 0)
-			return fail(l, sec, key, "cannot read \"%s\": %s", v, strerror(errno));
+			return fail(l, sec, key, _("cannot read \"%s\": %s"), v, strerror(errno));
 		free(a->ca_file);
 		a->ca_file = xstrdup(v);
 	} else if (strcmp(key, "fingerprint") == 0) {
 		if (!parse_fingerprint(v, a->fingerprint))
-			return fail(l, sec, key, "\"%s\" is not a SHA-256 fingerprint (sha256: followed by 32 hex byte pairs)", v);
+			return fail(l, sec, key, _("\"%s\" is not a SHA-256 fingerprint (sha256: followed by 32 hex byte pairs)"), v);
 		a->has_fingerprint = 1;
 	} else if (strcmp(key, "max_per_hour") == 0) {
 		n = parse_number(v, 0, 1000000);
 		if (n < 0)
-			return fail(l, sec, key, "\"%s\" is not a whole number of messages", v);
+			return fail(l, sec, key, _("\"%s\" is not a whole number of messages"), v);
 		a->max_per_hour = (unsigned)n;
 	} else if (strcmp(key, "timeout") == 0) {
 		n = parse_number(v, 1, 3600);
 		if (n < 0)
-			return fail(l, sec, key, "\"%s\" is not a number of seconds from 1 to 3600", v);
+			return fail(l, sec, key, _("\"%s\" is not a number of seconds from 1 to 3600"), v);
 		a->timeout = (unsigned)n;
 	} else if (strcmp(key, "cc") == 0) {
 		return parse_addresses(l, sec, key, v, &a->cc);
@@ -422,7 +423,7 @@ load_account_key(struct loader *l, struct account *a, const char *key,
 		return parse_addresses(l, sec, key, v, &a->bcc);
 	} else if (strcmp(key, "user") == 0) {
 		if (!addr_equal(v, a->address))
-			return fail(l, sec, key, "the login \"%s\" differs from the account address; providers require the sender address to be the login name, so the section name is the login: rename the section to [%s] or remove this key",
+			return fail(l, sec, key, _("the login \"%s\" differs from the account address; providers require the sender address to be the login name, so the section name is the login: rename the section to [%s] or remove this key"),
 			    v, v);
 	}
 	return ST_OK;
@@ -443,7 +444,7 @@ finish_account(struct loader *l, struct account *a, int port_set, int tls_set,
 	}
 	if (a->host == NULL) {
 		if (p == NULL)
-			return fail(l, sec, NULL, "no server: add host = (your provider's SMTP server) or provider = one of %s",
+			return fail(l, sec, NULL, _("no server: add host = (your provider's SMTP server) or provider = one of %s"),
 			    provider_names());
 		a->host = xstrdup(p->host);
 	}
@@ -456,11 +457,11 @@ finish_account(struct loader *l, struct account *a, int port_set, int tls_set,
 	if (!max_set && p)
 		a->max_per_hour = p->max_per_hour;
 	if (a->tls == TLS_NONE && !is_loopback_host(a->host))
-		return fail(l, sec, "tls", "tls = none sends the password unencrypted and is allowed only toward this machine (localhost, 127.0.0.1, ::1); use starttls (port 587) or tls (port 465)");
+		return fail(l, sec, "tls", _("tls = none sends the password unencrypted and is allowed only toward this machine (localhost, 127.0.0.1, ::1); use starttls (port 587) or tls (port 465)"));
 	if (a->password == NULL && a->password_command == NULL)
-		return fail(l, sec, NULL, "no password: add password = (in double quotes if it holds ; or #) or password_command =");
+		return fail(l, sec, NULL, _("no password: add password = (in double quotes if it holds ; or #) or password_command ="));
 	if (a->password && a->password_command)
-		return fail(l, sec, "password_command", "give either password or password_command, not both");
+		return fail(l, sec, "password_command", _("give either password or password_command, not both"));
 	if (a->password && p && p->app_password)
 		unspace_app_password(a->password);
 	if (a->nauth == 0) {
@@ -485,11 +486,11 @@ load_account(struct loader *l, const char *sec)
 	if (addr_parse_one(sec, &mb, &why) != ST_OK || mb.domain == NULL ||
 	    mb.display != NULL) {
 		if (why.len == 0)
-			buf_adds(&why, "it has no @domain");
+			buf_adds(&why, _("it has no @domain"));
 		buf_free(&why);
 		if (mb.addr)
 			addr_free(&mb);
-		return fail(l, sec, NULL, "a section is [saatja], [aliases] or an account named by its e-mail address (such as [arved@firma.ee]); this name is none of those");
+		return fail(l, sec, NULL, _("a section is [saatja], [aliases] or an account named by its e-mail address (such as [arved@firma.ee]); this name is none of those"));
 	}
 	buf_free(&why);
 	if (config_account(c, mb.addr)) {
@@ -564,7 +565,7 @@ prescan(struct loader *l, FILE *f, int *has_password)
 		if (eq == NULL)
 			continue;	/* iniparser reports syntax errors */
 		if (!in_section)	/* the key only: its value may be secret */
-			return fail(l, NULL, NULL, "line %d: the key \"%.*s\" is outside any section; put it under [saatja] or an account",
+			return fail(l, NULL, NULL, _("line %d: the key \"%.*s\" is outside any section; put it under [saatja] or an account"),
 			    lineno, (int)strcspn(p, " \t="), p);
 		end = eq;
 		while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
@@ -579,10 +580,10 @@ prescan(struct loader *l, FILE *f, int *has_password)
 			while (n > 1 && (v[n - 1] == ' ' || v[n - 1] == '\t'))
 				n--;
 			if (n < 2 || v[n - 1] != *v)
-				return fail(l, NULL, NULL, "line %d: the password's opening quote is not closed; end the line with %c",
+				return fail(l, NULL, NULL, _("line %d: the password's opening quote is not closed; end the line with %c"),
 				    lineno, *v);
 		} else if (strpbrk(v, ";#"))
-			return fail(l, NULL, NULL, "line %d: the password holds ';' or '#', which start a comment in an ini file; put the password in double quotes: password = \"...\"",
+			return fail(l, NULL, NULL, _("line %d: the password holds ';' or '#', which start a comment in an ini file; put the password in double quotes: password = \"...\""),
 			    lineno);
 	}
 	return ST_OK;
@@ -599,17 +600,17 @@ check_file(struct loader *l, const char *path)
 	f = fopen(path, "r");
 	if (f == NULL) {
 		if (errno == ENOENT)
-			return fail(l, NULL, NULL, "no such file; create it (see saatja.ini(5)) or name another with -C");
-		return fail(l, NULL, NULL, "cannot read it: %s", strerror(errno));
+			return fail(l, NULL, NULL, _("no such file; create it (see saatja.ini(5)) or name another with -C"));
+		return fail(l, NULL, NULL, _("cannot read it: %s"), strerror(errno));
 	}
 	if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
 		fclose(f);
-		return fail(l, NULL, NULL, "not a regular file");
+		return fail(l, NULL, NULL, _("not a regular file"));
 	}
 	st = prescan(l, f, &has_password);
 	fclose(f);
 	if (st == ST_OK && has_password && (sb.st_mode & S_IROTH))
-		st = fail(l, NULL, NULL, "the file holds passwords and every user of this machine can read it; run: chmod 640 %s",
+		st = fail(l, NULL, NULL, _("the file holds passwords and every user of this machine can read it; run: chmod 640 %s"),
 		    path);
 	return st;
 }
@@ -648,10 +649,10 @@ config_load(struct config *c, const char *path, struct buf *err)
 			int line = open ? atoi(open + 1) : 0;
 
 			if (line > 0)
-				st = fail(&l, NULL, NULL, "line %d is not valid ini syntax: a [section], key = value, or a ; comment was expected",
+				st = fail(&l, NULL, NULL, _("line %d is not valid ini syntax: a [section], key = value, or a ; comment was expected"),
 				    line);
 			else
-				st = fail(&l, NULL, NULL, "not a valid ini file: %s",
+				st = fail(&l, NULL, NULL, _("not a valid ini file: %s"),
 				    buf_str(&ini_msg));
 		}
 		buf_free(&ini_msg);
@@ -670,10 +671,10 @@ config_load(struct config *c, const char *path, struct buf *err)
 			st = load_account(&l, sec);
 	}
 	if (st == ST_OK && c->naccounts == 0)
-		st = fail(&l, NULL, NULL, "no account; add a section named by your e-mail address, such as [arved@firma.ee], with provider = and password =");
+		st = fail(&l, NULL, NULL, _("no account; add a section named by your e-mail address, such as [arved@firma.ee], with provider = and password ="));
 	if (st == ST_OK && c->default_account &&
 	    config_account(c, c->default_account) == NULL)
-		st = fail(&l, "saatja", "default", "\"%s\" is not one of the accounts in this file",
+		st = fail(&l, "saatja", "default", _("\"%s\" is not one of the accounts in this file"),
 		    c->default_account);
 	iniparser_freedict(l.d);
 	return st;
@@ -761,14 +762,14 @@ config_password(struct account *a, struct buf *err)
 	if (a->password)
 		return ST_OK;
 	if (pipe(fds) != 0) {
-		buf_printf(err, "cannot run password_command: %s", strerror(errno));
+		buf_printf(err, _("cannot run password_command: %s"), strerror(errno));
 		return ST_OSERR;
 	}
 	pid = fork();
 	if (pid < 0) {
 		close(fds[0]);
 		close(fds[1]);
-		buf_printf(err, "cannot run password_command: %s", strerror(errno));
+		buf_printf(err, _("cannot run password_command: %s"), strerror(errno));
 		return ST_OSERR;
 	}
 	if (pid == 0) {
@@ -796,9 +797,9 @@ config_password(struct account *a, struct buf *err)
 	out.len = strcspn(buf_str(&out), "\r\n");
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || out.len == 0) {
 		xfree_secret(buf_take(&out));
-		buf_printf(err, "[%s] password_command failed (%s); run it by hand to see why",
+		buf_printf(err, _("[%s] password_command failed (%s); run it by hand to see why"),
 		    a->address, WIFEXITED(status) && WEXITSTATUS(status) == 0 ?
-		    "it printed nothing" : "it exited with an error");
+		    _("it printed nothing") : _("it exited with an error"));
 		return ST_CONFIG;
 	}
 	out.data[out.len] = '\0';

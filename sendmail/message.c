@@ -16,6 +16,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "i18n.h"
 #include "message.h"
 
 #define HEADER_SECTION_MAX (1024 * 1024)
@@ -59,7 +60,7 @@ spool_open(const char *dir, struct buf *err)
 	if (fd >= 0)
 		unlink(path.data);
 	else
-		buf_printf(err, "cannot create a spool file in %s: %s", dir,
+		buf_printf(err, _("cannot create a spool file in %s: %s"), dir,
 		    strerror(errno));
 	buf_free(&path);
 	return fd;
@@ -189,7 +190,9 @@ add_field(struct reader *r)
 		return;
 	if (!fold_field(&r->field, field_name_len(r->field.data, r->field.len))) {
 		n = field_name_len(r->field.data, r->field.len);
-		buf_printf(r->err, "the %.*s header has a line longer than %d characters with no space to fold it at; shorten it",
+		buf_printf(r->err, ngettext("the %.*s header has a line longer than %d character with no space to fold it at; shorten it",
+		    "the %.*s header has a line longer than %d characters with no space to fold it at; shorten it",
+		    MESSAGE_LINE_MAX),
 		    (int)(n > 60 ? 60 : n), r->field.data, MESSAGE_LINE_MAX);
 		r->st = ST_DATAERR;
 		buf_reset(&r->field);
@@ -294,13 +297,14 @@ line_byte(struct reader *r, char c)
 		return;
 	}
 	if (c == '\0') {
-		buf_adds(r->err, "the header section contains a NUL byte; the message is not usable as mail");
+		buf_adds(r->err, _("the header section contains a NUL byte; the message is not usable as mail"));
 		r->st = ST_DATAERR;
 		return;
 	}
 	if (++r->header_bytes > HEADER_SECTION_MAX) {
-		buf_printf(r->err, "the header section is larger than %d bytes (or the message has no empty line after its headers); the message is not usable as mail",
-		    HEADER_SECTION_MAX);
+		buf_printf(r->err, ngettext("the header section is larger than %d byte (or the message has no empty line after its headers); the message is not usable as mail",
+		    "the header section is larger than %d bytes (or the message has no empty line after its headers); the message is not usable as mail",
+		    HEADER_SECTION_MAX), HEADER_SECTION_MAX);
 		r->st = ST_DATAERR;
 		return;
 	}
@@ -333,7 +337,7 @@ message_read(struct message *m, FILE *in, int dot_ends,
 	if (r.body == NULL) {
 		close(fd);
 		free(block);
-		buf_printf(err, "cannot open a spool stream: %s", strerror(errno));
+		buf_printf(err, _("cannot open a spool stream: %s"), strerror(errno));
 		return ST_OSERR;
 	}
 	setvbuf(r.body, NULL, _IOFBF, IO_BLOCK);
@@ -363,7 +367,7 @@ message_read(struct message *m, FILE *in, int dot_ends,
 		}
 	}
 	if (r.st == ST_OK && !r.done && ferror(in)) {
-		buf_printf(err, "cannot read the message: %s", strerror(errno));
+		buf_printf(err, _("cannot read the message: %s"), strerror(errno));
 		r.st = ST_IOERR;
 	}
 	if (r.st == ST_OK && !r.done) {
@@ -378,7 +382,7 @@ message_read(struct message *m, FILE *in, int dot_ends,
 	buf_free(&r.line);
 	buf_free(&r.field);
 	if (r.st == ST_OK && (fflush(r.body) != 0 || ferror(r.body))) {
-		buf_printf(err, "cannot write the message to the spool in %s: %s",
+		buf_printf(err, _("cannot write the message to the spool in %s: %s"),
 		    spool_dir, strerror(errno));
 		r.st = ST_IOERR;
 	}
@@ -386,7 +390,7 @@ message_read(struct message *m, FILE *in, int dot_ends,
 	m->body_fd = dup(fd);
 	fclose(r.body);
 	if (m->body_fd < 0 && r.st == ST_OK) {
-		buf_printf(err, "cannot keep the spool file: %s", strerror(errno));
+		buf_printf(err, _("cannot keep the spool file: %s"), strerror(errno));
 		r.st = ST_OSERR;
 	}
 	return r.st;
@@ -495,9 +499,10 @@ message_prepend(struct message *m, const char *name, const char *value)
 }
 
 static enum status
-write_error(struct buf *err, const char *what)
+write_error(struct buf *err, const char *what)	/* translated */
 {
-	buf_printf(err, "cannot %s the message: %s", what, strerror(errno));
+	/* TRANSLATORS: %s is "write", "read back" or "re-encode" */
+	buf_printf(err, _("cannot %s the message: %s"), what, strerror(errno));
 	return ST_IOERR;
 }
 
@@ -513,7 +518,7 @@ message_write(const struct message *m, FILE *out, struct buf *err)
 	}
 	fputs("\r\n", out);
 	if (m->body_fd < 0)
-		return ferror(out) ? write_error(err, "write") : ST_OK;
+		return ferror(out) ? write_error(err, _("write")) : ST_OK;
 	block = xmalloc(IO_BLOCK);
 	while (off < m->body_size) {
 		ssize_t got = pread(m->body_fd, block, IO_BLOCK, off);
@@ -522,7 +527,7 @@ message_write(const struct message *m, FILE *out, struct buf *err)
 			continue;
 		if (got <= 0) {
 			free(block);
-			return write_error(err, "read back");
+			return write_error(err, _("read back"));
 		}
 		if (fwrite(block, 1, (size_t)got, out) != (size_t)got)
 			break;
@@ -530,7 +535,7 @@ message_write(const struct message *m, FILE *out, struct buf *err)
 	}
 	free(block);
 	if (fflush(out) != 0 || ferror(out))
-		return write_error(err, "write");
+		return write_error(err, _("write"));
 	return ST_OK;
 }
 
@@ -629,7 +634,7 @@ message_fit_lines(struct message *m, struct buf *err)
 	q.out = fdopen(fd, "w+");
 	if (q.out == NULL) {
 		close(fd);
-		return write_error(err, "re-encode");
+		return write_error(err, _("re-encode"));
 	}
 	setvbuf(q.out, NULL, _IOFBF, IO_BLOCK);
 	block = xmalloc(IO_BLOCK);
@@ -660,7 +665,7 @@ message_fit_lines(struct message *m, struct buf *err)
 	free(block);
 	if (off != m->body_size || fflush(q.out) != 0 || ferror(q.out)) {
 		fclose(q.out);
-		return write_error(err, "re-encode");
+		return write_error(err, _("re-encode"));
 	}
 	close(m->body_fd);
 	m->body_fd = dup(fd);

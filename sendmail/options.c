@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "i18n.h"
 #include "options.h"
 
 static int
@@ -33,7 +34,7 @@ usage_error(struct buf *err, const char *fmt, ...)
 	va_start(ap, fmt);
 	buf_vprintf(err, fmt, ap);
 	va_end(ap);
-	buf_adds(err, " (see sendmail --help)");
+	buf_adds(err, _(" (see sendmail --help)"));
 	return ST_USAGE;
 }
 
@@ -45,7 +46,7 @@ set_delivery(struct options *o, const char *v, struct buf *err)
 	case 'b': o->delivery = DELIVERY_BACKGROUND; break;
 	case 'q': o->delivery = DELIVERY_QUEUE; break;
 	default:
-		return usage_error(err, "unknown delivery mode \"%s\": use i (interactive), b (background) or q (queue)", v);
+		return usage_error(err, _("unknown delivery mode \"%s\": use i (interactive), b (background) or q (queue)"), v);
 	}
 	o->delivery_set = 1;
 	return ST_OK;
@@ -85,9 +86,9 @@ b_mode(struct options *o, const char *v, struct buf *err)
 	else if (strcmp(v, "i") == 0)
 		o->mode = MODE_NOTHING;
 	else if (strcmp(v, "d") == 0 || strcmp(v, "D") == 0)
-		return usage_error(err, "-b%s (run as a daemon) is not supported: saatja sends through a provider and never listens; use -bs for SMTP on standard input", v);
+		return usage_error(err, _("-b%s (run as a daemon) is not supported: saatja sends through a provider and never listens; use -bs for SMTP on standard input"), v);
 	else
-		return usage_error(err, "-b%s is not supported; saatja knows -bm, -bp, -bs, -bv and -bi", v);
+		return usage_error(err, _("-b%s is not supported; saatja knows -bm, -bp, -bs, -bv and -bi"), v);
 	return ST_OK;
 }
 
@@ -112,7 +113,7 @@ q_option(struct options *o, const char *rest, const char *next, int *used_next,
 		const char *id = rest[1] ? rest + 1 : next;
 
 		if (id == NULL || *id == '\0' || *id == '-')
-			return usage_error(err, "%s", "-qI needs a queue ID (see mailq)");
+			return usage_error(err, "%s", _("-qI needs a queue ID (see mailq)"));
 		if (rest[1] == '\0')
 			*used_next = 1;
 		o->mode = MODE_RUN_ONE;
@@ -120,20 +121,23 @@ q_option(struct options *o, const char *rest, const char *next, int *used_next,
 	} else if (is_interval(rest)) {
 		o->mode = MODE_NOTHING;	/* a timer or cron runs -q --due */
 	} else {
-		return usage_error(err, "-q%s is not supported; use -q, -q --due or -qI ID", rest);
+		return usage_error(err, _("-q%s is not supported; use -q, -q --due or -qI ID"), rest);
 	}
 	return ST_OK;
 }
 
+/* opt is the option whose argument v is, or NULL for a recipient. */
 static enum status
 check_value(const char *opt, const char *v, struct buf *err)
 {
-	if (has_line_break(v)) {
-		buf_printf(err, "the argument of %s contains a line break; refusing it so that it cannot reach a header or an SMTP command",
+	if (!has_line_break(v))
+		return ST_OK;
+	if (opt)
+		buf_printf(err, _("the argument of %s contains a line break; refusing it so that it cannot reach a header or an SMTP command"),
 		    opt);
-		return ST_USAGE;
-	}
-	return ST_OK;
+	else
+		buf_adds(err, _("a recipient contains a line break; refusing it so that it cannot reach a header or an SMTP command"));
+	return ST_USAGE;
 }
 
 static enum status
@@ -150,12 +154,12 @@ dsn_notify(struct options *o, const char *v, struct buf *err)
 			other = 1;
 		else {
 			free(copy);
-			return usage_error(err, "-N %s: use never, or a list of success, failure and delay", v);
+			return usage_error(err, _("-N %s: use never, or a list of success, failure and delay"), v);
 		}
 	}
 	free(copy);
 	if (never == other)
-		return usage_error(err, "-N %s: use never, or a list of success, failure and delay", v);
+		return usage_error(err, _("-N %s: use never, or a list of success, failure and delay"), v);
 	o->dsn_notify = v;
 	return ST_OK;
 }
@@ -181,20 +185,20 @@ with_argument(struct options *o, char letter, const char *v, struct buf *err)
 		break;
 	case 'B':
 		if (strcasecmp(v, "7BIT") != 0 && strcasecmp(v, "8BITMIME") != 0)
-			return usage_error(err, "-B %s: use 7BIT or 8BITMIME", v);
+			return usage_error(err, _("-B %s: use 7BIT or 8BITMIME"), v);
 		o->body_type = v;
 		break;
 	case 'N':
 		return dsn_notify(o, v, err);
 	case 'R':
 		if (strcasecmp(v, "full") != 0 && strcasecmp(v, "hdrs") != 0)
-			return usage_error(err, "-R %s: use full or hdrs", v);
+			return usage_error(err, _("-R %s: use full or hdrs"), v);
 		o->dsn_ret = v;
 		break;
 	case 'V':
 		for (const char *p = v; *p; p++)
 			if (*p <= ' ' || *p > '~' || *p == '+' || *p == '=')
-				return usage_error(err, "-V %s: the envelope ID must be printable ASCII without spaces, + or =", v);
+				return usage_error(err, _("-V %s: the envelope ID must be printable ASCII without spaces, + or ="), v);
 		o->dsn_envid = v;
 		break;
 	case 'X':
@@ -250,7 +254,7 @@ cluster(struct options *o, char **argv, int argc, int *i, struct buf *err)
 			if (v == NULL) {
 				char opt[3] = { '-', *p, '\0' };
 
-				return usage_error(err, "option %s needs an argument", opt);
+				return usage_error(err, _("option %s needs an argument"), opt);
 			}
 			if (!p[1])
 				(*i)++;
@@ -259,7 +263,7 @@ cluster(struct options *o, char **argv, int argc, int *i, struct buf *err)
 		{
 			char opt[3] = { '-', *p, '\0' };
 
-			return usage_error(err, "unknown option %s", opt);
+			return usage_error(err, _("unknown option %s"), opt);
 		}
 	}
 	return ST_OK;
@@ -288,7 +292,7 @@ long_option(struct options *o, char **argv, int argc, int *i, struct buf *err)
 		if (*i + 1 < argc && argv[*i + 1][0] != '-')
 			o->check_address = argv[++*i];
 	} else
-		return usage_error(err, "unknown option %s", arg);
+		return usage_error(err, _("unknown option %s"), arg);
 	if (o->check_address)
 		return check_value("--check", o->check_address, err);
 	return ST_OK;
@@ -314,7 +318,7 @@ options_parse(struct options *o, int argc, char **argv, const char *progname,
 
 		if (strcmp(arg, "--") == 0) {
 			for (i++; i < argc && st == ST_OK; i++) {
-				st = check_value("a recipient", argv[i], err);
+				st = check_value(NULL, argv[i], err);
 				strlist_add(&o->rcpts, argv[i]);
 			}
 			break;
@@ -324,14 +328,14 @@ options_parse(struct options *o, int argc, char **argv, const char *progname,
 		else if (arg[0] == '-' && arg[1])
 			st = cluster(o, argv, argc, &i, err);
 		else if (arg[0] == '-')
-			st = usage_error(err, "%s", "a lone \"-\" is not an option");
+			st = usage_error(err, "%s", _("a lone \"-\" is not an option"));
 		else {
-			st = check_value("a recipient", arg, err);
+			st = check_value(NULL, arg, err);
 			strlist_add(&o->rcpts, arg);
 		}
 	}
 	if (st == ST_OK && o->due_only && o->mode != MODE_RUN_QUEUE)
-		st = usage_error(err, "%s", "--due goes with -q");
+		st = usage_error(err, "%s", _("--due goes with -q"));
 	if (st == ST_OK && o->sender &&
 	    (strcmp(o->sender, "<>") == 0 || o->sender[0] == '\0'))
 		o->sender = NULL;	/* the null sender: none asked for */
@@ -347,7 +351,9 @@ options_free(struct options *o)
 void
 options_usage(FILE *out)
 {
-	fputs("usage: sendmail [options] [--] [recipient ...]\n"
+	/* TRANSLATORS: keep the options and the words in capitals (ADDR,
+	 * NAME, FILE, ID) as they are; align the descriptions. */
+	fputs(_("usage: sendmail [options] [--] [recipient ...]\n"
 	    "  -t             take recipients from To, Cc and Bcc (and add the arguments)\n"
 	    "  -i, -oi        a line with only \".\" does not end the message\n"
 	    "  -f ADDR        envelope sender the caller asks for (the account's address is used)\n"
@@ -361,5 +367,5 @@ options_usage(FILE *out)
 	    "  --dry-run      decide everything, send nothing, print the result\n"
 	    "  --check [ADDR] test an account's server, TLS and login\n"
 	    "  --version, --help\n"
-	    "See sendmail(8) and saatja.ini(5).\n", out);
+	    "See sendmail(8) and saatja.ini(5).\n"), out);
 }

@@ -1,10 +1,8 @@
 /*
- * providers - preset table; see providers.h.
+ * providers - preset lookups; see providers.h.
  *
- * The data comes from the guide in shared/seeds (Estonian providers plus
- * Gmail and Outlook). The guide's online.ee host "smtp.onmine.ee" is an
- * evident typo; the corrected name is not confirmed, so the entry is
- * marked unverified and --check says so.
+ * The table itself, providers-data.h, is generated from conf/providers.ini
+ * (the data and where it comes from are described there).
  */
 #include "autoconf.h"
 
@@ -12,33 +10,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "i18n.h"
 #include "providers.h"
 
-static const struct provider presets[] = {
-	{ "zone", "smtp.zone.eu", 587, TLS_STARTTLS, 0,
-	  "your mailbox password", 0, 1, NULL, NULL },
-	{ "mail.ee", "mail.mail.ee", 587, TLS_STARTTLS, 1,
-	  "an app password made in mail.ee's settings (E-posti seaded > Outlook, e-posti programmid)",
-	  0, 1, NULL, "mail.ee" },
-	{ "veebimajutus", "mail.veebimajutus.ee", 465, TLS_IMPLICIT, 0,
-	  "your mailbox password", 0, 1, NULL, NULL },
-	{ "telia", "csmtp.telia.ee", 587, TLS_STARTTLS, 0,
-	  "your mailbox password", 0, 1, NULL, NULL },
-	{ "elisa", "smtp.elisa.ee", 587, TLS_STARTTLS, 0,
-	  "your mailbox password", 0, 1, NULL, "elisa.ee" },
-	{ "online.ee", "smtp.online.ee", 587, TLS_STARTTLS, 1,
-	  "the separate SMTP password of your online.ee account", 15, 0,
-	  "the guide names smtp.onmine.ee, an evident typo; smtp.online.ee is not confirmed, ask Inbox/online.ee support and set host = if it differs",
-	  "online.ee hot.ee suhtlus.ee" },
-	{ "gmail", "smtp.gmail.com", 587, TLS_STARTTLS, 1,
-	  "an app password from https://myaccount.google.com/apppasswords (needs 2-step verification)",
-	  0, 1, NULL, "gmail.com googlemail.com" },
-	{ "outlook", "smtp.office365.com", 587, TLS_STARTTLS, 1,
-	  "an app password from your Microsoft account (https://account.microsoft.com/security > Advanced security options > App passwords)",
-	  0, 1,
-	  "Microsoft 365 work accounts accept only OAuth2 since 2026; personal Outlook.com/Hotmail accounts work with an app password",
-	  "hotmail.com outlook.com live.com" },
-};
+#include "providers-data.h"
 
 #define NPRESETS (sizeof presets / sizeof presets[0])
 
@@ -79,5 +54,5 @@ provider_by_domain(const char *domain)
 const char *
 provider_names(void)
 {
-	return "zone, mail.ee, veebimajutus, telia, elisa, online.ee, gmail, outlook";
+	return PROVIDER_NAMES;
 }

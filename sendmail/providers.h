@@ -2,6 +2,9 @@
  * providers - the provider presets from the accounting vendor's guide
  * (SPEC §3): host, port and TLS mode by name, and the domains whose
  * addresses imply a preset.
+ *
+ * The table is generated from conf/providers.ini (sendmail/gen-providers.awk);
+ * its hints and notes are English msgids, to be shown through _().
  */
 #ifndef SAATJA_PROVIDERS_H
 #define SAATJA_PROVIDERS_H
@@ -18,10 +21,11 @@ struct provider {
 	unsigned port;
 	enum tls_mode tls;
 	int app_password;	/* the provider wants an app password */
-	const char *password_hint;	/* where that password comes from */
+	const char *password_hint;	/* which password: untranslated, N_() */
+	const char *app_password_page;	/* where it is made (URL), or NULL */
 	unsigned max_per_hour;	/* known sending limit, 0 = none known */
 	int verified;		/* host confirmed, not just from the guide */
-	const char *note;	/* shown by --check, or NULL */
+	const char *note;	/* shown by --check (N_()), or NULL */
 	const char *domains;	/* space-separated, or NULL */
 };
 

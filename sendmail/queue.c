@@ -53,6 +53,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "i18n.h"
 #include "queue.h"
 #include "util.h"
 
@@ -73,7 +74,7 @@ make_dir(const char *path, struct buf *err)
 {
 	if (mkdir(path, 0770) == 0 || errno == EEXIST)
 		return 0;
-	buf_printf(err, "cannot create the queue directory %s: %s", path,
+	buf_printf(err, _("cannot create the queue directory %s: %s"), path,
 	    strerror(errno));
 	return -1;
 }
@@ -156,7 +157,7 @@ prepare(struct queue *q, struct buf *err)
 	    make_dir(q->failed, err))
 		return ST_CANTCREAT;
 	if (faccessat(AT_FDCWD, q->dir, W_OK | X_OK, AT_EACCESS) != 0) {
-		buf_printf(err, "cannot write to the queue directory %s: %s",
+		buf_printf(err, _("cannot write to the queue directory %s: %s"),
 		    q->dir, strerror(errno));
 		return ST_CANTCREAT;
 	}
@@ -186,7 +187,7 @@ queue_open(struct queue *q, const struct config *c, struct buf *err)
 	user = user_queue_dir();
 	if (user == NULL || make_dirs(user, &why) != 0) {
 		free(user);
-		buf_printf(err, "%s; set queue = in the [saatja] section to a directory you can write",
+		buf_printf(err, _("%s; set queue = in the [saatja] section to a directory you can write"),
 		    buf_str(&why));
 		buf_free(&why);
 		return ST_CANTCREAT;
@@ -370,7 +371,7 @@ queue_add(struct queue *q, const struct plan *p, const struct options *o,
 		if (place_body(q, m, body) == 0)
 			break;
 		if (errno != EEXIST) {
-			buf_printf(err, "cannot write the message to the queue %s: %s",
+			buf_printf(err, _("cannot write the message to the queue %s: %s"),
 			    q->dir, strerror(errno));
 			free(body);
 			return errno == ENOSPC || errno == EDQUOT || errno == EIO ?
@@ -384,7 +385,7 @@ queue_add(struct queue *q, const struct plan *p, const struct options *o,
 	    fsync_dir(q->dir) != 0) {
 		int e = errno;
 
-		buf_printf(err, "cannot write the message to the queue %s: %s",
+		buf_printf(err, _("cannot write the message to the queue %s: %s"),
 		    q->dir, strerror(e));
 		unlink(body);
 		free(body);
@@ -619,7 +620,7 @@ queue_take(struct queue *q, const char *id, int from_failed,
 	memset(qm, 0, sizeof *qm);
 	qm->env_fd = -1;
 	if (!is_id(id, strlen(id))) {
-		buf_printf(err, "%s is not a queue ID (see mailq)", id);
+		buf_printf(err, _("%s is not a queue ID (see mailq)"), id);
 		return ST_USAGE;
 	}
 	for (int pass = 0; pass < 2 && fd < 0; pass++) {
@@ -632,13 +633,13 @@ queue_take(struct queue *q, const char *id, int from_failed,
 		qm->in_failed = pass;
 	}
 	if (fd < 0) {
-		buf_printf(err, "message %s is not in the queue (delivered, or see mailq)", id);
+		buf_printf(err, _("message %s is not in the queue (delivered, or see mailq)"), id);
 		return ST_TEMP_SERVER;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) != 0 || fstat(fd, &sb) != 0 ||
 	    sb.st_nlink == 0) {
 		close(fd);
-		buf_printf(err, "message %s is being delivered by another process", id);
+		buf_printf(err, _("message %s is being delivered by another process"), id);
 		return ST_TEMP_SERVER;
 	}
 	memcpy(qm->id, id, QUEUE_ID_LEN + 1);
@@ -647,7 +648,7 @@ queue_take(struct queue *q, const char *id, int from_failed,
 	if (f == NULL || parse_keys(f, qm) != 0) {
 		if (f)
 			fclose(f);
-		buf_printf(err, "queue file %s/%s.env is damaged", dir, id);
+		buf_printf(err, _("queue file %s/%s.env is damaged"), dir, id);
 		queued_free(qm);
 		return ST_IOERR;
 	}
@@ -658,7 +659,7 @@ queue_take(struct queue *q, const char *id, int from_failed,
 	m->body_fd = open(path, O_RDONLY | O_CLOEXEC);
 	free(path);
 	if (m->body_fd < 0 || fstat(m->body_fd, &sb) != 0) {
-		buf_printf(err, "the body of message %s is missing from %s", id, dir);
+		buf_printf(err, _("the body of message %s is missing from %s"), id, dir);
 		queued_free(qm);
 		return ST_IOERR;
 	}
@@ -726,7 +727,7 @@ save_state(struct queue *q, const char *dir, struct queued *qm,
 	rc = write_file_atomic(q, dir, name, &text);
 	buf_free(&text);
 	if (rc != 0) {
-		buf_printf(err, "cannot record the state of message %s in %s: %s",
+		buf_printf(err, _("cannot record the state of message %s in %s: %s"),
 		    qm->id, dir, strerror(errno));
 		return ST_IOERR;
 	}
@@ -770,7 +771,7 @@ queue_fail(struct queue *q, struct queued *qm, const char *reason,
 		char *to = path_of(q->failed, qm->id, exts[i]);
 
 		if (rename(from, to) != 0 && errno != ENOENT) {
-			buf_printf(err, "cannot move message %s to %s: %s", qm->id,
+			buf_printf(err, _("cannot move message %s to %s: %s"), qm->id,
 			    q->failed, strerror(errno));
 			st = ST_IOERR;
 		}

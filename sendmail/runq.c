@@ -6,6 +6,9 @@
  * cannot be opened, every message of the account gets that outcome: a
  * temporary one defers them, a permanent one (login refused, untrusted
  * certificate) fails them.
+ *
+ * Delivery runs in English (i18n_plain_begin): its reasons go to the log,
+ * into the queue for mailq, and into the failure notice.
  */
 #include "autoconf.h"
 
@@ -20,6 +23,7 @@
 #include <unistd.h>
 
 #include "account.h"
+#include "i18n.h"
 #include "log.h"
 #include "net.h"
 #include "runq.h"
@@ -403,10 +407,12 @@ runq_deliver_one(const struct config *c, const struct options *o,
 {
 	struct session s;
 	enum status st;
+	locale_t saved = i18n_plain_begin();
 
 	memset(&s, 0, sizeof s);
 	st = take_and_send(c, o, q, &s, id, from_failed, err);
 	session_close(&s);
+	i18n_plain_end(saved);
 	return st;
 }
 
@@ -432,11 +438,13 @@ runq_run(const struct config *c, const struct options *o, int due_only,
 	size_t n = 0;
 	time_t now = time(NULL);
 	enum status st = queue_find(&q, c, err);
+	locale_t saved;
 
 	if (st != ST_OK || q.dir == NULL) {
 		queue_close(&q);
 		return st;
 	}
+	saved = i18n_plain_begin();
 	queue_sweep(&q);
 	st = queue_list(&q, &v, &n, err);
 	if (st == ST_OK && n)
@@ -461,5 +469,6 @@ runq_run(const struct config *c, const struct options *o, int due_only,
 	}
 	queue_list_free(v, n);
 	queue_close(&q);
+	i18n_plain_end(saved);
 	return st;
 }

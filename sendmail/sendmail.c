@@ -19,6 +19,7 @@
 #include "account.h"
 #include "check.h"
 #include "config.h"
+#include "i18n.h"
 #include "log.h"
 #include "message.h"
 #include "options.h"
@@ -90,7 +91,7 @@ deliver_mode(const struct options *o, const struct config *c,
 	if (st == ST_OK)
 		st = submit_message(c, o, &m, &r, err);
 	if (st == ST_OK && err->len) {
-		fprintf(stderr, "sendmail: warning: %s\n", buf_str(err));
+		fprintf(stderr, _("sendmail: warning: %s\n"), buf_str(err));
 		buf_reset(err);
 	}
 	message_free(&m);
@@ -120,7 +121,7 @@ run_one_mode(const struct options *o, const struct config *c, struct buf *err)
 	if (st == ST_OK)
 		st = runq_deliver_one(c, o, &q, o->queue_id, 1, err);
 	if (st == ST_OK && err->len) {
-		fprintf(stderr, "sendmail: warning: %s\n", buf_str(err));
+		fprintf(stderr, _("sendmail: warning: %s\n"), buf_str(err));
 		buf_reset(err);
 	}
 	queue_close(&q);
@@ -186,12 +187,12 @@ load_config(struct config *c, const char *path, int callers_file,
 	if (!callers_file || !raised())
 		return config_load(c, path, err);
 	if (setegid(getgid()) != 0) {
-		buf_printf(err, "cannot drop privileges to read %s", path);
+		buf_printf(err, _("cannot drop privileges to read %s"), path);
 		return ST_OSERR;
 	}
 	st = config_load(c, path, err);
 	if (setegid(egid) != 0) {
-		buf_adds(err, "cannot take back the privileges of sendmail");
+		buf_adds(err, _("cannot take back the privileges of sendmail"));
 		return ST_OSERR;
 	}
 	return st;
@@ -215,7 +216,9 @@ main(int argc, char **argv)
 	char *path;
 	int code;
 
+	/* The locale comes from what harden() left of the environment. */
 	harden();
+	i18n_init(LOCALEDIR);
 	st = options_parse(&o, argc, argv, base_name(argc ? argv[0] : "sendmail"),
 	    &err);
 	if (st != ST_OK) {
@@ -226,7 +229,7 @@ main(int argc, char **argv)
 	}
 	switch (o.mode) {
 	case MODE_VERSION:
-		printf("saatja %s (sendmail for submitting through a mail provider)\n",
+		printf(_("saatja %s (sendmail for submitting through a mail provider)\n"),
 		    PACKAGE_VERSION);
 		return 0;
 	case MODE_HELP:
@@ -247,7 +250,7 @@ main(int argc, char **argv)
 		FILE *f = runq_open_trace(&o);
 
 		if (f == NULL) {
-			fprintf(stderr, "sendmail: cannot open the transcript file %s (-X): %s\n",
+			fprintf(stderr, _("sendmail: cannot open the transcript file %s (-X): %s\n"),
 			    o.transcript, strerror(errno));
 			options_free(&o);
 			return status_exit_code(ST_CANTCREAT);

@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "address.h"
+#include "i18n.h"
 #include "log.h"
 #include "message.h"
 #include "server.h"
@@ -515,11 +516,14 @@ server_run(const struct config *c, const struct options *o,
 	struct buf line = BUF_INIT;
 	enum status st = ST_OK;
 	int write_failed;
+	locale_t saved;
 
 	if (o->dry_run) {
-		buf_adds(err, "-bs cannot be combined with --dry-run: the SMTP replies use standard output");
+		buf_adds(err, _("-bs cannot be combined with --dry-run: the SMTP replies use standard output"));
 		return ST_USAGE;
 	}
+	/* SMTP replies, and the log, are English. */
+	saved = i18n_plain_begin();
 	memset(&s, 0, sizeof s);
 	s.c = c;
 	s.o = o;
@@ -544,8 +548,9 @@ server_run(const struct config *c, const struct options *o,
 	}
 	write_failed = s.out_errno;
 	flush(&s);	/* the client may be gone after QUIT: not an error */
+	i18n_plain_end(saved);
 	if (write_failed && st == ST_OK) {
-		buf_printf(err, "-bs: cannot write the SMTP reply to standard output: %s",
+		buf_printf(err, _("-bs: cannot write the SMTP reply to standard output: %s"),
 		    strerror(write_failed));
 		st = ST_IOERR;
 	}

@@ -21,6 +21,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "i18n.h"
 #include "sasl.h"
 #include "smtp.h"
 #include "tls.h"
@@ -295,12 +296,14 @@ login_hint(const struct account *a, struct buf *err)
 {
 	const struct provider *p = a->provider;
 
-	buf_printf(err, "; check the password of [%s]", a->address);
+	buf_printf(err, _("; check the password of [%s]"), a->address);
 	if (p && p->app_password)
-		buf_printf(err, "; %s wants %s, not the mailbox password",
-		    p->name, p->password_hint);
+		buf_printf(err, _("; %s wants %s, not the mailbox password"),
+		    p->name, _(p->password_hint));
+	if (p && p->app_password && p->app_password_page)
+		buf_printf(err, _(" (made at %s)"), p->app_password_page);
 	if (p && p->note)
-		buf_printf(err, " (%s)", p->note);
+		buf_printf(err, " (%s)", _(p->note));
 }
 
 /* One AUTH exchange. *next is set when the server refused the mechanism

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "account.h"
+#include "i18n.h"
 #include "log.h"
 #include "queue.h"
 #include "runq.h"
@@ -102,9 +103,8 @@ submit_message(const struct config *c, const struct options *o,
 
 	memset(r, 0, sizeof *r);
 	memset(&q, 0, sizeof q);
+	/* A refusal (ST_NOPERM) was logged where it was decided. */
 	st = account_plan(&p, c, o, m, err);
-	if (st == ST_NOPERM)
-		log_msg(LOG_WARNING, "refused: %s", buf_str(err));
 	if (st == ST_OK)
 		st = message_fit_lines(m, err);
 	if (st == ST_OK && o->dry_run) {
@@ -139,7 +139,7 @@ submit_message(const struct config *c, const struct options *o,
 			if (status_is_temporary(st)) {
 				struct buf w = BUF_INIT;
 
-				buf_printf(&w, "queued as %s, will retry (%s)", r->queue_id,
+				buf_printf(&w, _("queued as %s, will retry (%s)"), r->queue_id,
 				    buf_str(err));
 				buf_reset(err);
 				buf_adds(err, buf_str(&w));

@@ -63,12 +63,39 @@ def test_every_exit_code_documented():
             "exit %d undocumented" % code
 
 
-def test_every_preset_documented():
-    code = read("sendmail", "providers.c")
+def providers_ini():
+    """conf/providers.ini (the presets' source) as {preset: {key: value}}."""
+    presets, current = {}, None
+    for line in read("conf", "providers.ini").splitlines():
+        line = line.strip()
+        if not line or line[0] in ";#":
+            continue
+        if line.startswith("["):
+            current = presets.setdefault(line[1:-1], {})
+        else:
+            key, _, value = line.partition("=")
+            current[key.strip()] = value.strip()
+    return presets
+
+
+def test_presets_table_matches_providers_ini():
     page = read("man", "saatja.ini.5")
-    for name in re.findall(r'^\t\{ "([a-z.]+)", "', code, re.M):
-        assert re.search(r"^%s\t" % re.escape(name), page, re.M), \
-            "preset %s missing from saatja.ini.5" % name
+    table = page.split(".SH PRESETS", 1)[1].split(".TS", 1)[1].split(".TE", 1)[0]
+    rows = [r.split("\t") for r in table.strip().splitlines()[1:]]
+    eq(rows[0], ["preset", "host", "port", "tls", "domains"], "table header")
+    want = [[name, p["host"], p["port"], p["tls"], p["domains"] or "\\(em"]
+            for name, p in providers_ini().items()]
+    eq(rows[1:], want, "saatja.ini.5 PRESETS against conf/providers.ini")
+
+
+def test_every_preset_says_which_password():
+    page = plain(read("man", "saatja.ini.5")).split(".SH PRESETS", 1)[1]
+    for name, p in providers_ini().items():
+        assert re.search(r"^\.BR? .*\b%s\b" % re.escape(name), page, re.M), \
+            "%s has no password entry under PRESETS in saatja.ini.5" % name
+        if p["app_password_page"]:
+            assert p["app_password_page"] in page, \
+                "%s's app password page is not in saatja.ini.5" % name
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 # fresh Debian 12 lacks, and build saatja out of tree. Sourced, not run.
 
 # Packages to build saatja, run its tests and its test servers.
-SAATJA_PACKAGES="build-essential autoconf automake pkg-config
+SAATJA_PACKAGES="build-essential autoconf automake pkg-config gettext autopoint
 	libgnutls28-dev libgsasl-dev libiniparser-dev
 	python3 python3-aiosmtpd mandoc time gnutls-bin
 	postfix dovecot-core msmtp gdb procps valgrind

@@ -1,0 +1,153 @@
+"""Messages in the caller's language (po/, gettext): with LANGUAGE=et the
+caller reads Estonian (--check, config errors, the sender rule, usage);
+without it, English. What scripts and logs read stays English and byte
+for byte the same: --dry-run output, log lines, the mailq table, and the
+SMTP replies of -bs.
+
+The installed sendmail looks for catalogs only in $(localedir), and no
+environment variable may choose the catalogs of a program that can run
+set-group-ID; so this runs tests/l10n/sendmail, the same program built
+with LOCALEDIR in the build tree, where make check copies po/*.gmo."""
+import os
+import re
+import shutil
+import subprocess
+
+import mailserver
+from saatja_test import (Config, SRCDIR, BASIC_INI, SkipTest, eq, contains,
+                         run_tests, Run)
+
+L10N = os.environ.get("SAATJA_L10N_SENDMAIL") or os.path.join(
+    SRCDIR, "tests", "l10n", "sendmail")
+OK, FAIL = "\u2713", "\u2717"
+
+
+def sendmail(args, cfg=None, stdin=b"", estonian=True):
+    """Runs the l10n sendmail in C.UTF-8, with LANGUAGE=et or without."""
+    if not os.path.exists(L10N):
+        raise SkipTest("tests/l10n/sendmail is not built")
+    catalog = os.path.join(os.path.dirname(L10N), "locale", "et", "LC_MESSAGES", "saatja.mo")
+    if not os.path.exists(catalog):
+        raise SkipTest("no Estonian catalog (built without NLS?)")
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("LC_") and k not in ("LANG", "LANGUAGE")}
+    env["LC_ALL"] = "C.UTF-8"
+    env["TZ"] = "UTC"
+    if estonian:
+        env["LANGUAGE"] = "et"
+    argv = [L10N] + (["-C", cfg.path] if cfg else []) + list(args)
+    r = Run(subprocess.run(argv, input=stdin, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, env=env, timeout=60))
+    r.text = r.out.decode("utf-8")
+    return r
+
+
+def log_lines(cfg):
+    """The log file's lines without the time stamp and process ID."""
+    with open(cfg.log, encoding="utf-8") as f:
+        return [re.sub(r"^\S+ \S+ saatja\[\d+\]: ", "", line) for line in f]
+
+
+def test_check_speaks_estonian():
+    r = sendmail(["--check"], mailserver.config())
+    eq(r.code, 0, r.text + r.err)
+    contains(r.text, "Kontrollin kontot arved@firma.test; ühtegi kirja ei saadeta.")
+    contains(r.text, OK + " seaded   ")
+    contains(r.text, "(õigused 0600: teised seda lugeda ei saa)")
+    contains(r.text, OK + " ühendus  ")
+    contains(r.text, OK + " saatja   server lubab selle kasutajanimega saata saatjana arved@firma.test")
+    contains(r.text, "Kõik sammud õnnestusid: kirjad aadressilt arved@firma.test saavad välja minna.")
+    assert "Checking" not in r.text, r.text
+
+
+def test_check_in_english_without_language():
+    r = sendmail(["--check"], mailserver.config(), estonian=False)
+    eq(r.code, 0, r.text + r.err)
+    contains(r.text, "Checking arved@firma.test; no message will be sent.")
+    contains(r.text, OK + " config   ")
+    contains(r.text, "All steps passed: mail from arved@firma.test can go out.")
+
+
+def test_refused_password_hint_in_estonian():
+    r = sendmail(["--check"], mailserver.config(password="not-the-password"))
+    eq(r.code, 77, r.text + r.err)
+    contains(r.text, FAIL + " AUTH     server ei võtnud kasutajanime arved@firma.test parooli vastu")
+    contains(r.text, "vihje: kontrollige jaotise [arved@firma.test] rida password =; "
+             "Gmail, mail.ee ja Outlook nõuavad postkasti parooli asemel rakenduse parooli")
+    contains(r.err, "konto arved@firma.test kontroll ebaõnnestus sammul AUTH")
+
+
+def test_config_readable_by_others_in_estonian():
+    cfg = Config(BASIC_INI, mode=0o644)
+    r = sendmail(["--dry-run", "-t"], cfg, b"To: a@b.ee\n\nx\n")
+    eq(r.code, 78, r.err)
+    contains(r.err, "failis on paroolid ja seda saab lugeda iga selle masina "
+             "kasutaja; käivitage: chmod 640 " + cfg.path)
+    r = sendmail(["--dry-run", "-t"], cfg, b"To: a@b.ee\n\nx\n", estonian=False)
+    contains(r.err, "the file holds passwords and every user of this machine can read it")
+
+
+def test_usage_error_in_estonian():
+    r = sendmail(["-Z"])
+    eq(r.code, 64, r.err)
+    eq(r.err, "sendmail: tundmatu võti -Z (vt sendmail --help)\n")
+
+
+def test_foreign_sender_refused_in_estonian_logged_in_english():
+    msg = b"From: someone@elsewhere.example\nTo: a@b.ee\nSubject: x\n\nx\n"
+    logged = []
+    cfg = mailserver.config()
+    for estonian in (True, False):
+        open(cfg.log, "w").close()
+        r = sendmail(["-t"], cfg, msg, estonian=estonian)
+        eq(r.code, 77, r.err)
+        logged.append(log_lines(cfg))
+        if estonian:
+            contains(r.err, "saatjal someone@elsewhere.example pole failis")
+            contains(r.err, "saatja e-post peab olema identne kasutajanimega")
+    eq(logged[0], logged[1], "the log line does not change with LANGUAGE")
+    contains(logged[0][0], "refused: the sender someone@elsewhere.example has no account")
+
+
+def test_dry_run_and_log_identical_in_estonian():
+    msg = (b"From: root\nTo: a@b.ee\nSubject: t\n"
+           b"Date: Thu, 26 Nov 2026 14:02:11 +0200\nMessage-ID: <x@firma.test>\n\nbody\n")
+    outs, logs = [], []
+    cfg = mailserver.config()
+    for estonian in (True, False):
+        open(cfg.log, "w").close()
+        r = sendmail(["--dry-run", "-t", "-f", "other@firma.test"], cfg, msg,
+                     estonian=estonian)
+        eq(r.code, 0, r.err)
+        outs.append(r.out)
+        logs.append(log_lines(cfg))
+    eq(outs[0], outs[1], "--dry-run output with LANGUAGE=et and without")
+    eq(logs[0], logs[1], "log lines with LANGUAGE=et and without")
+    assert logs[0], "the dry run logs its decisions"
+    contains(logs[0][0], "dry-run: sender other@firma.test asked with -f was replaced")
+
+
+def test_mailq_and_smtp_replies_stay_english():
+    cfg = mailserver.config()
+    r = sendmail(["-bp"], cfg)
+    eq((r.code, r.text), (0, "Mail queue is empty\n"))
+    session = (b"EHLO x\r\nMAIL FROM:<someone@elsewhere.example>\r\nRCPT TO:<a@b.ee>\r\n"
+               b"DATA\r\nFrom: someone@elsewhere.example\r\n\r\nx\r\n.\r\nQUIT\r\n")
+    r = sendmail(["-bs"], cfg, session)
+    contains(r.text, "550 5.7.1 the sender someone@elsewhere.example has no account")
+    contains(r.text, "221 2.0.0 Bye")
+
+
+def test_estonian_catalog_is_complete():
+    if not shutil.which("msgfmt"):
+        raise SkipTest("msgfmt is not installed")
+    p = subprocess.run(["msgfmt", "-c", "--statistics", "-o", "/dev/null",
+                        os.path.join(SRCDIR, "po", "et.po")],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    text = p.stdout.decode()
+    eq(p.returncode, 0, text)
+    assert re.fullmatch(r"\d+ translated messages?\.\n", text), \
+        "untranslated or fuzzy messages in po/et.po: " + text
+
+
+run_tests()
