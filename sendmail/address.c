@@ -353,7 +353,7 @@ parse_addr_spec(struct parser *ps, struct mailbox *m, char *display,
 	 * a path, not even quoted, though RFC 5322 lets one stand in a
 	 * quoted local part or a domain literal. */
 	if (st == ST_OK && (has_control(&local) || has_control(&domain))) {
-		buf_adds(ps->err, "a TAB or control character in an address cannot be sent over SMTP");
+		buf_adds(ps->err, _("a TAB or control character in an address cannot be sent over SMTP"));
 		st = ST_DATAERR;
 	}
 	if (st != ST_OK) {

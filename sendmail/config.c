@@ -471,6 +471,22 @@ finish_account(struct loader *l, struct account *a, int port_set, int tls_set,
 	return ST_OK;
 }
 
+/*
+ * A value with a control character in it (a CR left by an editor, say) is
+ * refused whatever its key: a host, helo or address could carry it into
+ * an SMTP command or a header. TAB too: no setting needs one. The value
+ * is not repeated, for it may be a password.
+ */
+static enum status
+check_value(struct loader *l, const char *sec, const char *key, const char *v)
+{
+	for (const char *p = v; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return fail(l, sec, key, _("the value holds a control character (0x%02x), such as a stray carriage return; retype it as plain text on one line"),
+			    (unsigned char)*p);
+	return ST_OK;
+}
+
 static enum status
 load_account(struct loader *l, const char *sec)
 {
@@ -513,7 +529,9 @@ load_account(struct loader *l, const char *sec)
 
 		if (strcmp(key, "max_per_hour") == 0)
 			max_set = 1;
-		st = load_account_key(l, a, key, v, &port_set, &tls_set);
+		st = check_value(l, sec, key, v);
+		if (st == ST_OK)
+			st = load_account_key(l, a, key, v, &port_set, &tls_set);
 	}
 	free(keys);
 	if (st == ST_OK)
@@ -531,9 +549,14 @@ load_plain(struct loader *l, const char *sec,
 	enum status st = ST_OK;
 
 	iniparser_getseckeys(l->d, sec, keys);
-	for (int i = 0; i < nkeys && st == ST_OK; i++)
-		st = fn(l, strchr(keys[i], ':') + 1,
-		    iniparser_getstring(l->d, keys[i], ""));
+	for (int i = 0; i < nkeys && st == ST_OK; i++) {
+		const char *key = strchr(keys[i], ':') + 1;
+		const char *v = iniparser_getstring(l->d, keys[i], "");
+
+		st = check_value(l, sec, key, v);
+		if (st == ST_OK)
+			st = fn(l, key, v);
+	}
 	free(keys);
 	return st;
 }

@@ -30,11 +30,26 @@
 #include "status.h"
 #include "submit.h"
 
+/*
+ * The text of err made one line: a control character that came from
+ * the input (a CR in a config value, say) would move the cursor or
+ * split the line on the caller's terminal or in its log, so it is
+ * shown as '?'. UTF-8 stays.
+ */
+static const char *
+one_line(const struct buf *err)
+{
+	for (size_t i = 0; i < err->len; i++)
+		if ((unsigned char)err->data[i] < 0x20 || err->data[i] == 0x7f)
+			err->data[i] = '?';
+	return buf_str(err);
+}
+
 static int
 finish(enum status st, const struct buf *err)
 {
 	if (st != ST_OK && err->len)
-		fprintf(stderr, "sendmail: %s\n", buf_str(err));
+		fprintf(stderr, "sendmail: %s\n", one_line(err));
 	return status_exit_code(st);
 }
 
@@ -91,7 +106,7 @@ deliver_mode(const struct options *o, const struct config *c,
 	if (st == ST_OK)
 		st = submit_message(c, o, &m, &r, err);
 	if (st == ST_OK && err->len) {
-		fprintf(stderr, _("sendmail: warning: %s\n"), buf_str(err));
+		fprintf(stderr, _("sendmail: warning: %s\n"), one_line(err));
 		buf_reset(err);
 	}
 	message_free(&m);
@@ -121,7 +136,7 @@ run_one_mode(const struct options *o, const struct config *c, struct buf *err)
 	if (st == ST_OK)
 		st = runq_deliver_one(c, o, &q, o->queue_id, 1, err);
 	if (st == ST_OK && err->len) {
-		fprintf(stderr, _("sendmail: warning: %s\n"), buf_str(err));
+		fprintf(stderr, _("sendmail: warning: %s\n"), one_line(err));
 		buf_reset(err);
 	}
 	queue_close(&q);

@@ -50,6 +50,25 @@ def test_unparsable_value():
     contains(r.err, "[arved@firma.ee] timeout")
 
 
+def test_line_breaks_in_values_never_reach_a_command():
+    """A CR inside a value could end an SMTP command or a header early:
+    each such value is refused, and the refusal is one line on stderr."""
+    account = "[arved@firma.ee]\nprovider = zone\npassword = x\n"
+    for text, key in (
+            ("[saatja]\nhelo = web1.example\rMAIL FROM:<x@y.ee>\n" + account, "helo"),
+            (account + "cc = x@y.ee\rRCPT TO:<evil@x.ee>\n", "cc"),
+            (account + "bcc = x@y.ee\rRCPT TO:<evil@x.ee>\n", "bcc"),
+            ("[arved@firma.ee]\nhost = smtp.zone.eu\rQUIT\npassword = x\n", "host"),
+            ("[saatja]\nlocal_domains = web1.lan\rQUIT\n" + account, "local_domains"),
+            ("[aliases]\nroot = it@firma.ee\rRCPT TO:<evil@x.ee>\n" + account, "root")):
+        _, r = run(text)
+        eq(r.code, 78, "%s with a CR: %s" % (key, r.err))
+        contains(r.err, key, "the key is named")
+        eq(r.err.count("\n"), 1, "one line: %r" % r.err)
+        eq("\r" in r.err, False, "no CR on stderr: %r" % r.err)
+        eq(r.out, b"", "nothing printed as if it would be sent")
+
+
 def test_ini_syntax_error():
     _, r = run("[arved@firma.ee\nprovider = zone\n")
     eq(r.code, 78)
