@@ -11,6 +11,7 @@ with LOCALEDIR in the build tree, where make check copies po/*.gmo."""
 import os
 import re
 import shutil
+import tempfile
 import subprocess
 
 import mailserver
@@ -148,6 +149,42 @@ def test_estonian_catalog_is_complete():
     eq(p.returncode, 0, text)
     assert re.fullmatch(r"\d+ translated messages?\.\n", text), \
         "untranslated or fuzzy messages in po/et.po: " + text
+
+
+def test_every_message_in_the_code_is_in_the_catalog():
+    """Extracts the messages from the sources as po/Makefile does and
+    merges them into a copy of et.po: a message added to the code and not
+    to et.po shows up as untranslated."""
+    if not (shutil.which("xgettext") and shutil.which("msgmerge")):
+        raise SkipTest("gettext tools are not installed")
+    work = tempfile.mkdtemp(prefix="saatja-po-")
+    opts = []
+    with open(os.path.join(SRCDIR, "po", "Makevars")) as f:
+        text = f.read().replace("\\\n", " ")
+    for line in text.splitlines():
+        if line.startswith("XGETTEXT_OPTIONS"):
+            opts = line.split("=", 1)[1].split()
+    files = []
+    with open(os.path.join(SRCDIR, "po", "POTFILES.in")) as f:
+        files = [l.strip() for l in f if l.strip() and not l.startswith("#")]
+    pot = os.path.join(work, "saatja.pot")
+    p = subprocess.run(["xgettext", "-D", SRCDIR, "-o", pot, "--language=C"] + opts + files,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    eq(p.returncode, 0, p.stdout.decode())
+    merged = os.path.join(work, "et.po")
+    p = subprocess.run(["msgmerge", "--quiet", "--no-fuzzy-matching", "-o", merged,
+                        os.path.join(SRCDIR, "po", "et.po"), pot],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    eq(p.returncode, 0, p.stdout.decode())
+    p = subprocess.run(["msgfmt", "--statistics", "-o", "/dev/null", merged],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    text = p.stdout.decode()
+    if not re.fullmatch(r"\d+ translated messages?\.\n", text):
+        p = subprocess.run(["msgattrib", "--untranslated", "--no-obsolete", "--no-wrap", merged],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        missing = re.findall(r'^msgid "(.+)"$', p.stdout.decode(), re.M)
+        raise AssertionError("po/et.po lacks messages of the code (%s): %s"
+                             % (text.strip(), missing))
 
 
 run_tests()
