@@ -563,8 +563,8 @@ load_plain(struct loader *l, const char *sec,
 
 /*
  * Checks the raw lines for what iniparser would mangle without a word:
- * keys outside any section, and an unquoted password that holds ';' or
- * '#'. Also tells whether the file holds a password at all.
+ * keys outside any section, and an unquoted password or password_command
+ * that holds ';' or '#'. Also tells whether the file holds a password at all.
  */
 static enum status
 prescan(struct loader *l, FILE *f, int *has_password)
@@ -593,6 +593,14 @@ prescan(struct loader *l, FILE *f, int *has_password)
 		end = eq;
 		while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
 			end--;
+		if ((size_t)(end - p) == 16 &&
+		    strncasecmp(p, "password_command", 16) == 0) {
+			v = eq + 1 + strspn(eq + 1, " \t");
+			if (*v != '"' && *v != '\'' && strpbrk(v, ";#"))
+				return fail(l, NULL, NULL, _("line %d: password_command holds ';' or '#', which start a comment in an ini file, so the command would be cut short there; put it in double quotes: password_command = \"...\""),
+				    lineno);
+			continue;
+		}
 		if ((size_t)(end - p) != 8 || strncasecmp(p, "password", 8) != 0)
 			continue;
 		*has_password = 1;
@@ -796,6 +804,10 @@ config_password(struct account *a, struct buf *err)
 		return ST_OSERR;
 	}
 	if (pid == 0) {
+		gid_t g = a->callers_command ? getgid() : getegid();
+
+		if (setregid(g, g) != 0)
+			_exit(126);
 		dup2(fds[1], STDOUT_FILENO);
 		close(fds[0]);
 		close(fds[1]);

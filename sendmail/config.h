@@ -27,6 +27,9 @@ struct account {
 	enum tls_mode tls;
 	char *password;		/* NULL when password_command gives it */
 	char *password_command;
+	int callers_command;	/* password_command is from a file the
+				 * caller chose (-C): run it with the
+				 * caller's rights only */
 	char *auth[AUTH_MAX];	/* mechanism names, upper case, in order */
 	size_t nauth;
 	char *ca_file;
@@ -79,6 +82,13 @@ const char *config_alias(const struct config *c, const char *name);
  * Makes the account's password available in a->password, running
  * password_command if needed (first line of its output). ST_CONFIG when
  * the command fails or prints nothing.
+ *
+ * The command runs through /bin/sh with a fixed PATH and no other
+ * environment. In a set-group-ID sendmail, a command of the system
+ * config runs with the group as its real and effective group (sh would
+ * otherwise drop it and the command could not read a password file of
+ * the group's), and a command from a file the caller chose
+ * (a->callers_command) runs with the caller's group only, for good.
  */
 enum status config_password(struct account *a, struct buf *err);
 

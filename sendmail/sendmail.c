@@ -206,6 +206,8 @@ load_config(struct config *c, const char *path, int callers_file,
 		return ST_OSERR;
 	}
 	st = config_load(c, path, err);
+	for (size_t i = 0; st == ST_OK && i < c->naccounts; i++)
+		c->accounts[i].callers_command = 1;
 	if (setegid(egid) != 0) {
 		buf_adds(err, _("cannot take back the privileges of sendmail"));
 		return ST_OSERR;

@@ -69,6 +69,15 @@ def test_line_breaks_in_values_never_reach_a_command():
         eq(r.out, b"", "nothing printed as if it would be sent")
 
 
+def test_unquoted_password_command_with_semicolon_refused():
+    """iniparser would cut the command at ';' without a word."""
+    _, r = run("[arved@firma.ee]\nprovider = zone\npassword_command = pass show x; true\n")
+    eq(r.code, 78, r.err)
+    contains(r.err, "password_command holds ';' or '#'")
+    _, r = run('[arved@firma.ee]\nprovider = zone\npassword_command = "echo a; echo b"\n')
+    eq(r.code, 0, r.err)
+
+
 def test_ini_syntax_error():
     _, r = run("[arved@firma.ee\nprovider = zone\n")
     eq(r.code, 78)

@@ -1,8 +1,9 @@
 """A set-group-ID install (SPEC §7): an unprivileged user sends through a
 system config that only the group can read, and nothing the user can do
-shows the password: -v, -X, --dry-run, -C pointing at files they cannot
-read, the environment (SSLKEYLOGFILE, GNUTLS_*, LD_*, XDG_*), the spool,
-/proc/PID/mem, ptrace, core dumps.
+shows the password: -v, -X, --dry-run, --check, -C pointing at files they
+cannot read, the environment (SSLKEYLOGFILE, GNUTLS_*, LD_*, XDG_*), the
+spool, password_command (the system's with a clean environment, the
+user's own without the group), /proc/PID/mem, ptrace, core dumps.
 
 The test configures, builds and installs saatja --with-group into a
 temporary prefix (as root), creates an unprivileged user, and runs
@@ -227,7 +228,7 @@ def test_password_command_gets_a_fixed_path_and_a_clean_environment():
     try:
         with open(inst["config"], "w") as f:
             f.write(saved.replace('password = "%s"' % PASSWORD,
-                                  "password_command = env > %s; cat %s" % (envfile, secret)))
+                                  'password_command = "env > %s; cat %s"' % (envfile, secret)))
         token = uuid.uuid4().hex
         r = as_user([inst["sendmail"], "-t"], message(token),
                     env={"PATH": evil + ":/usr/bin:/bin", "IFS": "x", "ENV": "/tmp/x",
@@ -245,6 +246,35 @@ def test_password_command_gets_a_fixed_path_and_a_clean_environment():
     finally:
         with open(inst["config"], "w") as f:
             f.write(saved)
+
+
+def test_password_command_of_the_callers_config_runs_without_the_group():
+    """With -C, the user writes the password_command: it must not run with
+    the group's rights, or it could read the system config. sh -p, which
+    keeps a set-group-ID, must not get the group back either."""
+    inst = install()
+    uid = pwd.getpwnam(USER).pw_uid
+    gid = grp.getgrnam(GROUP).gr_gid
+    ids = os.path.join(inst["home"], "ids.txt")
+    own = os.path.join(inst["home"], "own.ini")
+    with open(own, "w") as f:
+        f.write("""[saatja]
+queue = %s/q
+[arved@firma.test]
+host = 127.0.0.1
+port = %d
+ca_file = %s
+password_command = "id -G > %s; /bin/sh -p -c 'cat %s'"
+""" % (inst["home"], mailserver.SUBMISSION, mailserver.CA, ids, inst["config"]))
+    os.chown(own, uid, -1)
+    os.chmod(own, 0o600)
+    r = as_user([inst["sendmail"], "-C", own, "-t"], message("own"))
+    eq(r.returncode, 78, r.stderr.decode())
+    contains(r.stderr.decode(), "password_command failed")
+    no_secret(r.stdout, r.stderr)
+    with open(ids) as f:
+        groups = [int(g) for g in f.read().split()]
+    assert gid not in groups, "the caller's password_command ran with the group: %s" % groups
 
 
 def test_not_traceable_and_no_core_dump():
