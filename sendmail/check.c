@@ -473,7 +473,7 @@ tls_failed(struct report *r, const struct account *a, struct smtp *s,
 {
 	struct buf greeting = BUF_INIT;
 
-	if (a->tls == TLS_IMPLICIT && (st == ST_PROTOCOL ||
+	if (a->tls == TLS_IMPLICIT && (st == ST_PROTOCOL || st == ST_CONFIG ||
 	    st == ST_TEMP_PROTOCOL) && speaks_plain_smtp(r, a, &greeting)) {
 		step(r, 0, "TLS", _("the server speaks plain SMTP on this port"));
 		more(r, "", _("it greets in plain text (\"%s\") where tls = tls expects a TLS handshake"),

@@ -8,6 +8,7 @@
 #include "autoconf.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -329,6 +330,36 @@ net_pending(const struct conn *c)
 {
 	return c->in_off < c->in_len ||
 	    (c->tls && gnutls_record_check_pending(c->tls) > 0);
+}
+
+int
+net_plain_greeting(const struct conn *c, int ms, struct buf *line)
+{
+	struct conn probe;
+	struct buf got = BUF_INIT, ignore = BUF_INIT;
+	int plain = 0;
+
+	memset(&probe, 0, sizeof probe);
+	probe.fd = -1;
+	if (net_connect(&probe, c->ip[0] ? c->ip : c->host, c->port,
+	    (unsigned)(ms + 999) / 1000, &ignore) == ST_OK) {
+		probe.timeout_ms = ms;
+		if (net_read_line(&probe, &got, 512, &ignore) == ST_OK &&
+		    got.len >= 4 && got.data[0] >= '2' && got.data[0] <= '5' &&
+		    isdigit((unsigned char)got.data[1]) &&
+		    isdigit((unsigned char)got.data[2]) &&
+		    (got.data[3] == ' ' || got.data[3] == '-')) {
+			plain = 1;
+			for (size_t i = 0; i < got.len && i < 80 &&
+			    got.data[i] != '\r' && got.data[i] != '\n'; i++)
+				buf_addc(line, got.data[i] >= 0x20 &&
+				    got.data[i] < 0x7f ? got.data[i] : '?');
+		}
+	}
+	net_close(&probe);
+	buf_free(&got);
+	buf_free(&ignore);
+	return plain;
 }
 
 void

@@ -74,6 +74,15 @@ enum status net_wait(const struct conn *c, short events, long long deadline,
 /* The deadline for a step that starts now. */
 long long net_deadline(const struct conn *c);
 
+/*
+ * Opens a second connection to the address c is connected to and reads
+ * the first line within ms milliseconds. Returns non-zero when it is a
+ * plain-text SMTP greeting ("220 ..."), its start (printable ASCII) in
+ * line: how a failed TLS handshake is told apart from a port that
+ * expects STARTTLS.
+ */
+int net_plain_greeting(const struct conn *c, int ms, struct buf *line);
+
 /* Closes the socket (TLS is torn down by tls_end first). */
 void net_close(struct conn *c);
 

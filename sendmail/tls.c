@@ -271,9 +271,24 @@ static enum status
 handshake_failed(const struct conn *c, int rc, const struct account *a,
     struct buf *err)
 {
+	struct buf greeting = BUF_INIT;
+
 	if (rc == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR)
 		return explain_untrusted(c,
 		    gnutls_session_get_verify_cert_status(c->tls), a, err);
+	/* tls = tls towards a port that greets in plain text: a config
+	 * mistake (the guide's "SSL" ticked for port 587), not a broken
+	 * server, so say what to change. */
+	if (a->tls == TLS_IMPLICIT && rc != GNUTLS_E_FATAL_ALERT_RECEIVED &&
+	    net_plain_greeting(c, 3000, &greeting)) {
+		buf_adds(err, "the server ");
+		net_describe(c, err);
+		buf_printf(err, " answers in plain text (\"%s\"), not with TLS: this port expects tls = starttls (usually port 587); for tls = tls use the provider's TLS port, usually 465; nothing was sent",
+		    buf_str(&greeting));
+		buf_free(&greeting);
+		return ST_CONFIG;
+	}
+	buf_free(&greeting);
 	if (rc == GNUTLS_E_UNSUPPORTED_VERSION_PACKET ||
 	    (rc == GNUTLS_E_FATAL_ALERT_RECEIVED &&
 	    gnutls_alert_get(c->tls) == GNUTLS_A_PROTOCOL_VERSION)) {

@@ -88,6 +88,22 @@ def test_implicit_tls_delivery_2465():
     contains(eml.decode(), token, "delivered")
 
 
+def test_tls_mode_on_a_starttls_port_is_a_config_error():
+    """The guide's "SSL" ticked for port 587: the port greets in plain
+    text. Exit 78 with what to change; the message waits in the failed
+    area for sendmail -qI once the config is fixed."""
+    token = uuid.uuid4().hex
+    cfg = config(port=SUBMISSION, tls="tls")
+    r = send(["-t"], message(token), cfg)
+    eq(r.code, 78, r.err)
+    contains(r.err, "answers in plain text (\"220 ")
+    contains(r.err, "tls = starttls")
+    contains(r.log, "status=failed")
+    mq = sendmail(["-bp"], b"", cfg)
+    contains(mq.out.decode(), "answers in plain text")
+    eq(mailserver.delivered_by_token(token, wait=0), [], "nothing delivered")
+
+
 def test_auth_login():
     token = uuid.uuid4().hex
     r = send(["-t", "-v"], message(token), config(extra="auth = login\n"))
