@@ -540,24 +540,7 @@ def delivered(token, count, wait=30):
     deadline = time.time() + wait
     found = []
     while True:
-        found = []
-        for eml in glob.glob(os.path.join(MAILDIR, "*.eml")):
-            try:
-                with open(eml, "rb") as f:
-                    data = f.read()
-            except OSError:
-                continue
-            if ("Subject: bs %s" % token).encode() not in data:
-                continue
-            env = {"to": []}
-            with open(eml[:-4] + ".env", encoding="utf-8") as f:
-                for line in f:
-                    k, _, v = line.rstrip("\n").partition("=")
-                    if k == "to":
-                        env["to"].append(v)
-                    else:
-                        env[k] = v
-            found.append((env, data))
+        found = mailserver.delivered_by_token("Subject: bs %s" % token)
         if (count is not None and len(found) >= count) or time.time() > deadline:
             break
         time.sleep(0.1)

@@ -94,23 +94,18 @@ def arrived(token, count=1, copies=1, wait=30):
 
 
 def from_postfix(token):
-    """Captured copies (one per recipient) grouped into messages."""
+    """Captured copies (one per recipient) grouped into messages. The
+    capture directory holds every test run's mail: mailserver looks at
+    recent files' headers only."""
     by_qid = {}
-    for eml in glob.glob(os.path.join(MAILDIR, "*.eml")):
-        try:
-            with open(eml, "rb") as f:
-                data = f.read()
-            with open(eml[:-4] + ".env", encoding="utf-8") as f:
-                env = dict(line.rstrip("\n").partition("=")[::2] for line in f)
-        except OSError:
-            continue
-        if token.encode() not in data.split(b"\n\n", 1)[0]:
-            continue
+    for env, data in mailserver.delivered_by_token(token):
         head, _, body = data.partition(b"\n\n")
+        if token.encode() not in head:
+            continue
         fields = [f for f in parse_headers(head.replace(b"\n", b"\r\n") + b"\r\n\r\n")
                   if f[0].lower() != "received"]
         m = by_qid.setdefault(env["queue_id"], Arrived(env["from"].strip("<>"), [], fields, body))
-        m.rcpts = sorted(m.rcpts + [env["to"].strip("<>")])
+        m.rcpts = sorted(m.rcpts + [t.strip("<>") for t in env["to"]])
     return list(by_qid.values())
 
 
