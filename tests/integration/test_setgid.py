@@ -279,9 +279,13 @@ password_command = "id -G > %s; /bin/sh -p -c 'cat %s'"
 
 def test_not_traceable_and_no_core_dump():
     inst = install()
-    p = subprocess.Popen(["/usr/sbin/runuser", "-u", USER, "--", inst["sendmail"], "-t"],
+    # The core size limit raised first, as a careless caller might: only
+    # saatja's own hardening may keep the core from being written.
+    p = subprocess.Popen(["prlimit", "--core=unlimited", "/usr/sbin/runuser", "-u", USER,
+                          "--", inst["sendmail"], "-t"],
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, env={"PATH": "/usr/bin:/bin"})
+                         stderr=subprocess.PIPE, env={"PATH": "/usr/bin:/bin"},
+                         cwd=inst["home"])
     try:
         pid = None
         for _ in range(50):
@@ -302,6 +306,26 @@ def test_not_traceable_and_no_core_dump():
         assert r.returncode != 0, "the user could open /proc/PID/mem"
         r = as_user(["gdb", "-p", str(pid), "-batch", "-ex", "info registers"])
         assert b"rip" not in r.stdout, "gdb attached"
+        # A forced core dump: the user may signal a process of its own
+        # real user ID; the core must not be written.
+        before = set(os.listdir(inst["home"]))
+        r = as_user(["kill", "-SEGV", str(pid)])
+        eq(r.returncode, 0, "the user can signal it: %s" % r.stderr.decode())
+        for _ in range(50):
+            if not os.path.exists("/proc/%d" % pid):
+                break
+            time.sleep(0.1)
+        cores = [n for n in set(os.listdir(inst["home"])) - before if n.startswith("core")]
+        eq(cores, [], "a core file was written")
+        # The control: an ordinary program in the same place does dump.
+        control = as_user(["prlimit", "--core=unlimited", "sh", "-c",
+                           "sleep 30 & kill -SEGV $!; wait"])
+        cores = [n for n in set(os.listdir(inst["home"])) - before if n.startswith("core")]
+        assert cores, ("control: no core from an ordinary program either (core_pattern %r), "
+                       "so the check above proves nothing: %r" % (
+                           open("/proc/sys/kernel/core_pattern").read().strip(), control))
+        for n in cores:
+            os.unlink(os.path.join(inst["home"], n))
     finally:
         p.kill()
         p.wait()
