@@ -480,7 +480,9 @@ finish_account(struct loader *l, struct account *a, int port_set, int tls_set,
 static enum status
 check_value(struct loader *l, const char *sec, const char *key, const char *v)
 {
-	for (const char *p = v; *p; p++)
+	/* iniparser lists a section "[a:b]" as the key "b" of section "a",
+	 * with no value: the key's own check names it. */
+	for (const char *p = v; p && *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			return fail(l, sec, key, _("the value holds a control character (0x%02x), such as a stray carriage return; retype it as plain text on one line"),
 			    (unsigned char)*p);

@@ -123,6 +123,11 @@ test_errors(void)
 	    "key outside a section");
 	expect_error("[saatja]\nretry_for = soon\n[a@b.ee]\nprovider = zone\npassword = x\n",
 	    0600, "[saatja] retry_for", "bad duration");
+	expect_error("[saatja]\n[saatja:defaulta@b.ee]\npassword = x\n", 0600,
+	    "[saatja] defaulta@b.ee",
+	    "a section named like a key has no value (found by tests/fuzz: NULL read)");
+	expect_error("[a@b.ee]\nprovider = zone\npassword = x\nhost = a.b\rQUIT\n", 0600,
+	    "control character", "a CR inside a value");
 	config_free(&c);
 	buf_reset(&err);
 	is_int(config_load(&c, "/nonexistent/saatja.ini", &err), ST_CONFIG, "missing file");
