@@ -323,15 +323,6 @@ other_pairing(const struct account *a)
 	    _("try port 465 with tls = tls");
 }
 
-static long long
-ms_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 close_probe(struct conn *probe)
 {
@@ -345,7 +336,7 @@ connect_probe(struct report *r, const struct account *a, struct conn *probe,
     int report)
 {
 	struct buf why = BUF_INIT;
-	long long start = ms_now();
+	long long start = net_now_ms();
 	enum status st = net_connect(probe, a->host, a->port, a->timeout, &why);
 
 	if (st != ST_OK)
@@ -356,7 +347,7 @@ connect_probe(struct report *r, const struct account *a, struct conn *probe,
 	}
 	if (st == ST_OK) {
 		step(r, 1, STEP_CONNECT, _("%s port %u answered in %lld ms"), probe->ip,
-		    a->port, ms_now() - start);
+		    a->port, net_now_ms() - start);
 	} else {
 		step(r, 0, STEP_CONNECT, _("%s does not answer on port %u"), a->host,
 		    a->port);

@@ -22,8 +22,8 @@
 
 #include "net.h"
 
-static long long
-now_ms(void)
+long long
+net_now_ms(void)
 {
 	struct timespec ts;
 
@@ -34,7 +34,7 @@ now_ms(void)
 long long
 net_deadline(const struct conn *c)
 {
-	return now_ms() + c->timeout_ms;
+	return net_now_ms() + c->timeout_ms;
 }
 
 void
@@ -63,7 +63,7 @@ net_wait(const struct conn *c, short events, long long deadline,
 	if (events & POLLIN)
 		setsockopt(c->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
 	for (;;) {
-		long long left = deadline - now_ms();
+		long long left = deadline - net_now_ms();
 		int n;
 
 		if (left <= 0)
@@ -174,8 +174,8 @@ net_connect(struct conn *c, const char *host, unsigned port,
 		left++;
 	for (ai = res; ai; ai = ai->ai_next, left--) {
 		/* Later addresses keep a share of the one timeout. */
-		long long remain = deadline - now_ms();
-		long long until = now_ms() + (remain > 0 ? remain / (long long)left : 0);
+		long long remain = deadline - net_now_ms();
+		long long until = net_now_ms() + (remain > 0 ? remain / (long long)left : 0);
 
 		if (getnameinfo(ai->ai_addr, ai->ai_addrlen, c->ip, sizeof c->ip,
 		    NULL, 0, NI_NUMERICHOST) != 0)

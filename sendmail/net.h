@@ -71,6 +71,8 @@ int net_pending(const struct conn *c);
  */
 enum status net_wait(const struct conn *c, short events, long long deadline,
     const char *what, struct buf *err);
+/* CLOCK_MONOTONIC in milliseconds, for deadlines and durations. */
+long long net_now_ms(void);
 /* The deadline for a step that starts now. */
 long long net_deadline(const struct conn *c);
 

@@ -43,10 +43,7 @@ struct session {
 static double
 seconds_now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return (double)net_now_ms() / 1000.0;
 }
 
 /*
