@@ -6,12 +6,11 @@ server for provider replies and broken servers."""
 import base64
 import os
 import pty
-import socket
 import subprocess
 
 import mailserver
 from faults import FaultServer
-from saatja_test import Config, sendmail_argv, sendmail, eq, contains, run_tests
+from saatja_test import closed_port, Config, sendmail_argv, sendmail, eq, contains, run_tests
 
 FAULTS = FaultServer()
 FAULT_PASSWORD = "fault-secret-1"
@@ -58,14 +57,6 @@ def failed_at(r, step, code):
 def fault(script, account="arved@firma.test", extra="", password=FAULT_PASSWORD):
     FAULTS.script(script)
     return FAULTS.config(account=account, extra=extra, password=password)
-
-
-def closed_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def test_every_step_passes_against_postfix_with_starttls():

@@ -4,24 +4,15 @@ sendmail -q / -q --due / -qI, mailq, max_per_hour, one connection per
 account, and no message delivered twice by concurrent runs."""
 import json
 import os
-import socket
 import subprocess
 import time
 import uuid
 
 import mailserver
 from faults import FaultServer
-from saatja_test import VALGRIND, sendmail_argv, sendmail, eq, contains, run_tests
+from saatja_test import closed_port, VALGRIND, sendmail_argv, sendmail, eq, contains, run_tests
 
 FAULTS = FaultServer()
-
-
-def closed_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def message(token, to="bob@example.test", sender="arved@firma.test"):

@@ -154,6 +154,16 @@ def sendmail(args, stdin=b"", config=None, env=None, timeout=60):
     return Run(proc)
 
 
+def closed_port():
+    """A loopback port that nothing listens on (just now, at least)."""
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
 def eq(got, want, what=""):
     if got != want:
         raise AssertionError("%s\n  got:  %r\n  want: %r" % (what, got, want))
