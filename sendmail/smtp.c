@@ -621,12 +621,29 @@ smtp_send(struct smtp *s, const struct smtp_envelope *e,
 	if ((st = precheck(s, e, size, err)) != ST_OK)
 		return st;
 
+	if (s->rset_pending)
+		cmd(s, "RSET");
 	mail_command(s, e, m, size);
 	for (size_t i = 0; pipe && i < r->n; i++)
 		rcpt_command(s, e, i);
 	if (pipe)
 		cmd(s, "DATA");
-	if ((st = flush(s, err)) != ST_OK || (st = read_reply(s, err)) != ST_OK)
+	if ((st = flush(s, err)) != ST_OK)
+		return st;
+	if (s->rset_pending) {
+		s->rset_pending = 0;
+		if ((st = read_reply(s, err)) != ST_OK)
+			return st;
+		if (s->reply.code != 250) {
+			/* Not this message's fault, and the rest of the
+			 * pipeline is answered, unread: the session cannot go
+			 * on, the message waits for the next one. */
+			refused(s, "RSET", err);
+			s->open = 0;
+			return ST_TEMP_PROTOCOL;
+		}
+	}
+	if ((st = read_reply(s, err)) != ST_OK)
 		return st;
 	if (s->reply.code / 100 == 2)
 		mail_ok = 1;
@@ -710,6 +727,10 @@ smtp_reset(struct smtp *s, struct buf *err)
 
 	if (!s->open)
 		return ST_TEMP_PROTOCOL;
+	if (s->caps.pipelining) {
+		s->rset_pending = 1;
+		return ST_OK;
+	}
 	cmd(s, "RSET");
 	if ((st = flush(s, err)) != ST_OK || (st = read_reply(s, err)) != ST_OK)
 		return st;

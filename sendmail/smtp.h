@@ -50,6 +50,7 @@ struct smtp {
 	int open;		/* connected and not yet closed */
 	unsigned long turns;	/* writes that waited for a reply */
 	const char *mech;	/* the AUTH mechanism that logged in, or NULL */
+	int rset_pending;	/* RSET to go ahead of the next MAIL */
 };
 
 /* One mail transaction. */
@@ -114,7 +115,12 @@ void smtp_result_free(struct smtp_result *r);
 enum status smtp_try_sender(struct smtp *s, const char *from,
     struct buf *err);
 
-/* RSET: ends a transaction. */
+/*
+ * RSET: ends a transaction. With PIPELINING the RSET waits to go out in
+ * one write with the next transaction's MAIL (smtp_send reads its reply
+ * first), which saves a round trip a message in a queue run; at QUIT it
+ * is dropped.
+ */
 enum status smtp_reset(struct smtp *s, struct buf *err);
 
 /* Sends QUIT (when the session works) and closes; always safe to call. */

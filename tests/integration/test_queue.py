@@ -185,6 +185,23 @@ def test_one_connection_per_account_rset_between():
     eq(len(FAULTS.commands("AUTH")), 1, "one login")
 
 
+def test_refused_rset_defers_the_rest_never_fails_them():
+    """RSET goes out in one write with the next MAIL; when the server
+    refuses it, the messages left are no worse: they wait, queued."""
+    cfg = FAULTS.config()
+    FAULTS.script({"rset": "502 5.5.1 RSET not implemented"})
+    tokens = [uuid.uuid4().hex for _ in range(3)]
+    for t in tokens:
+        eq(sendmail(["-odq", "-t"], message(t), cfg).code, 0)
+    r = sendmail(["-q"], b"", cfg)
+    eq(r.code, 0, r.err)
+    eq(sum(len(FAULTS.messages(t)) for t in tokens), 1, "the first message went")
+    left = queue(cfg)
+    eq(len(left), 2, "two wait")
+    eq([m["queue_name"] for m in left], ["deferred", "deferred"], "deferred, not failed")
+    contains(left[0]["reason"], "RSET")
+
+
 def test_max_per_hour_excess_waits():
     cfg = FAULTS.config(extra="max_per_hour = 2\n")
     FAULTS.script({})
