@@ -289,15 +289,22 @@ data_skip(struct session *s)
 		;
 }
 
+/* The name saatja gives itself: helo = from the config, else the FQDN. */
+static const char *
+own_name(const struct session *s)
+{
+	return s->c->helo ? s->c->helo : host_fqdn();
+}
+
 static enum status
 cmd_helo(struct session *s, const struct smtp_cmd *cmd)
 {
 	transaction_reset(s);
 	if (cmd->verb == CMD_HELO) {
-		reply(s, "250 %s", host_fqdn());
+		reply(s, "250 %s", own_name(s));
 		return ST_OK;
 	}
-	reply(s, "250-%s", host_fqdn());
+	reply(s, "250-%s", own_name(s));
 	reply(s, "250-PIPELINING");
 	reply(s, "250-SIZE %lu", SIZE_ADVERTISED);
 	reply(s, "250-8BITMIME");
@@ -528,7 +535,7 @@ server_run(const struct config *c, const struct options *o,
 	s.c = c;
 	s.o = o;
 	s.in = xmalloc(IN_BLOCK);
-	reply(&s, "220 %s ESMTP saatja", host_fqdn());
+	reply(&s, "220 %s ESMTP saatja", own_name(&s));
 	while (st == ST_OK && !s.quit && !s.out_errno) {
 		switch (read_line(&s, &line)) {
 		case LINE_EOF:

@@ -161,6 +161,12 @@ def test_greeting_names_host_and_saatja():
     contains(lines[0], "saatja")
     contains(lines[0], "ESMTP")
     quit_clean(s)
+    s = Session(queue_config("helo = web1.firma.ee\n"))
+    code, lines = s.reply()
+    eq(lines[0].split(" ")[0], "web1.firma.ee", "helo = names the greeting")
+    code, lines = s.cmd("EHLO client.test")
+    eq(lines[0].split(" ")[0], "web1.firma.ee", "...and the EHLO reply")
+    quit_clean(s)
 
 
 def test_ehlo_advertises_pipelining_8bitmime_size_enhancedstatuscodes():
