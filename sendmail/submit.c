@@ -146,6 +146,17 @@ submit_message(const struct config *c, const struct options *o,
 				buf_free(&w);
 				r->queued_for_later = 1;
 				st = ST_OK;
+			} else if (st != ST_OK) {
+				struct buf w = BUF_INIT;
+
+				/* The reason stays English (it is also the log's
+				 * and the queue's); what it means and what to do
+				 * is said in the caller's language. */
+				buf_printf(&w, _("not sent: message %s is kept in the failed area (mailq lists it; once the cause is fixed, sendmail -qI %s sends it). The reason: %s"),
+				    r->queue_id, r->queue_id, buf_str(err));
+				buf_reset(err);
+				buf_adds(err, buf_str(&w));
+				buf_free(&w);
 			}
 		}
 		queue_close(&q);

@@ -78,6 +78,22 @@ def test_refused_password_hint_in_estonian():
     contains(r.err, "konto arved@firma.test kontroll ebaõnnestus sammul AUTH")
 
 
+def test_failed_delivery_says_what_became_of_the_message_in_estonian():
+    """The reason itself stays English (it is the log's and the queue's
+    too); what it means and what to do is in the caller's language."""
+    cfg = mailserver.config(password="not-the-password")
+    msg = b"From: arved@firma.test\nTo: bob@example.test\nSubject: x\n\nx\n"
+    r = sendmail(["-t"], cfg, msg)
+    eq(r.code, 77, r.err)
+    contains(r.err, "sendmail: kirja ei saadetud: kiri ")
+    contains(r.err, "on hoiul ebaõnnestunud kirjade seas")
+    contains(r.err, "Põhjus: the server 127.0.0.1")
+    r = sendmail(["-t"], cfg, msg, estonian=False)
+    eq(r.code, 77, r.err)
+    contains(r.err, "sendmail: not sent: message ")
+    contains(r.err, "is kept in the failed area")
+
+
 def test_config_readable_by_others_in_estonian():
     cfg = Config(BASIC_INI, mode=0o644)
     r = sendmail(["--dry-run", "-t"], cfg, b"To: a@b.ee\n\nx\n")
