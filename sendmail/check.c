@@ -480,7 +480,7 @@ tls_failed(struct report *r, const struct account *a, struct smtp *s,
 		more(r, hint(), _("try again later; if it persists, ask the provider"));
 		return st;
 	}
-	if (st == ST_NOPERM && strstr(why, "certificate")) {
+	if (st == ST_NOPERM && s->conn.cert_refused) {
 		step(r, 0, "TLS", _("the server's certificate is not trusted: nothing was sent"));
 		more(r, "", "%s", why);
 		more(r, hint(), _("host = must be the server name your provider gives (the certificate is made out to it); a server with its own CA needs ca_file =; an old machine may need its CA certificates updated"));

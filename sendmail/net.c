@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "i18n.h"
 #include "net.h"
 
 long long
@@ -35,6 +36,16 @@ long long
 net_deadline(const struct conn *c)
 {
 	return net_now_ms() + c->timeout_ms;
+}
+
+const char *
+net_name(const struct conn *c)
+{
+	static struct buf name = BUF_INIT;
+
+	buf_reset(&name);
+	net_describe(c, &name);
+	return buf_str(&name);
 }
 
 void
@@ -76,10 +87,10 @@ net_wait(const struct conn *c, short events, long long deadline,
 			return ST_TEMP_NETWORK;
 		}
 	}
-	buf_adds(err, "timed out after ");
-	buf_printf(err, "%d s %s ", c->timeout_ms / 1000, what);
-	net_describe(c, err);
-	buf_adds(err, " (the account's timeout setting)");
+	/* TRANSLATORS: the second %s is _("sending to"), "waiting for" or
+	 * "during the TLS handshake with", the third the server */
+	buf_printf(err, _("timed out after %d s %s %s (the account's timeout setting)"),
+	    c->timeout_ms / 1000, what, net_name(c));
 	return ST_TEMP_NETWORK;
 }
 
@@ -164,9 +175,9 @@ net_connect(struct conn *c, const char *host, unsigned port,
 		rc = getaddrinfo(host, service, &hints, &res);
 	}
 	if (rc != 0) {
-		buf_printf(err, "cannot find the server %s: %s%s", host,
+		buf_printf(err, _("cannot find the server %s: %s%s"), host,
 		    rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc),
-		    rc == EAI_NONAME ? " (check host = in the config, and the network's DNS)" : "");
+		    rc == EAI_NONAME ? _(" (check host = in the config, and the network's DNS)") : "");
 		return ST_TEMP_NETWORK;
 	}
 	deadline = net_deadline(c);
@@ -191,9 +202,9 @@ net_connect(struct conn *c, const char *host, unsigned port,
 	freeaddrinfo(res);
 	if (c->fd < 0) {
 		c->ip[0] = '\0';
-		buf_printf(err, "cannot connect to %s port %u (%s)%s", host,
+		buf_printf(err, _("cannot connect to %s port %u (%s)%s"), host,
 		    port, buf_str(&tried),
-		    e == ECONNREFUSED ? "; is the port right (587 with tls = starttls, 465 with tls = tls)?" : "");
+		    e == ECONNREFUSED ? _("; is the port right (587 with tls = starttls, 465 with tls = tls)?") : "");
 		buf_free(&tried);
 		return ST_TEMP_NETWORK;
 	}
@@ -205,9 +216,10 @@ static enum status
 broken(const struct conn *c, const char *what, const char *why,
     struct buf *err)
 {
-	buf_printf(err, "connection to ");
-	net_describe(c, err);
-	buf_printf(err, " %s%s%s", what, why ? ": " : "", why ? why : "");
+	/* TRANSLATORS: the second %s is _("broke while sending"), "was closed
+	 * by the server" or "broke" */
+	buf_printf(err, _("connection to %s %s%s%s"), net_name(c), what,
+	    why ? ": " : "", why ? why : "");
 	return ST_TEMP_PROTOCOL;
 }
 
@@ -225,24 +237,24 @@ net_write(struct conn *c, const void *p, size_t n, struct buf *err)
 			w = gnutls_record_send(c->tls, s, n);
 			if (w == GNUTLS_E_AGAIN || w == GNUTLS_E_INTERRUPTED) {
 				st = net_wait(c, gnutls_record_get_direction(c->tls) ?
-				    POLLOUT : POLLIN, deadline, "sending to", err);
+				    POLLOUT : POLLIN, deadline, _("sending to"), err);
 				if (st != ST_OK)
 					return st;
 				continue;
 			}
 			if (w < 0)
-				return broken(c, "broke while sending",
+				return broken(c, _("broke while sending"),
 				    gnutls_strerror((int)w), err);
 		} else {
 			w = send(c->fd, s, n, MSG_NOSIGNAL);
 			if (w < 0 && (errno == EAGAIN || errno == EINTR)) {
-				st = net_wait(c, POLLOUT, deadline, "sending to", err);
+				st = net_wait(c, POLLOUT, deadline, _("sending to"), err);
 				if (st != ST_OK)
 					return st;
 				continue;
 			}
 			if (w < 0)
-				return broken(c, "broke while sending",
+				return broken(c, _("broke while sending"),
 				    strerror(errno), err);
 		}
 		s += w;
@@ -266,30 +278,30 @@ fill(struct conn *c, long long deadline, struct buf *err)
 			if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED) {
 				st = net_wait(c, gnutls_record_get_direction(c->tls) ?
 				    POLLOUT : POLLIN, deadline,
-				    "waiting for a reply from", err);
+				    _("waiting for a reply from"), err);
 				if (st != ST_OK)
 					return st;
 				c->reads++;
 				continue;
 			}
 			if (r == 0 || r == GNUTLS_E_PREMATURE_TERMINATION)
-				return broken(c, "was closed by the server", NULL, err);
+				return broken(c, _("was closed by the server"), NULL, err);
 			if (r < 0)
-				return broken(c, "broke", gnutls_strerror((int)r), err);
+				return broken(c, _("broke"), gnutls_strerror((int)r), err);
 		} else {
 			r = recv(c->fd, c->in, sizeof c->in, 0);
 			if (r < 0 && (errno == EAGAIN || errno == EINTR)) {
 				st = net_wait(c, POLLIN, deadline,
-				    "waiting for a reply from", err);
+				    _("waiting for a reply from"), err);
 				if (st != ST_OK)
 					return st;
 				c->reads++;
 				continue;
 			}
 			if (r == 0)
-				return broken(c, "was closed by the server", NULL, err);
+				return broken(c, _("was closed by the server"), NULL, err);
 			if (r < 0)
-				return broken(c, "broke", strerror(errno), err);
+				return broken(c, _("broke"), strerror(errno), err);
 		}
 		c->in_len = (size_t)r;
 		return ST_OK;
@@ -310,9 +322,8 @@ net_read_line(struct conn *c, struct buf *line, size_t max, struct buf *err)
 		size_t take = lf ? (size_t)(lf - start) + 1 : avail;
 
 		if (line->len + take > max) {
-			buf_printf(err, "the server ");
-			net_describe(c, err);
-			buf_printf(err, " sent a line longer than %zu octets", max);
+			buf_printf(err, _("the server %s sent a line longer than %zu octets"),
+			    net_name(c), max);
 			return ST_PROTOCOL;
 		}
 		buf_add(line, start, take);

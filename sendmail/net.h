@@ -35,6 +35,7 @@ struct conn {
 	char in[NET_INBUF];
 	size_t in_off, in_len;
 	unsigned long reads;	/* reads that waited for the server */
+	int cert_refused;	/* TLS failed on the server's certificate */
 };
 
 /*
@@ -90,5 +91,7 @@ void net_close(struct conn *c);
 
 /* "host[ip]:port" for messages and logs. */
 void net_describe(const struct conn *c, struct buf *out);
+/* The same in a buffer of its own, valid until the next call. */
+const char *net_name(const struct conn *c);
 
 #endif

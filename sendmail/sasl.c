@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "i18n.h"
 #include "sasl.h"
 
 struct sasl {
@@ -56,19 +57,19 @@ sasl_begin(struct sasl **sp, const char *mech, const char *user,
 
 	*sp = NULL;
 	if ((rc = gsasl_init(&s->ctx)) != GSASL_OK) {
-		buf_printf(err, "cannot start SASL: %s", gsasl_strerror(rc));
+		buf_printf(err, _("cannot start SASL: %s"), gsasl_strerror(rc));
 		sasl_end(s);
 		return ST_OSERR;
 	}
 	if ((rc = gsasl_client_start(s->ctx, mech, &s->session)) != GSASL_OK) {
-		buf_printf(err, "the SASL library cannot do AUTH %s: %s", mech,
+		buf_printf(err, _("the SASL library cannot do AUTH %s: %s"), mech,
 		    gsasl_strerror(rc));
 		sasl_end(s);
 		return ST_CONFIG;
 	}
 	if (gsasl_property_set(s->session, GSASL_AUTHID, user) != GSASL_OK ||
 	    gsasl_property_set(s->session, GSASL_PASSWORD, password) != GSASL_OK) {
-		buf_adds(err, "cannot start SASL: out of memory");
+		buf_adds(err, _("cannot start SASL: out of memory"));
 		sasl_end(s);
 		return ST_OSERR;
 	}
@@ -86,7 +87,7 @@ sasl_step(struct sasl *s, const char *challenge, struct buf *out, int *done,
 	sasl_wipe(out);
 	rc = gsasl_step64(s->session, challenge ? challenge : "", &resp);
 	if (rc != GSASL_OK && rc != GSASL_NEEDS_MORE) {
-		buf_printf(err, "cannot answer the server's AUTH challenge: %s",
+		buf_printf(err, _("cannot answer the server's AUTH challenge: %s"),
 		    gsasl_strerror(rc));
 		if (resp)
 			gsasl_free(resp);

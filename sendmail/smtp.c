@@ -122,10 +122,8 @@ read_reply(struct smtp *s, struct buf *err)
 		fflush(s->trace);
 	if (st != ST_OK) {
 		s->open = 0;
-		if (st == ST_PROTOCOL) {
-			buf_adds(err, " from ");
-			net_describe(&s->conn, err);
-		}
+		if (st == ST_PROTOCOL)
+			buf_printf(err, _(" from %s"), net_name(&s->conn));
 	}
 	return st;
 }
@@ -147,10 +145,10 @@ refused(struct smtp *s, const char *what, struct buf *err)
 {
 	enum status st = reply_status(&s->reply);
 
-	buf_adds(err, "the server ");
-	net_describe(&s->conn, err);
-	buf_printf(err, " %s %s: ", st == ST_PROTOCOL ?
-	    "answered unexpectedly to" : "refused", what);
+	/* TRANSLATORS: the second %s is a command ("EHLO", "RSET"), "the
+	 * message" or "the sender MAIL FROM:<address>" */
+	buf_printf(err, st == ST_PROTOCOL ? _("the server %s answered unexpectedly to %s: ") :
+	    _("the server %s refused %s: "), net_name(&s->conn), what);
 	smtp_reply_describe(&s->reply, err);
 	return st;
 }
@@ -172,10 +170,10 @@ ehlo(struct smtp *s, struct buf *err)
 static enum status
 no_encryption(struct smtp *s, const char *why, struct buf *err)
 {
-	buf_adds(err, "the server ");
-	net_describe(&s->conn, err);
-	buf_printf(err, " %s, so nothing was sent: saatja never sends a password or mail unencrypted. Check the port and tls = in the config (587 with starttls, 465 with tls)",
-	    why);
+	/* TRANSLATORS: the second %s says what the server did: "did not offer
+	 * encryption (...)" or "refused to start encryption (...)" */
+	buf_printf(err, _("the server %s %s, so nothing was sent: saatja never sends a password or mail unencrypted. Check the port and tls = in the config (587 with starttls, 465 with tls)"),
+	    net_name(&s->conn), why);
 	return ST_NOPERM;
 }
 
@@ -186,12 +184,12 @@ starttls(struct smtp *s, struct buf *err)
 	enum status st;
 
 	if (!s->caps.starttls)
-		return no_encryption(s, "did not offer encryption (no STARTTLS in its reply to EHLO)", err);
+		return no_encryption(s, _("did not offer encryption (no STARTTLS in its reply to EHLO)"), err);
 	cmd(s, "STARTTLS");
 	if ((st = flush(s, err)) != ST_OK || (st = read_reply(s, err)) != ST_OK)
 		return st;
 	if (s->reply.code != 220) {
-		buf_adds(&why, "refused to start encryption (");
+		buf_adds(&why, _("refused to start encryption ("));
 		smtp_reply_describe(&s->reply, &why);
 		buf_addc(&why, ')');
 		st = no_encryption(s, buf_str(&why), err);
@@ -201,9 +199,8 @@ starttls(struct smtp *s, struct buf *err)
 	if (net_pending(&s->conn)) {
 		/* Plaintext injected after the 220 must not count as TLS data. */
 		s->open = 0;
-		buf_adds(err, "the server ");
-		net_describe(&s->conn, err);
-		buf_adds(err, " sent data right after agreeing to STARTTLS (a known attack on STARTTLS); nothing was sent");
+		buf_printf(err, _("the server %s sent data right after agreeing to STARTTLS (a known attack on STARTTLS); nothing was sent"),
+		    net_name(&s->conn));
 		return ST_PROTOCOL;
 	}
 	if ((st = tls_start(&s->conn, s->account, err)) != ST_OK) {
@@ -261,7 +258,7 @@ smtp_open(struct smtp *s, struct account *a, const char *helo, FILE *trace_to,
 	trace_info(s, "connected to");
 	if (a->tls == TLS_NONE && !s->conn.loopback) {
 		s->open = 0;
-		buf_printf(err, "tls = none is allowed only toward this machine, but %s is %s, not a loopback address; nothing was sent",
+		buf_printf(err, _("tls = none is allowed only toward this machine, but %s is %s, not a loopback address; nothing was sent"),
 		    a->host, s->conn.ip);
 		return ST_NOPERM;
 	}
@@ -275,7 +272,7 @@ smtp_open(struct smtp *s, struct account *a, const char *helo, FILE *trace_to,
 	if ((st = read_reply(s, err)) != ST_OK)
 		return st;
 	if (s->reply.code != 220)
-		return refused(s, "the connection", err);
+		return refused(s, _("the connection"), err);
 	if ((st = ehlo(s, err)) != ST_OK)
 		return st;
 	if (a->tls == TLS_STARTTLS)
@@ -340,7 +337,7 @@ auth_with(struct smtp *s, const char *mech, int *next, struct buf *err)
 			if ((st = flush(s, err)) == ST_OK)
 				st = read_reply(s, err);
 			if (st == ST_OK) {
-				buf_printf(err, "the server asked for more AUTH %s data than the mechanism has",
+				buf_printf(err, _("the server asked for more AUTH %s data than the mechanism has"),
 				    mech);
 				st = ST_PROTOCOL;
 			}
@@ -391,13 +388,12 @@ smtp_auth(struct smtp *s, struct buf *err)
 			buf_printf(&mine, "%s%s", i ? " " : "", a->auth[i]);
 		for (size_t i = 0; i < s->caps.auth.n; i++)
 			buf_printf(&theirs, "%s%s", i ? " " : "", s->caps.auth.v[i]);
-		buf_adds(err, "the server ");
-		net_describe(&s->conn, err);
 		if (s->caps.auth.n)
-			buf_printf(err, " offers login with %s, but the account allows only %s (auth = in the config); nothing was sent",
-			    theirs.data, mine.data);
+			buf_printf(err, _("the server %s offers login with %s, but the account allows only %s (auth = in the config); nothing was sent"),
+			    net_name(&s->conn), theirs.data, mine.data);
 		else
-			buf_adds(err, " offers no login (AUTH); is this the provider's submission port (587 or 465)? Nothing was sent");
+			buf_printf(err, _("the server %s offers no login (AUTH); is this the provider's submission port (587 or 465)? Nothing was sent"),
+			    net_name(&s->conn));
 		buf_free(&mine);
 		buf_free(&theirs);
 		return ST_NOPERM;
@@ -487,8 +483,8 @@ send_message(struct smtp *s, const struct message *m, off_t *size,
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got <= 0) {
-			buf_printf(err, "cannot read the spooled message back: %s",
-			    got < 0 ? strerror(errno) : "it is shorter than it was");
+			buf_printf(err, _("cannot read the spooled message back: %s"),
+			    got < 0 ? strerror(errno) : _("it is shorter than it was"));
 			st = ST_IOERR;
 			break;
 		}
@@ -566,17 +562,13 @@ precheck(struct smtp *s, const struct smtp_envelope *e, off_t size,
     struct buf *err)
 {
 	if (s->caps.size && (unsigned long long)size > s->caps.size) {
-		buf_printf(err, "the message is %lld octets, but the server ",
-		    (long long)size);
-		net_describe(&s->conn, err);
-		buf_printf(err, " accepts at most %llu; nothing was sent. Send the attachment another way (a link, or split it)",
-		    s->caps.size);
+		buf_printf(err, _("the message is %lld octets, but the server %s accepts at most %llu; nothing was sent. Send the attachment another way (a link, or split it)"),
+		    (long long)size, net_name(&s->conn), s->caps.size);
 		return ST_UNAVAILABLE;
 	}
 	if (e->smtputf8 && !s->caps.smtputf8) {
-		buf_adds(err, "an address of this message is not plain ASCII and needs SMTPUTF8, which the server ");
-		net_describe(&s->conn, err);
-		buf_adds(err, " does not offer; nothing was sent");
+		buf_printf(err, _("an address of this message is not plain ASCII and needs SMTPUTF8, which the server %s does not offer; nothing was sent"),
+		    net_name(&s->conn));
 		return ST_UNAVAILABLE;
 	}
 	return ST_OK;
@@ -588,9 +580,7 @@ all_refused(struct smtp *s, const struct smtp_result *r, struct buf *err)
 {
 	int permanent = 0;
 
-	buf_adds(err, "the server ");
-	net_describe(&s->conn, err);
-	buf_adds(err, " refused every recipient:");
+	buf_printf(err, _("the server %s refused every recipient:"), net_name(&s->conn));
 	for (size_t i = 0; i < r->n; i++) {
 		buf_printf(err, "%s %s (%s)", i ? "," : "", r->rcpts[i].addr,
 		    r->rcpts[i].reply ? r->rcpts[i].reply : "no reply");
@@ -648,7 +638,7 @@ smtp_send(struct smtp *s, const struct smtp_envelope *e,
 	if (s->reply.code / 100 == 2)
 		mail_ok = 1;
 	else {
-		buf_printf(&what, "the sender MAIL FROM:<%s>", e->from);
+		buf_printf(&what, _("the sender MAIL FROM:<%s>"), e->from);
 		failed = refused(s, buf_str(&what), err);
 		buf_free(&what);
 	}
@@ -698,7 +688,7 @@ smtp_send(struct smtp *s, const struct smtp_envelope *e,
 		smtp_reply_describe(&s->reply, &r->reply);
 		if (s->reply.code / 100 == 2)
 			return ST_OK;
-		failed = refused(s, "the message", err);
+		failed = refused(s, _("the message"), err);
 	}
 	/* Leave the session ready for the next transaction. */
 	if (s->open) {

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "i18n.h"
 #include "tls.h"
 
 static const char priority[] = "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2";
@@ -162,13 +163,13 @@ tls_describe_peer(const struct conn *c, struct buf *out)
 
 	if (crt == NULL)
 		return -1;
-	buf_adds(out, "certificate ");
+	buf_adds(out, _("certificate "));
 	add_dn(out, crt, 0);
-	buf_adds(out, " for ");
+	buf_adds(out, _(" for "));
 	add_names(out, crt);
-	buf_adds(out, ", issued by ");
+	buf_adds(out, _(", issued by "));
 	add_dn(out, crt, 1);
-	buf_adds(out, ", expires ");
+	buf_adds(out, _(", expires "));
 	add_time(out, gnutls_x509_crt_get_expiration_time(crt));
 	gnutls_x509_crt_deinit(crt);
 	return 0;
@@ -184,32 +185,31 @@ explain_untrusted(const struct conn *c, unsigned status,
 	unsigned char fp[32];
 	size_t fplen = sizeof fp;
 
-	buf_adds(err, "the certificate of ");
-	net_describe(c, err);
-	buf_adds(err, " is not trusted: ");
+	buf_printf(err, _("the certificate of %s is not trusted: "), net_name(c));
 	if (crt == NULL) {
-		buf_adds(err, "the server sent no usable certificate");
+		buf_adds(err, _("the server sent no usable certificate"));
 	} else if (status & GNUTLS_CERT_EXPIRED) {
-		buf_adds(err, "it expired on ");
+		buf_adds(err, _("it expired on "));
 		add_time(err, gnutls_x509_crt_get_expiration_time(crt));
 	} else if (status & GNUTLS_CERT_NOT_ACTIVATED) {
-		buf_adds(err, "it is not valid until ");
+		buf_adds(err, _("it is not valid until "));
 		add_time(err, gnutls_x509_crt_get_activation_time(crt));
-		buf_adds(err, " (is this machine's clock right?)");
+		buf_adds(err, _(" (is this machine's clock right?)"));
 	} else if (status & GNUTLS_CERT_REVOKED) {
-		buf_adds(err, "its issuer has revoked it");
+		buf_adds(err, _("its issuer has revoked it"));
 	} else if (status & (GNUTLS_CERT_SIGNER_NOT_FOUND |
 	    GNUTLS_CERT_SIGNER_NOT_CA)) {
-		buf_adds(err, "it was issued by ");
+		buf_adds(err, _("it was issued by "));
 		add_dn(err, crt, 1);
-		buf_printf(err, ", which is not a certificate authority that %s",
-		    a->ca_file ? "ca_file holds" : "this machine trusts");
+		buf_adds(err, a->ca_file ?
+		    _(", which is not a certificate authority that ca_file holds") :
+		    _(", which is not a certificate authority that this machine trusts"));
 	} else if (status & GNUTLS_CERT_UNEXPECTED_OWNER) {
-		buf_adds(err, "it is made out to ");
+		buf_adds(err, _("it is made out to "));
 		add_names(err, crt);
-		buf_printf(err, ", not to %s", c->host);
+		buf_printf(err, _(", not to %s"), c->host);
 	} else if (status & GNUTLS_CERT_INSECURE_ALGORITHM) {
-		buf_adds(err, "it is signed with an insecure algorithm");
+		buf_adds(err, _("it is signed with an insecure algorithm"));
 	} else {
 		gnutls_datum_t why = { NULL, 0 };
 
@@ -218,20 +218,20 @@ explain_untrusted(const struct conn *c, unsigned status,
 			buf_printf(err, "%.*s", (int)why.size, (const char *)why.data);
 			gnutls_free(why.data);
 		} else {
-			buf_adds(err, "verification failed");
+			buf_adds(err, _("verification failed"));
 		}
 	}
 	if (crt) {
-		buf_adds(err, " (certificate subject ");
+		buf_adds(err, _(" (certificate subject "));
 		add_dn(err, crt, 0);
 		if (gnutls_fingerprint(GNUTLS_DIG_SHA256, &der, fp, &fplen) >= 0) {
-			buf_adds(err, ", SHA-256 fingerprint ");
+			buf_adds(err, _(", SHA-256 fingerprint "));
 			add_hex(err, fp, fplen);
 		}
 		buf_adds(err, ")");
 		gnutls_x509_crt_deinit(crt);
 	}
-	buf_adds(err, "; nothing was sent. Check host = in the config; for a server with its own CA set ca_file =, or pin the certificate with fingerprint = once you know it is the right one");
+	buf_adds(err, _("; nothing was sent. Check host = in the config; for a server with its own CA set ca_file =, or pin the certificate with fingerprint = once you know it is the right one"));
 	return ST_NOPERM;
 }
 
@@ -248,20 +248,18 @@ check_pin(const struct conn *c, const struct account *a, struct buf *err)
 	    &fplen) < 0 || fplen != sizeof fp) {
 		if (crt)
 			gnutls_x509_crt_deinit(crt);
-		buf_adds(err, "the server ");
-		net_describe(c, err);
-		buf_adds(err, " sent no usable certificate; nothing was sent");
+		buf_printf(err, _("the server %s sent no usable certificate; nothing was sent"),
+		    net_name(c));
 		return ST_NOPERM;
 	}
 	same = memcmp(fp, a->fingerprint, sizeof fp) == 0;
 	if (!same) {
-		buf_adds(err, "the certificate of ");
-		net_describe(c, err);
-		buf_adds(err, " does not match the fingerprint pinned in the config: it has ");
+		buf_printf(err, _("the certificate of %s does not match the fingerprint pinned in the config: it has "),
+		    net_name(c));
 		add_hex(err, fp, fplen);
-		buf_adds(err, " (subject ");
+		buf_adds(err, _(" (subject "));
 		add_dn(err, crt, 0);
-		buf_adds(err, "); nothing was sent. If the provider changed its certificate, check the new one and update fingerprint =");
+		buf_adds(err, _("); nothing was sent. If the provider changed its certificate, check the new one and update fingerprint ="));
 	}
 	gnutls_x509_crt_deinit(crt);
 	return same ? ST_OK : ST_NOPERM;
@@ -281,10 +279,8 @@ handshake_failed(const struct conn *c, int rc, const struct account *a,
 	 * server, so say what to change. */
 	if (a->tls == TLS_IMPLICIT && rc != GNUTLS_E_FATAL_ALERT_RECEIVED &&
 	    net_plain_greeting(c, 3000, &greeting)) {
-		buf_adds(err, "the server ");
-		net_describe(c, err);
-		buf_printf(err, " answers in plain text (\"%s\"), not with TLS: this port expects tls = starttls (usually port 587); for tls = tls use the provider's TLS port, usually 465; nothing was sent",
-		    buf_str(&greeting));
+		buf_printf(err, _("the server %s answers in plain text (\"%s\"), not with TLS: this port expects tls = starttls (usually port 587); for tls = tls use the provider's TLS port, usually 465; nothing was sent"),
+		    net_name(c), buf_str(&greeting));
 		buf_free(&greeting);
 		return ST_CONFIG;
 	}
@@ -292,25 +288,23 @@ handshake_failed(const struct conn *c, int rc, const struct account *a,
 	if (rc == GNUTLS_E_UNSUPPORTED_VERSION_PACKET ||
 	    (rc == GNUTLS_E_FATAL_ALERT_RECEIVED &&
 	    gnutls_alert_get(c->tls) == GNUTLS_A_PROTOCOL_VERSION)) {
-		buf_adds(err, "the server ");
-		net_describe(c, err);
-		buf_adds(err, " does not speak TLS 1.2 or newer, the minimum that saatja (and the provider rules) require; nothing was sent");
+		buf_printf(err, _("the server %s does not speak TLS 1.2 or newer, the minimum that saatja (and the provider rules) require; nothing was sent"),
+		    net_name(c));
 		return ST_NOPERM;
 	}
-	buf_adds(err, "TLS handshake with ");
-	net_describe(c, err);
 	if (rc == GNUTLS_E_PREMATURE_TERMINATION || rc == GNUTLS_E_PULL_ERROR ||
 	    rc == GNUTLS_E_PUSH_ERROR) {
-		buf_printf(err, " was cut short (%s); nothing was sent",
-		    gnutls_strerror(rc));
+		buf_printf(err, _("TLS handshake with %s was cut short (%s); nothing was sent"),
+		    net_name(c), gnutls_strerror(rc));
 		return ST_TEMP_PROTOCOL;
 	}
 	if (rc == GNUTLS_E_FATAL_ALERT_RECEIVED)
-		buf_printf(err, " failed: the server said \"%s\"",
-		    gnutls_alert_get_name(gnutls_alert_get(c->tls)));
+		buf_printf(err, _("TLS handshake with %s failed: the server said \"%s\""),
+		    net_name(c), gnutls_alert_get_name(gnutls_alert_get(c->tls)));
 	else
-		buf_printf(err, " failed: %s", gnutls_strerror(rc));
-	buf_adds(err, "; nothing was sent (is the port right? 465 speaks TLS at once, 587 needs tls = starttls)");
+		buf_printf(err, _("TLS handshake with %s failed: %s"), net_name(c),
+		    gnutls_strerror(rc));
+	buf_adds(err, _("; nothing was sent (is the port right? 465 speaks TLS at once, 587 needs tls = starttls)"));
 	return ST_PROTOCOL;
 }
 
@@ -322,13 +316,14 @@ tls_start(struct conn *c, const struct account *a, struct buf *err)
 	enum status st;
 	int rc;
 
+	c->cert_refused = 0;
 	if (gnutls_certificate_allocate_credentials(&cred) < 0 ||
 	    gnutls_init(&c->tls, GNUTLS_CLIENT | GNUTLS_NO_TICKETS |
 	    GNUTLS_NO_SIGNAL) < 0) {
 		if (cred)
 			gnutls_certificate_free_credentials(cred);
 		c->tls = NULL;
-		buf_adds(err, "cannot set up TLS: out of memory");
+		buf_adds(err, _("cannot set up TLS: out of memory"));
 		return ST_OSERR;
 	}
 	gnutls_session_set_ptr(c->tls, cred);
@@ -340,15 +335,15 @@ tls_start(struct conn *c, const struct account *a, struct buf *err)
 	else
 		rc = gnutls_certificate_set_x509_system_trust(cred);
 	if (rc < 0 || (rc == 0 && !a->has_fingerprint)) {
-		buf_printf(err, "cannot load trusted certificates from %s: %s",
-		    a->ca_file ? a->ca_file : "the system trust store",
-		    rc < 0 ? gnutls_strerror(rc) : "it holds none");
+		buf_printf(err, _("cannot load trusted certificates from %s: %s"),
+		    a->ca_file ? a->ca_file : _("the system trust store"),
+		    rc < 0 ? gnutls_strerror(rc) : _("it holds none"));
 		tls_end(c);
 		return ST_CONFIG;
 	}
 	if (gnutls_priority_set_direct(c->tls, priority, NULL) < 0 ||
 	    gnutls_credentials_set(c->tls, GNUTLS_CRD_CERTIFICATE, cred) < 0) {
-		buf_adds(err, "cannot set up TLS: the GnuTLS library refused the settings");
+		buf_adds(err, _("cannot set up TLS: the GnuTLS library refused the settings"));
 		tls_end(c);
 		return ST_OSERR;
 	}
@@ -364,7 +359,7 @@ tls_start(struct conn *c, const struct account *a, struct buf *err)
 		if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED) {
 			st = net_wait(c, gnutls_record_get_direction(c->tls) ?
 			    POLLOUT : POLLIN, deadline,
-			    "during the TLS handshake with", err);
+			    _("during the TLS handshake with"), err);
 			if (st != ST_OK) {
 				tls_end(c);
 				return st;
@@ -373,11 +368,13 @@ tls_start(struct conn *c, const struct account *a, struct buf *err)
 		}
 		if (!gnutls_error_is_fatal(rc))
 			continue;	/* a warning alert */
+		c->cert_refused = rc == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR;
 		st = handshake_failed(c, rc, a, err);
 		tls_end(c);
 		return st;
 	}
 	if (a->has_fingerprint && (st = check_pin(c, a, err)) != ST_OK) {
+		c->cert_refused = 1;
 		tls_end(c);
 		return st;
 	}

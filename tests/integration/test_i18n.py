@@ -78,6 +78,20 @@ def test_refused_password_hint_in_estonian():
     contains(r.err, "konto arved@firma.test kontroll ebaõnnestus sammul AUTH")
 
 
+def test_check_details_from_the_connection_in_estonian():
+    """The details that come from the network and TLS code are Estonian
+    in --check too (delivery keeps them English for the log and queue)."""
+    from saatja_test import closed_port
+    port = closed_port()
+    r = sendmail(["--check"], mailserver.config(port=port))
+    eq(r.code, 74, r.text + r.err)
+    contains(r.text, "serveri 127.0.0.1 pordiga %d ei saa ühendust" % port)
+    contains(r.text, "kas port on õige (587 koos tls = starttls, 465 koos tls = tls)?")
+    r = sendmail(["--check"], mailserver.config(port=mailserver.SUBMISSION, tls="tls"))
+    eq(r.code, 78, r.text + r.err)
+    contains(r.text, "see tervitab lihttekstina")
+
+
 def test_failed_delivery_says_what_became_of_the_message_in_estonian():
     """The reason itself stays English (it is the log's and the queue's
     too); what it means and what to do is in the caller's language."""
