@@ -424,29 +424,6 @@ probe_greeting(struct report *r, const struct account *a, struct conn *probe)
 	return ST_OK;
 }
 
-/*
- * tls = tls failed: does the port greet in plain text instead? Returns
- * non-zero, with the start of the greeting in line, when it does.
- */
-static int
-speaks_plain_smtp(struct report *r, const struct account *a, struct buf *line)
-{
-	struct conn probe;
-	unsigned char p[80] = { 0 };
-	size_t n = 0;
-
-	if (connect_probe(r, a, &probe, 0) == ST_OK)
-		n = first_bytes(&probe, PROBE_MS, p, sizeof p);
-	close_probe(&probe);
-	if (n < 4 || p[0] < '2' || p[0] > '5' || p[1] < '0' || p[1] > '9' ||
-	    p[2] < '0' || p[2] > '9')
-		return 0;
-	/* Shown on a terminal: printable ASCII only. */
-	for (size_t i = 0; i < n && p[i] != '\r' && p[i] != '\n'; i++)
-		buf_addc(line, (char)(p[i] >= 0x20 && p[i] < 0x7f ? p[i] : '?'));
-	return 1;
-}
-
 /* How the certificate was judged, for the TLS step's detail. */
 static void
 verified_by(const struct account *a, struct buf *d)
@@ -465,7 +442,8 @@ tls_failed(struct report *r, const struct account *a, struct smtp *s,
 	struct buf greeting = BUF_INIT;
 
 	if (a->tls == TLS_IMPLICIT && (st == ST_PROTOCOL || st == ST_CONFIG ||
-	    st == ST_TEMP_PROTOCOL) && speaks_plain_smtp(r, a, &greeting)) {
+	    st == ST_TEMP_PROTOCOL) &&
+	    net_plain_greeting(&s->conn, PROBE_MS, &greeting)) {
 		step(r, 0, "TLS", _("the server speaks plain SMTP on this port"));
 		more(r, "", _("it greets in plain text (\"%s\") where tls = tls expects a TLS handshake"),
 		    buf_str(&greeting));
