@@ -87,8 +87,8 @@ net_wait(const struct conn *c, short events, long long deadline,
 			return ST_TEMP_NETWORK;
 		}
 	}
-	/* TRANSLATORS: the second %s is _("sending to"), "waiting for" or
-	 * "during the TLS handshake with", the third the server */
+	/* TRANSLATORS: the second %s is "sending to", "waiting for a reply
+	 * from" or "during the TLS handshake with", the third the server */
 	buf_printf(err, _("timed out after %d s %s %s (the account's timeout setting)"),
 	    c->timeout_ms / 1000, what, net_name(c));
 	return ST_TEMP_NETWORK;
@@ -216,7 +216,7 @@ static enum status
 broken(const struct conn *c, const char *what, const char *why,
     struct buf *err)
 {
-	/* TRANSLATORS: the second %s is _("broke while sending"), "was closed
+	/* TRANSLATORS: the second %s is "broke while sending", "was closed
 	 * by the server" or "broke" */
 	buf_printf(err, _("connection to %s %s%s%s"), net_name(c), what,
 	    why ? ": " : "", why ? why : "");
