@@ -113,46 +113,168 @@ is_loopback(const struct sockaddr *sa)
 	return 0;
 }
 
-/* One connect attempt, non-blocking, until deadline. Returns 0 or errno. */
-static int
-try_connect(struct conn *c, const struct addrinfo *ai, long long deadline)
-{
-	struct buf ignore = BUF_INIT;
-	int fd, one = 1, e = 0;
-	socklen_t elen = sizeof e;
+/*
+ * Happy Eyeballs (RFC 8305): the addresses in the order the resolver
+ * sorted them, but alternating families from the first one's, so that a
+ * family whose route silently drops packets costs one stagger step, not
+ * the whole timeout.
+ */
+#define STAGGER_MS 250
 
-	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, ai->ai_protocol);
-	if (fd < 0)
-		return errno;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	c->fd = fd;
-	if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
-		if (errno != EINPROGRESS) {
-			e = errno;
-		} else if (net_wait(c, POLLOUT, deadline, "", &ignore) != ST_OK) {
-			e = ETIMEDOUT;
-		} else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &elen) != 0) {
-			e = errno;
+struct attempt {
+	const struct addrinfo *ai;
+	int fd;			/* -1 before the start and after the end */
+	int err;		/* why it failed, or 0 */
+	int started;
+};
+
+static size_t
+interleave(struct addrinfo *res, struct attempt **out)
+{
+	size_t n = 0, k = 0;
+	struct addrinfo *ai;
+	struct attempt *v;
+	int first;
+
+	for (ai = res; ai; ai = ai->ai_next)
+		n++;
+	v = xcalloc(n ? n : 1, sizeof *v);
+	first = res ? res->ai_family : 0;
+	/* Take, in turn, the next unused address of the first family and
+	 * the next of any other family. */
+	for (struct addrinfo *a = res, *b = res; k < n;) {
+		while (a && a->ai_family != first)
+			a = a->ai_next;
+		while (b && b->ai_family == first)
+			b = b->ai_next;
+		if (a) {
+			v[k++].ai = a;
+			a = a->ai_next;
+		}
+		if (b && k < n) {
+			v[k++].ai = b;
+			b = b->ai_next;
 		}
 	}
-	buf_free(&ignore);
-	if (e) {
-		close(fd);
-		c->fd = -1;
+	for (size_t i = 0; i < n; i++)
+		v[i].fd = -1;
+	*out = v;
+	return n;
+}
+
+/* Starts one non-blocking connect. Returns 1 when it connected at once,
+ * 0 when it is under way or failed (t->err). */
+static int
+attempt_start(struct attempt *t)
+{
+	int one = 1;
+
+	t->started = 1;
+	t->fd = socket(t->ai->ai_family, t->ai->ai_socktype | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, t->ai->ai_protocol);
+	if (t->fd < 0) {
+		t->err = errno;
+		return 0;
 	}
-	return e;
+	setsockopt(t->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	if (connect(t->fd, t->ai->ai_addr, t->ai->ai_addrlen) == 0)
+		return 1;
+	if (errno != EINPROGRESS) {
+		t->err = errno;
+		close(t->fd);
+		t->fd = -1;
+	}
+	return 0;
+}
+
+/*
+ * Races the attempts until deadline: one starts every STAGGER_MS, or at
+ * once when all running ones have failed; the first to connect wins and
+ * the others are closed. Returns the winner's index, or -1.
+ */
+static long
+race(struct attempt *v, size_t n, long long deadline)
+{
+	struct pollfd *p = xcalloc(n ? n : 1, sizeof *p);
+	size_t started = 0;
+	long long next = 0;
+	long won = -1;
+
+	while (won < 0) {
+		long long now = net_now_ms(), until;
+		size_t running = 0;
+		int r;
+
+		for (size_t i = 0; i < started; i++)
+			if (v[i].fd >= 0) {
+				p[running].fd = v[i].fd;
+				p[running].events = POLLOUT;
+				p[running].revents = 0;
+				running++;
+			}
+		if (started < n && (now >= next || running == 0)) {
+			if (attempt_start(&v[started]))
+				won = (long)started;
+			started++;
+			next = now + STAGGER_MS;
+			continue;
+		}
+		if (running == 0 || now >= deadline)
+			break;
+		until = started < n && next < deadline ? next : deadline;
+		r = poll(p, running, (int)(until - now));
+		if (r < 0 && errno != EINTR)
+			break;
+		for (size_t i = 0; r > 0 && i < started && won < 0; i++) {
+			int e = 0;
+			socklen_t elen = sizeof e;
+			short rev = 0;
+
+			for (size_t j = 0; j < running; j++)
+				if (p[j].fd == v[i].fd)
+					rev = p[j].revents;
+			if (v[i].fd < 0 || rev == 0)
+				continue;
+			if (getsockopt(v[i].fd, SOL_SOCKET, SO_ERROR, &e, &elen) != 0)
+				e = errno;
+			if (e == 0) {
+				won = (long)i;
+				break;
+			}
+			v[i].err = e;
+			close(v[i].fd);
+			v[i].fd = -1;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		if ((long)i == won || v[i].fd < 0)
+			continue;
+		close(v[i].fd);
+		v[i].fd = -1;
+		v[i].err = ETIMEDOUT;
+	}
+	free(p);
+	return won;
+}
+
+static void
+numeric(const struct addrinfo *ai, char *ip, size_t len)
+{
+	if (getnameinfo(ai->ai_addr, ai->ai_addrlen, ip, (socklen_t)len, NULL,
+	    0, NI_NUMERICHOST) != 0)
+		snprintf(ip, len, "?");
 }
 
 enum status
 net_connect(struct conn *c, const char *host, unsigned port,
     unsigned timeout, struct buf *err)
 {
-	struct addrinfo hints, *res = NULL, *ai;
+	struct addrinfo hints, *res = NULL;
+	struct attempt *v = NULL;
 	char service[16];
-	long long deadline;
-	size_t left = 0;
-	int rc, e = 0;
+	size_t n;
+	long won;
+	int rc, refused = 0;
 	struct buf tried = BUF_INIT;
 
 	memset(c, 0, sizeof *c);
@@ -180,31 +302,27 @@ net_connect(struct conn *c, const char *host, unsigned port,
 		    rc == EAI_NONAME ? _(" (check host = in the config, and the network's DNS)") : "");
 		return ST_TEMP_NETWORK;
 	}
-	deadline = net_deadline(c);
-	for (ai = res; ai; ai = ai->ai_next)
-		left++;
-	for (ai = res; ai; ai = ai->ai_next, left--) {
-		/* Later addresses keep a share of the one timeout. */
-		long long remain = deadline - net_now_ms();
-		long long until = net_now_ms() + (remain > 0 ? remain / (long long)left : 0);
-
-		if (getnameinfo(ai->ai_addr, ai->ai_addrlen, c->ip, sizeof c->ip,
-		    NULL, 0, NI_NUMERICHOST) != 0)
-			strcpy(c->ip, "?");
-		e = try_connect(c, ai, until);
-		if (e == 0) {
-			c->loopback = is_loopback(ai->ai_addr);
-			break;
-		}
-		buf_printf(&tried, "%s%s: %s", tried.len ? "; " : "", c->ip,
-		    strerror(e));
+	n = interleave(res, &v);
+	won = race(v, n, net_deadline(c));
+	if (won >= 0) {
+		c->fd = v[won].fd;
+		numeric(v[won].ai, c->ip, sizeof c->ip);
+		c->loopback = is_loopback(v[won].ai->ai_addr);
 	}
+	for (size_t i = 0; won < 0 && i < n; i++) {
+		char ip[INET6_ADDRSTRLEN];
+
+		numeric(v[i].ai, ip, sizeof ip);
+		buf_printf(&tried, "%s%s: %s", tried.len ? "; " : "", ip,
+		    strerror(v[i].started ? v[i].err : ETIMEDOUT));
+		refused |= v[i].err == ECONNREFUSED;
+	}
+	free(v);
 	freeaddrinfo(res);
-	if (c->fd < 0) {
-		c->ip[0] = '\0';
+	if (won < 0) {
 		buf_printf(err, _("cannot connect to %s port %u (%s)%s"), host,
 		    port, buf_str(&tried),
-		    e == ECONNREFUSED ? _("; is the port right (587 with tls = starttls, 465 with tls = tls)?") : "");
+		    refused ? _("; is the port right (587 with tls = starttls, 465 with tls = tls)?") : "");
 		buf_free(&tried);
 		return ST_TEMP_NETWORK;
 	}

@@ -39,9 +39,12 @@ struct conn {
 };
 
 /*
- * Connects to host:port, trying every address getaddrinfo gives, in
- * order, within one timeout. Returns ST_OK, or ST_TEMP_NETWORK when the
- * name does not resolve or no address answers (err says which and why).
+ * Connects to host:port within one timeout, racing the addresses
+ * getaddrinfo gives as RFC 8305 says: families alternate from the first
+ * one's, a new attempt starts every 250 ms (at once when the running
+ * ones have failed), the first to connect wins and the others are
+ * closed. Returns ST_OK, or ST_TEMP_NETWORK when the name does not
+ * resolve or no address answers (err says which and why).
  */
 enum status net_connect(struct conn *c, const char *host, unsigned port,
     unsigned timeout, struct buf *err);

@@ -6,6 +6,7 @@ SAATJA_PACKAGES="build-essential autoconf automake pkg-config gettext autopoint
 	libgnutls28-dev libgsasl-dev libiniparser-dev
 	python3 python3-aiosmtpd mandoc time gnutls-bin
 	postfix dovecot-core msmtp gdb procps valgrind
+	iproute2 iptables util-linux
 	php-cli libphp-phpmailer php-symfony-mailer mutt s-nail
 	git git-email libmailtools-perl
 	clang-14 libfuzzer-14-dev"
