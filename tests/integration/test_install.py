@@ -18,6 +18,10 @@ from saatja_test import (Config, BASIC_INI, SENDMAIL, SRCDIR, SkipTest, eq, cont
 BUILDDIR = os.environ.get("SAATJA_BUILDDIR") or os.path.join(SRCDIR)
 SBINDIR = os.environ.get("SAATJA_SBINDIR", "/usr/local/sbin")
 SCRIPT = os.path.join(BUILDDIR, "conf", "saatja-as-sendmail")
+RUNNER = os.path.join(BUILDDIR, "conf", "saatja-runner")
+CRON = "/etc/cron.d/saatja"
+TIMER_LINK = "/etc/systemd/system/timers.target.wants/saatja-queue.timer"
+UNITDIR = os.path.join(os.path.dirname(SBINDIR), "lib", "systemd", "system")
 NAMES = ["/usr/sbin/sendmail", "/usr/lib/sendmail", "/usr/bin/mailq", "/usr/bin/newaliases"]
 SUFFIX = ".before-saatja"
 WORK = tempfile.mkdtemp(prefix="saatja-install-")
@@ -355,12 +359,104 @@ def test_make_install_as_sendmail_with_destdir():
     before = root.snapshot()
     env = dict(os.environ, DESTDIR=root.dir)
     env.pop("MAKEFLAGS", None)
+    env["SAATJA_INIT"] = "cron"
     check(["make", "-C", BUILDDIR, "install-as-sendmail"], env=env)
     assert_saatja(root)
     assert os.access(root.path(SBINDIR + "/saatja-as-sendmail"), os.X_OK), "script installed"
+    eq(runner_state(root), {"cron": CRON_TEXT, "timer": None}, "the runner is on")
     check(["make", "-C", BUILDDIR, "uninstall-as-sendmail"], env=env)
     eq(root.snapshot(), before, "the MTA is back")
     eq(root.diversions(), [])
+    eq(runner_state(root), {"cron": None, "timer": None}, "the runner is off")
+
+
+def runner_state(root):
+    """What turns the queue runner on in root: the cron file's text, the
+    timer's wants link."""
+    cron = root.path(CRON)
+    link = root.path(TIMER_LINK)
+    return {"cron": open(cron, encoding="utf-8").read() if os.path.exists(cron) else None,
+            "timer": os.readlink(link) if os.path.islink(link) else None}
+
+
+CRON_TEXT = ("# saatja: retry queued mail every five minutes (made by saatja-runner).\n"
+             "*/5 * * * *\troot\t%s/sendmail -q --due\n" % SBINDIR)
+
+
+def test_install_turns_the_cron_runner_on_and_undo_off():
+    root = Root()
+    env = dict(os.environ, SAATJA_INIT="cron")
+    code, out = root.run("install", env=env)
+    eq(code, 0, out)
+    eq(runner_state(root), {"cron": CRON_TEXT, "timer": None}, "after install")
+    contains(out, "/etc/cron.d/saatja written")
+    eq(oct(os.stat(root.path(CRON)).st_mode & 0o777), "0o644", "cron.d file mode")
+    code, out = root.run("undo", env=env)
+    eq(code, 0, out)
+    eq(runner_state(root), {"cron": None, "timer": None}, "after undo")
+
+
+def test_install_turns_the_systemd_timer_on_and_undo_off():
+    root = Root()
+    env = dict(os.environ, SAATJA_INIT="systemd")
+    code, out = root.run("install", env=env)
+    eq(code, 0, out)
+    eq(runner_state(root), {"cron": None, "timer": UNITDIR + "/saatja-queue.timer"},
+       "after install: the link systemctl enable makes")
+    contains(out, "saatja-queue.timer enabled")
+    code, out = root.run("undo", env=env)
+    eq(code, 0, out)
+    eq(runner_state(root), {"cron": None, "timer": None}, "after undo")
+
+
+def test_runner_never_runs_twice_and_leaves_a_foreign_cron_file():
+    root = Root(saatja=False)
+
+    def runner(action, init):
+        r = subprocess.run(["/bin/sh", RUNNER, "--root", root.dir, "--init", init, action],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        return r.returncode, r.stdout.decode()
+
+    eq(runner("status", "cron")[0], 1, "status with nothing enabled")
+    eq(runner("enable", "cron")[0], 0)
+    eq(runner("enable", "systemd")[0], 0)
+    eq(runner_state(root), {"cron": None, "timer": UNITDIR + "/saatja-queue.timer"},
+       "the timer replaced the cron line")
+    code, out = runner("status", "cron")
+    eq(code, 0, out)
+    contains(out, "saatja-queue.timer is enabled")
+    eq(runner("disable", "cron")[0], 0)
+    eq(runner_state(root), {"cron": None, "timer": None}, "disable undoes either")
+    os.makedirs(root.path("/etc/cron.d"), exist_ok=True)
+    with open(root.path(CRON), "w", encoding="utf-8") as f:
+        f.write("# someone's own job\n")
+    code, out = runner("enable", "cron")
+    eq(code, 1, out)
+    contains(out, "is not saatja's: move it away")
+    eq(runner("disable", "cron")[0], 0)
+    eq(runner_state(root)["cron"], "# someone's own job\n", "a foreign file is left alone")
+
+
+def test_make_install_for_the_system_turns_the_runner_on():
+    need_dpkg()
+    if shutil.which("make") is None:
+        raise SkipTest("make is not installed")
+    for init, want in (("cron", {"cron": CRON_TEXT, "timer": None}),
+                       ("systemd", {"cron": None, "timer": UNITDIR + "/saatja-queue.timer"})):
+        root = Root(saatja=False)
+        env = dict(os.environ, DESTDIR=root.dir)
+        env.pop("MAKEFLAGS", None)
+        args = ["make", "-C", BUILDDIR, "sysconfdir=/etc", "SAATJA_INIT=" + init]
+        check(args + ["install"], env=env)
+        eq(runner_state(root), want, "make install --sysconfdir=/etc (%s)" % init)
+        check(args + ["uninstall"], env=env)
+        eq(runner_state(root), {"cron": None, "timer": None}, "make uninstall (%s)" % init)
+    root = Root(saatja=False)
+    env = dict(os.environ, DESTDIR=root.dir)
+    env.pop("MAKEFLAGS", None)
+    check(["make", "-C", BUILDDIR, "sysconfdir=/etc", "SAATJA_RUNNER=no", "install"], env=env)
+    eq(runner_state(root), {"cron": None, "timer": None}, "SAATJA_RUNNER=no")
+    check(["make", "-C", BUILDDIR, "sysconfdir=/etc", "SAATJA_RUNNER=no", "uninstall"], env=env)
 
 
 if __name__ == "__main__":
