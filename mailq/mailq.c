@@ -72,13 +72,15 @@ print_row(const struct queued *m, FILE *out)
 }
 
 enum status
-mailq_print(struct queue *q, int json, FILE *out, struct buf *err)
+mailq_print(struct queue *q, int json, FILE *out, size_t *waiting,
+    struct buf *err)
 {
 	struct queued *v;
 	size_t n;
 	long long total = 0;
 	enum status st = queue_list(q, &v, &n, err);
 
+	*waiting = 0;
 	if (st != ST_OK)
 		return st;
 	if (n == 0 && !json)
@@ -87,6 +89,7 @@ mailq_print(struct queue *q, int json, FILE *out, struct buf *err)
 		fputs("-Queue ID-  --Size-- ----Arrival Time---- -Sender/Recipient-------\n", out);
 	for (size_t i = 0; i < n; i++) {
 		total += v[i].size;
+		*waiting += !v[i].in_failed;
 		if (json)
 			print_json(&v[i], out);
 		else

@@ -12,9 +12,11 @@
 #include "status.h"
 
 /*
- * Prints every message of q (q->dir NULL: an empty queue) to out.
- * Returns ST_OK, or ST_IOERR when the queue cannot be read.
+ * Prints every message of q (q->dir NULL: an empty queue) to out;
+ * *waiting gets how many of them wait for a retry (not failed). Returns
+ * ST_OK, or ST_IOERR when the queue cannot be read.
  */
-enum status mailq_print(struct queue *q, int json, FILE *out, struct buf *err);
+enum status mailq_print(struct queue *q, int json, FILE *out,
+    size_t *waiting, struct buf *err);
 
 #endif

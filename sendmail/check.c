@@ -38,6 +38,8 @@
 #include "check.h"
 #include "i18n.h"
 #include "net.h"
+#include "queue.h"
+#include "runq.h"
 #include "smtp.h"
 #include "tls.h"
 
@@ -593,6 +595,28 @@ check_sender(struct report *r, const struct account *a, struct smtp *s)
 	return st;
 }
 
+/* The one line mailq also prints when nothing will retry waiting mail. */
+static void
+warn_unattended(const struct config *c, FILE *out)
+{
+	struct queue q;
+	struct queued *v = NULL;
+	struct buf ignore = BUF_INIT, warning = BUF_INIT;
+	size_t n = 0, waiting = 0;
+
+	if (queue_find(&q, c, &ignore) == ST_OK &&
+	    queue_list(&q, &v, &n, &ignore) == ST_OK) {
+		for (size_t i = 0; i < n; i++)
+			waiting += !v[i].in_failed;
+		if (runq_unattended(&q, waiting, &warning))
+			fprintf(out, _("warning: %s\n"), buf_str(&warning));
+	}
+	queue_list_free(v, n);
+	queue_close(&q);
+	buf_free(&ignore);
+	buf_free(&warning);
+}
+
 enum status
 check_run(const struct config *c, const char *address, FILE *out,
     struct buf *err)
@@ -634,6 +658,7 @@ check_run(const struct config *c, const char *address, FILE *out,
 		buf_printf(err, _("the check of %s failed at the %s step (see standard output)"),
 		    a->address, r.failed ? r.failed : "?");
 	}
+	warn_unattended(c, out);
 	fflush(out);
 	return st;
 }

@@ -11,6 +11,8 @@
  *	ID.state	the delivery state, absent until the first failure
  *	tmp/		bodies while they are read, envelopes while written
  *	failed/		the same three files for messages that failed
+ *	ACCOUNT.rate	the sending times of max_per_hour (runq.c)
+ *	last-run	touched by every queue run (runq.c), for mailq
  *
  * ID is ten upper-case hexadecimal digits. ID.env is text:
  *

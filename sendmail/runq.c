@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,6 +29,20 @@
 #include "net.h"
 #include "runq.h"
 #include "smtp.h"
+
+/*
+ * A queue run leaves its time here (the file's mtime), so that mailq and
+ * --check can tell a queue that something retries from one that nothing
+ * does, whoever runs it: the timer, cron, a user's crontab.
+ */
+#define RUN_MARK "last-run"
+#define RUN_FRESH (3600)	/* seconds a run counts as "recent" */
+
+/* Enabled by saatja-runner; they run the system spool. */
+static const char *const runners[] = {
+	"/etc/systemd/system/timers.target.wants/saatja-queue.timer",
+	"/etc/cron.d/saatja",
+};
 
 struct session {
 	struct account *account;
@@ -426,6 +441,45 @@ by_account(const void *a, const void *b)
 	return strcmp(x->id, y->id);
 }
 
+static void
+mark_run(const struct queue *q)
+{
+	struct buf p = BUF_INIT;
+	int fd;
+
+	buf_printf(&p, "%s/%s", q->dir, RUN_MARK);
+	fd = open(p.data, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0660);
+	if (fd >= 0) {
+		futimens(fd, NULL);
+		close(fd);
+	}
+	buf_free(&p);
+}
+
+int
+runq_unattended(const struct queue *q, size_t n, struct buf *warning)
+{
+	struct buf p = BUF_INIT;
+	struct stat sb;
+	int recent;
+
+	if (n == 0 || q->dir == NULL)
+		return 0;
+	if (strcmp(q->dir, LOCALSTATEDIR "/spool/saatja") == 0)
+		for (size_t i = 0; i < sizeof runners / sizeof runners[0]; i++)
+			if (access(runners[i], F_OK) == 0)
+				return 0;
+	buf_printf(&p, "%s/%s", q->dir, RUN_MARK);
+	recent = stat(p.data, &sb) == 0 && time(NULL) - sb.st_mtime < RUN_FRESH;
+	buf_free(&p);
+	if (recent)
+		return 0;
+	buf_printf(warning, ngettext("%zu message waits for a retry, but nothing will retry it: no queue runner is enabled and no queue run happened in the last hour; run saatja-runner enable as root (or sendmail -q now)",
+	    "%zu messages wait for a retry, but nothing will retry them: no queue runner is enabled and no queue run happened in the last hour; run saatja-runner enable as root (or sendmail -q now)",
+	    n), n);
+	return 1;
+}
+
 enum status
 runq_run(const struct config *c, const struct options *o, int due_only,
     struct buf *err)
@@ -442,6 +496,7 @@ runq_run(const struct config *c, const struct options *o, int due_only,
 		return st;
 	}
 	saved = i18n_plain_begin();
+	mark_run(&q);
 	queue_sweep(&q);
 	st = queue_list(&q, &v, &n, err);
 	if (st == ST_OK && n)

@@ -40,6 +40,15 @@ enum status runq_deliver_one(const struct config *c, const struct options *o,
     struct queue *q, const char *id, int from_failed, struct buf *err);
 
 /*
+ * Non-zero when n messages of q wait for a retry (n > 0) and nothing is
+ * set to make it: no queue runner is enabled (the systemd timer's link or
+ * /etc/cron.d/saatja, for the system spool that they run) and no queue run
+ * marked q within the last hour. warning then gets one line saying so
+ * and what to do, in the caller's language.
+ */
+int runq_unattended(const struct queue *q, size_t n, struct buf *warning);
+
+/*
  * Where the -v/-X dialogue goes: standard error for -v, the -X file
  * (opened for appending with the caller's own rights), or NULL for
  * neither. NULL with o->transcript set means the file cannot be opened.

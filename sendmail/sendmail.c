@@ -118,10 +118,17 @@ static enum status
 list_mode(const struct options *o, const struct config *c, struct buf *err)
 {
 	struct queue q;
+	struct buf warning = BUF_INIT;
+	size_t waiting = 0;
 	enum status st = queue_find(&q, c, err);
 
 	if (st == ST_OK)
-		st = mailq_print(&q, o->json, stdout, err);
+		st = mailq_print(&q, o->json, stdout, &waiting, err);
+	if (st == ST_OK && runq_unattended(&q, waiting, &warning)) {
+		fflush(stdout);
+		fprintf(stderr, _("sendmail: warning: %s\n"), one_line(&warning));
+	}
+	buf_free(&warning);
 	queue_close(&q);
 	return st;
 }
@@ -276,6 +283,15 @@ main(int argc, char **argv)
 	}
 	path = config_path(&o);
 	st = load_config(&c, path, o.config_file != NULL, &err);
+	if (st != ST_OK && o.mode == MODE_LIST_QUEUE && o.config_file == NULL &&
+	    access(path, F_OK) != 0 && errno == ENOENT) {
+		/* No config at all: mailq still lists the default queue. */
+		config_free(&c);
+		memset(&c, 0, sizeof c);
+		c.path = xstrdup(path);
+		buf_reset(&err);
+		st = ST_OK;
+	}
 	free(path);
 	if (st == ST_OK) {
 		log_open(c.log);

@@ -5,6 +5,7 @@ account, and no message delivered twice by concurrent runs."""
 import json
 import os
 import subprocess
+import tempfile
 import time
 import uuid
 
@@ -245,6 +246,57 @@ def test_concurrent_senders_and_runs_deliver_exactly_once():
         subjects[s] = subjects.get(s, 0) + 1
     eq(len(subjects), 50, "every message delivered")
     eq([s for s, n in subjects.items() if n != 1], [], "none twice")
+
+
+def test_mailq_and_check_warn_when_nothing_will_retry():
+    down = closed_port()
+    cfg = FAULTS.config()
+    set_port(cfg, FAULTS.port, down)
+    token = uuid.uuid4().hex
+    eq(sendmail(["-t"], message(token), cfg).code, 0)
+    r = sendmail(["-bp"], b"", cfg)
+    eq(r.code, 0, r.err)
+    contains(r.out.decode(), "-- 1 Kbytes in 1 Request.", "the table is unchanged")
+    eq(r.err, "sendmail: warning: 1 message waits for a retry, but nothing will retry it: "
+       "no queue runner is enabled and no queue run happened in the last hour; "
+       "run saatja-runner enable as root (or sendmail -q now)\n", "one line on stderr")
+    r = sendmail(["-bp", "--json"], b"", cfg)
+    contains(r.err, "1 message waits for a retry", "also with --json")
+    r = sendmail(["--check"], b"", cfg)
+    contains(r.out.decode(), "\nwarning: 1 message waits for a retry, but nothing will retry it",
+             "--check says it on standard output")
+    # A queue run (the timer, cron, a user's crontab) is something that retries.
+    eq(sendmail(["-q"], b"", cfg).code, 0)
+    eq(len(queue(cfg)), 1, "still deferred: the port is closed")
+    r = sendmail(["-bp"], b"", cfg)
+    eq(r.err, "", "no warning once a queue run happened")
+    r = sendmail(["--check"], b"", cfg)
+    assert "nothing will retry" not in r.out.decode(), r.out.decode()
+
+
+def test_mailq_without_a_config_lists_the_default_queue():
+    home = tempfile.mkdtemp(prefix="saatja-home-")
+    env = {"HOME": home, "XDG_CONFIG_HOME": "", "XDG_STATE_HOME": ""}
+    user_queue = os.path.join(home, ".local", "state", "saatja")
+    os.makedirs(user_queue)
+    cfg = FAULTS.config(saatja="queue = %s\n" % user_queue)
+    with open(cfg.path) as f:
+        text = f.read()
+    with open(cfg.path, "w") as f:   # the FaultServer config's own queue key goes
+        f.write(text.replace("queue = %s/queue\n" % cfg.work, "", 1))
+    token = uuid.uuid4().hex
+    eq(sendmail(["-odq", "-t"], message(token), cfg).code, 0)
+    argv = sendmail_argv() + ["-bp", "--json"]
+    r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       env=dict(os.environ, **env), timeout=60)
+    eq(r.returncode, 0, "mailq with no config at all: %s" % r.stderr.decode())
+    system = "/usr/local/var/spool/saatja"
+    if not os.path.isdir(system) and not os.path.exists("/usr/local/etc/saatja.ini"):
+        got = [json.loads(l) for l in r.stdout.decode().splitlines() if l.strip()]
+        eq(len(got), 1, "the user's default queue is listed")
+    r = subprocess.run(sendmail_argv() + ["-C", os.path.join(home, "none.ini"), "-bp"],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+    eq(r.returncode, 78, "a config named with -C must exist")
 
 
 if __name__ == "__main__":
