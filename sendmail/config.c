@@ -24,6 +24,7 @@
 
 #include <iniparser.h>
 
+#include "account.h"
 #include "address.h"
 #include "config.h"
 #include "i18n.h"

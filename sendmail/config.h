@@ -17,29 +17,7 @@
 enum foreign_from { FOREIGN_REJECT, FOREIGN_REWRITE };
 enum delivery_mode { DELIVERY_INTERACTIVE, DELIVERY_BACKGROUND, DELIVERY_QUEUE };
 
-#define AUTH_MAX 4
-
-struct account {
-	char *address;		/* the section name: sender and login */
-	const struct provider *provider;	/* preset used, or NULL */
-	char *host;
-	unsigned port;
-	enum tls_mode tls;
-	char *password;		/* NULL when password_command gives it */
-	char *password_command;
-	int callers_command;	/* password_command is from a file the
-				 * caller chose (-C): run it with the
-				 * caller's rights only */
-	char *auth[AUTH_MAX];	/* mechanism names, upper case, in order */
-	size_t nauth;
-	char *ca_file;
-	unsigned char fingerprint[32];	/* SHA-256 pin */
-	int has_fingerprint;
-	unsigned max_per_hour;	/* 0 = no limit */
-	unsigned timeout;	/* seconds per network step */
-	struct strlist cc;
-	struct strlist bcc;
-};
+struct account;		/* one [address] section: account.h */
 
 struct alias {
 	char *name;		/* local name, lower case; "*" is the catch-all */
