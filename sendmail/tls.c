@@ -330,6 +330,7 @@ tls_start(struct conn *c, const struct account *a, struct buf *err)
 	int rc;
 
 	c->cert_refused = 0;
+	c->no_trust = 0;
 	if (gnutls_certificate_allocate_credentials(&cred) < 0 ||
 	    gnutls_init(&c->tls, GNUTLS_CLIENT | GNUTLS_NO_TICKETS |
 	    GNUTLS_NO_SIGNAL) < 0) {
@@ -355,6 +356,7 @@ tls_start(struct conn *c, const struct account *a, struct buf *err)
 		else
 			buf_printf(err, _("cannot load trusted certificates from the system trust store: %s; install the package ca-certificates, or set ca_file = to a file with a CA certificate in it"),
 			    rc < 0 ? gnutls_strerror(rc) : _("it holds none"));
+		c->no_trust = 1;
 		tls_discard(c);
 		return ST_CONFIG;
 	}
