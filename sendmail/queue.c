@@ -324,8 +324,7 @@ place_body(struct queue *q, const struct message *m, const char *path)
 }
 
 static void
-env_text(struct buf *b, const struct plan *p, const struct options *o,
-    const struct message *m, int notice)
+env_text(struct buf *b, const struct plan *p, const struct message *m)
 {
 	struct buf head = BUF_INIT;
 
@@ -338,19 +337,19 @@ env_text(struct buf *b, const struct plan *p, const struct options *o,
 	    (long long)(head.len + 2 + (m->body_fd >= 0 ? m->body_size : 0)));
 	for (size_t i = 0; i < p->rcpts.n; i++)
 		buf_printf(b, "rcpt: %s\n", p->rcpts.v[i]);
-	if (o->body_type)
-		buf_printf(b, "body-type: %s\n", o->body_type);
-	if (o->dsn_notify)
-		buf_printf(b, "dsn-notify: %s\n", o->dsn_notify);
-	if (o->dsn_ret)
-		buf_printf(b, "dsn-ret: %s\n", o->dsn_ret);
-	if (o->dsn_envid)
-		buf_printf(b, "dsn-envid: %s\n", o->dsn_envid);
+	if (p->body_type)
+		buf_printf(b, "body-type: %s\n", p->body_type);
+	if (p->dsn_notify)
+		buf_printf(b, "dsn-notify: %s\n", p->dsn_notify);
+	if (p->dsn_ret)
+		buf_printf(b, "dsn-ret: %s\n", p->dsn_ret);
+	if (p->dsn_envid)
+		buf_printf(b, "dsn-envid: %s\n", p->dsn_envid);
 	if (p->needs_smtputf8)
 		buf_adds(b, "smtputf8: 1\n");
 	if (m->body_8bit)
 		buf_adds(b, "body-8bit: 1\n");
-	if (notice)
+	if (p->notice)
 		buf_adds(b, "notice: 1\n");
 	buf_adds(b, "\n");
 	buf_add(b, head.data ? head.data : "", head.len);
@@ -358,9 +357,8 @@ env_text(struct buf *b, const struct plan *p, const struct options *o,
 }
 
 enum status
-queue_add(struct queue *q, const struct plan *p, const struct options *o,
-    const struct message *m, int notice, char id[QUEUE_ID_LEN + 1],
-    struct buf *err)
+queue_add(struct queue *q, const struct plan *p, const struct message *m,
+    char id[QUEUE_ID_LEN + 1], struct buf *err)
 {
 	struct buf env = BUF_INIT;
 	char *body = NULL, *name = NULL;
@@ -380,7 +378,7 @@ queue_add(struct queue *q, const struct plan *p, const struct options *o,
 			    ST_IOERR : ST_CANTCREAT;
 		}
 	}
-	env_text(&env, p, o, m, notice);
+	env_text(&env, p, m);
 	name = xmalloc(QUEUE_ID_LEN + 5);
 	snprintf(name, QUEUE_ID_LEN + 5, "%s.env", id);
 	if (tries == 20 || write_file_atomic(q, q->dir, name, &env) != 0 ||

@@ -16,7 +16,6 @@
 #include "buf.h"
 #include "config.h"
 #include "message.h"
-#include "options.h"
 #include "status.h"
 
 #define QUEUE_ID_LEN 10
@@ -61,14 +60,14 @@ enum status queue_find(struct queue *q, const struct config *c,
 void queue_close(struct queue *q);
 
 /*
- * Queues message m (its body spooled in q->tmp, see message_read) for
- * the plan p. notice marks a failure notice. On ST_OK, id holds the new
- * queue ID and the message is durable. ST_CANTCREAT or ST_IOERR (disk
- * full, permissions) when it could not be queued: nothing is left then.
+ * Queues message m (its body spooled in q->tmp, see message_read) as the
+ * plan p says: account, recipients, body type, DSN, failure notice. On
+ * ST_OK, id holds the new queue ID and the message is durable.
+ * ST_CANTCREAT or ST_IOERR (disk full, permissions) when it could not be
+ * queued: nothing is left then.
  */
 enum status queue_add(struct queue *q, const struct plan *p,
-    const struct options *o, const struct message *m, int notice,
-    char id[QUEUE_ID_LEN + 1], struct buf *err);
+    const struct message *m, char id[QUEUE_ID_LEN + 1], struct buf *err);
 
 /*
  * Lists every message, queued and failed, oldest first, without locking

@@ -61,35 +61,12 @@ seconds_now(void)
 	return (double)net_now_ms() / 1000.0;
 }
 
-/*
- * The -v/-X dialogue. The -X file is opened with the caller's own rights:
- * a set-group-ID sendmail must not write where the caller cannot.
- */
-FILE *
-runq_open_trace(const struct options *o)
-{
-	gid_t egid = getegid();
-	FILE *f;
-
-	if (o->transcript == NULL)
-		return o->verbose ? stderr : NULL;
-	if (egid != getgid() && setegid(getgid()) != 0)
-		return NULL;
-	f = fopen(o->transcript, "ae");
-	if (egid != getegid() && setegid(egid) != 0) {
-		if (f)
-			fclose(f);
-		return NULL;
-	}
-	return f;
-}
-
 static void
 session_open(struct session *s, const struct config *c,
     const struct options *o)
 {
 	s->opened = 1;
-	s->trace = runq_open_trace(o);
+	s->trace = smtp_trace_open(o->transcript, o->verbose);
 	s->st = smtp_open(&s->smtp, s->account, c->helo, s->trace, &s->why);
 	if (s->st == ST_OK)
 		s->st = smtp_auth(&s->smtp, &s->why);
@@ -101,8 +78,7 @@ session_close(struct session *s)
 {
 	if (s->opened)
 		smtp_close(&s->smtp);
-	if (s->trace && s->trace != stderr)
-		fclose(s->trace);
+	smtp_trace_close(s->trace);
 	buf_free(&s->why);
 	buf_free(&s->relay);
 	memset(s, 0, sizeof *s);
@@ -218,13 +194,15 @@ send_notice(const struct config *c, struct queue *q, const struct queued *qm,
 		buf_printf(&text, "%s\n", failed->hdrs[i].field);
 	free(subject);
 
+	/* Planned as "sendmail ACCOUNT" would plan it. */
 	memset(&o, 0, sizeof o);
 	strlist_add(&o.rcpts, qm->account);
 	message_init(&m);
 	in = fmemopen(text.data, text.len, "r");
 	if (in && message_read(&m, in, 0, q->tmp, &err) == ST_OK &&
 	    account_plan(&p, c, &o, &m, &err) == ST_OK) {
-		if (queue_add(q, &p, &o, &m, 1, id, &err) == ST_OK) {
+		p.notice = 1;
+		if (queue_add(q, &p, &m, id, &err) == ST_OK) {
 			log_msg(LOG_INFO, "%s: failure notice for %s queued to <%s>",
 			    id, qm->id, qm->account);
 			/* Try it at once; a notice never causes another. */

@@ -48,11 +48,4 @@ enum status runq_deliver_one(const struct config *c, const struct options *o,
  */
 int runq_unattended(const struct queue *q, size_t n, struct buf *warning);
 
-/*
- * Where the -v/-X dialogue goes: standard error for -v, the -X file
- * (opened for appending with the caller's own rights), or NULL for
- * neither. NULL with o->transcript set means the file cannot be opened.
- */
-FILE *runq_open_trace(const struct options *o);
-
 #endif

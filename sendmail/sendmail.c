@@ -27,6 +27,7 @@
 #include "queue.h"
 #include "runq.h"
 #include "server.h"
+#include "smtp.h"
 #include "status.h"
 #include "submit.h"
 
@@ -96,20 +97,28 @@ deliver_mode(const struct options *o, const struct config *c,
 {
 	struct message m;
 	struct submit_result r;
-	const char *spool = o->dry_run || o->mode == MODE_VERIFY ?
-	    scratch_dir() : submit_spool_dir(c, err);
-	enum status st = spool ? ST_OK : ST_CANTCREAT;
+	struct queue q, *queue = NULL;
+	const char *spool = scratch_dir();
+	enum status st = ST_OK;
 
+	memset(&q, 0, sizeof q);
+	if (!o->dry_run && o->mode != MODE_VERIFY) {
+		/* The body is spooled where the queue will hold it. */
+		st = queue_open(&q, c, err);
+		queue = &q;
+		spool = q.tmp;
+	}
 	message_init(&m);
 	if (st == ST_OK && o->mode != MODE_VERIFY)
 		st = message_read(&m, stdin, o->dot_ends, spool, err);
 	if (st == ST_OK)
-		st = submit_message(c, o, &m, &r, err);
+		st = submit_message(c, o, queue, &m, &r, err);
 	if (st == ST_OK && err->len) {
 		fprintf(stderr, _("sendmail: warning: %s\n"), one_line(err));
 		buf_reset(err);
 	}
 	message_free(&m);
+	queue_close(&q);
 	return st;
 }
 
@@ -271,7 +280,7 @@ main(int argc, char **argv)
 		break;
 	}
 	if (o.transcript) {	/* -X: refuse now, before a message is taken */
-		FILE *f = runq_open_trace(&o);
+		FILE *f = smtp_trace_open(o.transcript, o.verbose);
 
 		if (f == NULL) {
 			fprintf(stderr, _("sendmail: cannot open the transcript file %s (-X): %s\n"),
@@ -279,7 +288,7 @@ main(int argc, char **argv)
 			options_free(&o);
 			return status_exit_code(ST_CANTCREAT);
 		}
-		fclose(f);
+		smtp_trace_close(f);
 	}
 	path = config_path(&o);
 	st = load_config(&c, path, o.config_file != NULL, &err);

@@ -37,6 +37,7 @@
 #include "i18n.h"
 #include "log.h"
 #include "message.h"
+#include "queue.h"
 #include "server.h"
 #include "smtp_cmd.h"
 #include "submit.h"
@@ -78,6 +79,7 @@ struct session {
 	char *sender;		/* MAIL FROM, NULL for <> */
 	const char *body_type;	/* BODY=, or NULL */
 	struct strlist rcpts;
+	struct queue queue;	/* opened at the first DATA */
 };
 
 static void
@@ -383,7 +385,7 @@ reply_outcome(struct session *s, enum status st,
 
 /* Reads the message and hands it to the same path as sendmail -t. */
 static enum status
-submit(struct session *s, FILE *in, const char *spool)
+submit(struct session *s, FILE *in)
 {
 	struct message m;
 	struct submit_result r;
@@ -393,7 +395,7 @@ submit(struct session *s, FILE *in, const char *spool)
 
 	message_init(&m);
 	memset(&r, 0, sizeof r);
-	st = message_read(&m, in, 0, spool, &why);
+	st = message_read(&m, in, 0, s->queue.tmp, &why);
 	data_skip(s);
 	if (s->data == DATA_EOF) {
 		log_msg(LOG_NOTICE, "-bs: the input ended inside DATA; nothing was queued");
@@ -409,7 +411,7 @@ submit(struct session *s, FILE *in, const char *spool)
 		t.sender = s->sender;
 		if (s->body_type)
 			t.body_type = s->body_type;
-		st = submit_message(s->c, &t, &m, &r, &why);
+		st = submit_message(s->c, &t, &s->queue, &m, &r, &why);
 	}
 	reply_outcome(s, st, &r, &why);
 	message_free(&m);
@@ -422,7 +424,6 @@ cmd_data(struct session *s)
 {
 	static const cookie_io_functions_t io = { data_read, NULL, NULL, NULL };
 	struct buf why = BUF_INIT;
-	const char *spool;
 	enum status st;
 	FILE *in;
 
@@ -430,8 +431,9 @@ cmd_data(struct session *s)
 		reply(s, "503 5.5.1 Error: need RCPT command");
 		return ST_OK;
 	}
-	spool = submit_spool_dir(s->c, &why);
-	if (spool == NULL) {
+	/* Bodies are spooled where the queue will hold them. */
+	if (s->queue.dir == NULL && queue_open(&s->queue, s->c, &why) != ST_OK) {
+		queue_close(&s->queue);
 		log_msg(LOG_WARNING, "-bs: %s", buf_str(&why));
 		reply_reason(s, "451 4.3.0", buf_str(&why));
 		buf_free(&why);
@@ -449,7 +451,7 @@ cmd_data(struct session *s)
 		transaction_reset(s);
 		return ST_OK;
 	}
-	st = submit(s, in, spool);
+	st = submit(s, in);
 	fclose(in);
 	transaction_reset(s);
 	return st;
@@ -562,6 +564,7 @@ server_run(const struct config *c, const struct options *o,
 		st = ST_IOERR;
 	}
 	transaction_reset(&s);
+	queue_close(&s.queue);
 	buf_free(&s.out);
 	buf_free(&line);
 	free(s.in);

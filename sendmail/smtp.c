@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "i18n.h"
+#include "password.h"
 #include "sasl.h"
 #include "smtp.h"
 #include "tls.h"
@@ -398,7 +399,7 @@ smtp_auth(struct smtp *s, struct buf *err)
 		buf_free(&theirs);
 		return ST_NOPERM;
 	}
-	if ((st = config_password(a, err)) != ST_OK)
+	if ((st = password_get(a, err)) != ST_OK)
 		return st;
 	do {
 		/* Only the last refusal counts. */
@@ -590,15 +591,147 @@ all_refused(struct smtp *s, const struct smtp_result *r, struct buf *err)
 	return permanent ? ST_NOUSER : ST_TEMP_SERVER;
 }
 
+/*
+ * Reads the reply to the RSET that rode ahead of this transaction's MAIL
+ * (smtp_reset with PIPELINING).
+ */
+static enum status
+read_pending_rset(struct smtp *s, struct buf *err)
+{
+	enum status st;
+
+	s->rset_pending = 0;
+	if ((st = read_reply(s, err)) != ST_OK)
+		return st;
+	if (s->reply.code != 250) {
+		/* Not this message's fault, and the rest of the pipeline is
+		 * answered, unread: the session cannot go on, the message
+		 * waits for the next one. */
+		refused(s, "RSET", err);
+		s->open = 0;
+		return ST_TEMP_PROTOCOL;
+	}
+	return ST_OK;
+}
+
+/* Reads the reply to RCPT i into r (sending the RCPT first without
+ * PIPELINING). */
+static enum status
+rcpt_reply(struct smtp *s, const struct smtp_envelope *e, size_t i,
+    struct smtp_result *r, struct buf *err)
+{
+	enum status st;
+
+	if (!s->caps.pipelining) {
+		rcpt_command(s, e, i);
+		if ((st = flush(s, err)) != ST_OK)
+			return st;
+	}
+	if ((st = read_reply(s, err)) != ST_OK)
+		return st;
+	if (s->reply.code / 100 == 2) {
+		r->rcpts[i].accepted = 1;
+	} else {
+		struct buf d = BUF_INIT;
+
+		smtp_reply_describe(&s->reply, &d);
+		r->rcpts[i].reply = buf_take(&d);
+		r->refused++;
+	}
+	return ST_OK;
+}
+
+/*
+ * The envelope: MAIL, every RCPT and DATA with their replies, in one
+ * write with PIPELINING (behind a pending RSET). Returns ST_OK when the
+ * server waits for the message; else the refusal (of the sender, of
+ * every recipient, of DATA) or the failure that ended the session.
+ * *data_open tells whether the server answered DATA with 354 all the
+ * same (possible with PIPELINING): then it waits for an end of data.
+ */
+static enum status
+send_envelope(struct smtp *s, const struct smtp_envelope *e,
+    const struct message *m, off_t size, struct smtp_result *r,
+    int *data_open, struct buf *err)
+{
+	int pipe = s->caps.pipelining;
+	enum status st, verdict = ST_OK;
+	struct buf what = BUF_INIT;
+
+	*data_open = 0;
+	if (s->rset_pending)
+		cmd(s, "RSET");
+	mail_command(s, e, m, size);
+	for (size_t i = 0; pipe && i < r->n; i++)
+		rcpt_command(s, e, i);
+	if (pipe)
+		cmd(s, "DATA");
+	if ((st = flush(s, err)) != ST_OK)
+		return st;
+	if (s->rset_pending && (st = read_pending_rset(s, err)) != ST_OK)
+		return st;
+	if ((st = read_reply(s, err)) != ST_OK)
+		return st;
+	if (s->reply.code / 100 != 2) {
+		buf_printf(&what, _("the sender MAIL FROM:<%s>"), e->from);
+		verdict = refused(s, buf_str(&what), err);
+		buf_free(&what);
+	}
+	for (size_t i = 0; i < r->n && (pipe || verdict == ST_OK); i++)
+		if ((st = rcpt_reply(s, e, i, r, err)) != ST_OK)
+			return st;
+	if (verdict == ST_OK && r->refused == r->n)
+		verdict = all_refused(s, r, err);
+	if (!pipe && verdict != ST_OK)
+		return verdict;
+	if (!pipe) {
+		cmd(s, "DATA");
+		if ((st = flush(s, err)) != ST_OK)
+			return st;
+	}
+	if ((st = read_reply(s, err)) != ST_OK)
+		return st;
+	*data_open = s->reply.code == 354;
+	if (!*data_open && verdict == ST_OK)
+		verdict = refused(s, "DATA", err);
+	return verdict;
+}
+
+/* The data phase: the message, its end, and the reply to it. */
+static enum status
+send_data(struct smtp *s, const struct message *m, struct smtp_result *r,
+    struct buf *err)
+{
+	enum status st;
+
+	if ((st = send_message(s, m, &r->size, err)) != ST_OK ||
+	    (st = read_reply(s, err)) != ST_OK)
+		return st;
+	smtp_reply_describe(&s->reply, &r->reply);
+	if (s->reply.code / 100 == 2)
+		return ST_OK;
+	return refused(s, _("the message"), err);
+}
+
+/* Ends a data phase the server opened for a refused envelope: no data. */
+static enum status
+end_empty_data(struct smtp *s, enum status verdict, struct buf *err)
+{
+	enum status st;
+
+	cmd(s, ".");
+	if ((st = flush(s, err)) != ST_OK || (st = read_reply(s, err)) != ST_OK)
+		return st;
+	return verdict;
+}
+
 enum status
 smtp_send(struct smtp *s, const struct smtp_envelope *e,
     const struct message *m, struct smtp_result *r, struct buf *err)
 {
 	off_t size = message_size(m);
-	int pipe = s->caps.pipelining, mail_ok = 0, data_ok = 0;
-	size_t accepted = 0;
-	enum status st, failed = ST_OK;
-	struct buf what = BUF_INIT;
+	int data_open;
+	enum status st;
 
 	memset(r, 0, sizeof *r);
 	buf_init(&r->reply);
@@ -610,94 +743,19 @@ smtp_send(struct smtp *s, const struct smtp_envelope *e,
 		return ST_TEMP_PROTOCOL;
 	if ((st = precheck(s, e, size, err)) != ST_OK)
 		return st;
-
-	if (s->rset_pending)
-		cmd(s, "RSET");
-	mail_command(s, e, m, size);
-	for (size_t i = 0; pipe && i < r->n; i++)
-		rcpt_command(s, e, i);
-	if (pipe)
-		cmd(s, "DATA");
-	if ((st = flush(s, err)) != ST_OK)
-		return st;
-	if (s->rset_pending) {
-		s->rset_pending = 0;
-		if ((st = read_reply(s, err)) != ST_OK)
-			return st;
-		if (s->reply.code != 250) {
-			/* Not this message's fault, and the rest of the
-			 * pipeline is answered, unread: the session cannot go
-			 * on, the message waits for the next one. */
-			refused(s, "RSET", err);
-			s->open = 0;
-			return ST_TEMP_PROTOCOL;
-		}
-	}
-	if ((st = read_reply(s, err)) != ST_OK)
-		return st;
-	if (s->reply.code / 100 == 2)
-		mail_ok = 1;
-	else {
-		buf_printf(&what, _("the sender MAIL FROM:<%s>"), e->from);
-		failed = refused(s, buf_str(&what), err);
-		buf_free(&what);
-	}
-	for (size_t i = 0; i < r->n && (pipe || mail_ok); i++) {
-		if (!pipe) {
-			rcpt_command(s, e, i);
-			if ((st = flush(s, err)) != ST_OK)
-				return st;
-		}
-		if ((st = read_reply(s, err)) != ST_OK)
-			return st;
-		if (s->reply.code / 100 == 2) {
-			r->rcpts[i].accepted = 1;
-			accepted++;
-		} else {
-			struct buf d = BUF_INIT;
-
-			smtp_reply_describe(&s->reply, &d);
-			r->rcpts[i].reply = buf_take(&d);
-			r->refused++;
-		}
-	}
-	if (mail_ok && accepted == 0 && failed == ST_OK)
-		failed = all_refused(s, r, err);
-	if (pipe || failed == ST_OK) {
-		if (!pipe) {
-			cmd(s, "DATA");
-			if ((st = flush(s, err)) != ST_OK)
-				return st;
-		}
-		if ((st = read_reply(s, err)) != ST_OK)
-			return st;
-		data_ok = s->reply.code == 354;
-		if (!data_ok && failed == ST_OK)
-			failed = refused(s, "DATA", err);
-	}
-	if (data_ok && failed != ST_OK) {
-		/* The server wants data it will not deliver: send none. */
-		cmd(s, ".");
-		if ((st = flush(s, err)) != ST_OK ||
-		    (st = read_reply(s, err)) != ST_OK)
-			return st;
-	} else if (data_ok) {
-		if ((st = send_message(s, m, &r->size, err)) != ST_OK ||
-		    (st = read_reply(s, err)) != ST_OK)
-			return st;
-		smtp_reply_describe(&s->reply, &r->reply);
-		if (s->reply.code / 100 == 2)
-			return ST_OK;
-		failed = refused(s, _("the message"), err);
-	}
-	/* Leave the session ready for the next transaction. */
-	if (s->open) {
+	st = send_envelope(s, e, m, size, r, &data_open, err);
+	if (data_open)
+		st = st == ST_OK ? send_data(s, m, r, err) :
+		    end_empty_data(s, st, err);
+	/* After a refusal, leave the session ready for the next
+	 * transaction. */
+	if (st != ST_OK && s->open) {
 		struct buf ignore = BUF_INIT;
 
 		smtp_reset(s, &ignore);
 		buf_free(&ignore);
 	}
-	return failed;
+	return st;
 }
 
 void
@@ -753,6 +811,32 @@ smtp_try_sender(struct smtp *s, const char *from, struct buf *err)
 	if ((st = read_reply(s, err)) != ST_OK)
 		return st;
 	return verdict;
+}
+
+FILE *
+smtp_trace_open(const char *transcript, int verbose)
+{
+	gid_t egid = getegid();
+	FILE *f;
+
+	if (transcript == NULL)
+		return verbose ? stderr : NULL;
+	if (egid != getgid() && setegid(getgid()) != 0)
+		return NULL;
+	f = fopen(transcript, "ae");
+	if (egid != getegid() && setegid(egid) != 0) {
+		if (f)
+			fclose(f);
+		return NULL;
+	}
+	return f;
+}
+
+void
+smtp_trace_close(FILE *trace)
+{
+	if (trace && trace != stderr)
+		fclose(trace);
 }
 
 void
