@@ -41,6 +41,7 @@ struct account {
 	unsigned char fingerprint[32];	/* SHA-256 pin */
 	int has_fingerprint;
 	unsigned max_per_hour;	/* 0 = no limit */
+	unsigned max_rcpt;	/* recipients a transaction, 0 = no limit */
 	unsigned timeout;	/* seconds per network step */
 	struct strlist cc;
 	struct strlist bcc;

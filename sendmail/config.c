@@ -483,6 +483,17 @@ account_max_per_hour(struct loader *l, const char *v)
 }
 
 static enum status
+account_max_rcpt(struct loader *l, const char *v)
+{
+	long n = parse_number(v, 0, 1000000);
+
+	if (n < 0)
+		return bad(l, _("\"%s\" is not a whole number of recipients"), v);
+	l->a->max_rcpt = (unsigned)n;
+	return ST_OK;
+}
+
+static enum status
 account_timeout(struct loader *l, const char *v)
 {
 	long n = parse_number(v, 1, 3600);
@@ -526,6 +537,7 @@ static const struct key account_keys[] = {
 	{ "ca_file", account_ca_file },
 	{ "fingerprint", account_fingerprint },
 	{ "max_per_hour", account_max_per_hour },
+	{ "max_rcpt", account_max_rcpt },
 	{ "timeout", account_timeout },
 	{ "cc", account_cc },
 	{ "bcc", account_bcc },

@@ -27,8 +27,11 @@
  *	<empty line>
  *	the header section, CRLF line ends, then nothing
  *
- * ID.state is "attempts: N", "next: T", "reason: TEXT" lines, replaced
- * whole (write, fsync, rename) on every change.
+ * ID.state is "attempts: N", "next: T", "reason: TEXT" and "done: ADDRESS"
+ * lines, replaced whole (write, fsync, rename) on every change. A done
+ * recipient was settled by an earlier attempt (given the message, or
+ * refused for good) and is no longer one of the message's recipients:
+ * a session broken after some transactions never sends to it again.
  *
  * Writing a message: the body was spooled by message_read into an
  * unlinked O_TMPFILE in tmp/; it is fsynced and linked in as ID.body
@@ -445,7 +448,8 @@ parse_env_line(struct queued *qm, const char *key, const char *v)
 	else if (strcmp(key, "reason") == 0) {
 		free(qm->reason);
 		qm->reason = xstrdup(v);
-	}
+	} else if (strcmp(key, "done") == 0)
+		strlist_add(&qm->done, v);
 }
 
 /*
@@ -487,6 +491,28 @@ read_state(const char *dir, struct queued *qm)
 		return;
 	parse_keys(f, qm);
 	fclose(f);
+	if (qm->done.n) {
+		struct strlist left = STRLIST_INIT;
+
+		for (size_t i = 0; i < qm->rcpts.n; i++)
+			if (!strlist_has(&qm->done, qm->rcpts.v[i]))
+				strlist_add(&left, qm->rcpts.v[i]);
+		strlist_free(&qm->rcpts);
+		qm->rcpts = left;
+	}
+}
+
+void
+queue_settled(struct queued *qm, const char *addr)
+{
+	struct strlist left = STRLIST_INIT;
+
+	for (size_t i = 0; i < qm->rcpts.n; i++)
+		if (strcmp(qm->rcpts.v[i], addr) != 0)
+			strlist_add(&left, qm->rcpts.v[i]);
+	strlist_add(&qm->done, addr);
+	strlist_free(&qm->rcpts);
+	qm->rcpts = left;
 }
 
 void
@@ -495,6 +521,7 @@ queued_free(struct queued *qm)
 	queue_release(qm);
 	free(qm->account);
 	strlist_free(&qm->rcpts);
+	strlist_free(&qm->done);
 	free(qm->body_type);
 	free(qm->dsn_notify);
 	free(qm->dsn_ret);
@@ -712,6 +739,8 @@ state_text(struct buf *b, const struct queued *qm)
 			buf_addc(b, *p == '\n' || *p == '\r' ? ' ' : *p);
 		buf_addc(b, '\n');
 	}
+	for (size_t i = 0; i < qm->done.n; i++)
+		buf_printf(b, "done: %s\n", qm->done.v[i]);
 }
 
 static enum status

@@ -33,7 +33,8 @@ struct queued {
 	char *account;
 	time_t arrival;
 	off_t size;		/* octets of the whole message */
-	struct strlist rcpts;
+	struct strlist rcpts;	/* those still to be given the message */
+	struct strlist done;	/* settled by earlier attempts (ID.state) */
 	char *body_type;	/* -B, or NULL */
 	char *dsn_notify, *dsn_ret, *dsn_envid;
 	int smtputf8;
@@ -87,6 +88,13 @@ void queue_list_free(struct queued *v, size_t n);
  */
 enum status queue_take(struct queue *q, const char *id, int from_failed,
     struct queued *qm, struct message *m, struct buf *err);
+/*
+ * Recipient addr of a taken message is settled (given the message, or
+ * refused for good): it leaves qm->rcpts for qm->done, which the next
+ * queue_defer or queue_fail writes down.
+ */
+void queue_settled(struct queued *qm, const char *addr);
+
 /* Releases a taken message without changing it. */
 void queue_release(struct queued *qm);
 void queued_free(struct queued *qm);

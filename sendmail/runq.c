@@ -167,10 +167,14 @@ rate_record(int fd, struct buf *keep, time_t now)
 		(void)!pwrite(fd, keep->data, keep->len, 0);
 }
 
-/* Queues a short notice about a failed message to its account. */
+/*
+ * Queues a short notice to the account about message qm (what: the
+ * body's first part; then the message's headers) and tries it at once.
+ * A notice is never sent about a notice.
+ */
 static void
 send_notice(const struct config *c, struct queue *q, const struct queued *qm,
-    const struct message *failed, const char *reason)
+    const struct message *failed, const char *what)
 {
 	struct buf text = BUF_INIT, err = BUF_INIT;
 	struct options o;
@@ -181,15 +185,14 @@ send_notice(const struct config *c, struct queue *q, const struct queued *qm,
 	char id[QUEUE_ID_LEN + 1];
 	FILE *in;
 
+	if (qm->notice) {
+		free(subject);
+		return;
+	}
 	buf_printf(&text, "From: Mail Delivery System <%s>\nTo: %s\n"
 	    "Subject: Undelivered Mail: %.200s\nAuto-Submitted: auto-replied\n\n",
 	    qm->account, qm->account, subject);
-	buf_printf(&text, "saatja could not deliver message %s to:\n\n", qm->id);
-	for (size_t i = 0; i < qm->rcpts.n; i++)
-		buf_printf(&text, "    %s\n", qm->rcpts.v[i]);
-	buf_printf(&text, "\nReason: %s\n\nThe message is kept in the failed area of the queue;"
-	    " after fixing the cause, `sendmail -qI %s` sends it again.\n\n"
-	    "Its headers were:\n\n", reason, qm->id);
+	buf_printf(&text, "%s\nIts headers were:\n\n", what);
 	for (size_t i = 0; i < failed->nhdrs; i++)
 		buf_printf(&text, "%s\n", failed->hdrs[i].field);
 	free(subject);
@@ -222,6 +225,43 @@ send_notice(const struct config *c, struct queue *q, const struct queued *qm,
 	buf_free(&err);
 }
 
+/* The notice about a message that failed: to whom, why, what now. */
+static void
+notice_failed(const struct config *c, struct queue *q,
+    const struct queued *qm, const struct message *m, const char *reason)
+{
+	struct buf what = BUF_INIT;
+
+	buf_printf(&what, "saatja could not deliver message %s to:\n\n", qm->id);
+	for (size_t i = 0; i < qm->rcpts.n; i++)
+		buf_printf(&what, "    %s\n", qm->rcpts.v[i]);
+	buf_printf(&what, "\nReason: %s\n\nThe message is kept in the failed area of the queue;"
+	    " after fixing the cause, `sendmail -qI %s` sends it again.\n", reason, qm->id);
+	send_notice(c, q, qm, m, buf_str(&what));
+	buf_free(&what);
+}
+
+/* The notice about recipients the server refused for good, one for all
+ * of them, while the message went to others (SPEC §5). */
+static void
+notice_refused(const struct config *c, struct queue *q,
+    const struct queued *qm, const struct message *m,
+    const struct smtp_result *r)
+{
+	struct buf what = BUF_INIT;
+
+	buf_printf(&what, "saatja delivered message %s, but the server refused it for good"
+	    " for these recipients:\n\n", qm->id);
+	for (size_t i = 0; i < r->n; i++)
+		if (r->rcpts[i].refused)
+			buf_printf(&what, "    %s\n        %s\n", r->rcpts[i].addr,
+			    r->rcpts[i].reply ? r->rcpts[i].reply : "");
+	buf_adds(&what, "\nThe other recipients were given the message; nothing more is"
+	    " tried for these. Check the addresses.\n");
+	send_notice(c, q, qm, m, buf_str(&what));
+	buf_free(&what);
+}
+
 /*
  * Settles a message after an attempt with outcome st: removes, defers or
  * fails it. Returns what the caller of an interactive delivery should
@@ -246,8 +286,8 @@ settle(const struct config *c, struct queue *q, struct queued *qm,
 			reason = buf_str(&why);
 			st = ST_UNAVAILABLE;
 		}
-		if (queue_fail(q, qm, reason, &err) == ST_OK && !qm->notice)
-			send_notice(c, q, qm, m, reason);
+		if (queue_fail(q, qm, reason, &err) == ST_OK)
+			notice_failed(c, q, qm, m, reason);
 		log_msg(LOG_WARNING, "%s: moved to the failed area: %s", qm->id, reason);
 	}
 	if (err.len)
@@ -322,23 +362,38 @@ attempt(const struct config *c, const struct options *o, struct queue *q,
 		queue_done(q, qm, err);
 		if (rate_fd >= 0)
 			rate_record(rate_fd, &keep, time(NULL));
-		for (size_t i = 0; i < r.n; i++)
-			if (r.rcpts[i].accepted)
-				to[nto++] = r.rcpts[i].addr;
+	}
+	/* Recipients given the message or refused for good are settled,
+	 * whatever becomes of the others. */
+	for (size_t i = 0; i < r.n; i++)
+		if (r.rcpts[i].accepted)
+			to[nto++] = r.rcpts[i].addr;
+	if (nto)
 		log_outcome(qm->id, s->account, buf_str(&s->relay),
 		    smtp_tls_version(&s->smtp), to, nto, r.size, "sent",
 		    buf_str(&r.reply), seconds_now() - start);
-		for (size_t i = 0; i < r.n; i++) {
-			if (r.rcpts[i].accepted)
-				continue;
-			log_outcome(qm->id, s->account, buf_str(&s->relay),
-			    smtp_tls_version(&s->smtp), &r.rcpts[i].addr, 1, r.size,
-			    "failed", r.rcpts[i].reply, seconds_now() - start);
+	for (size_t i = 0; i < r.n; i++) {
+		if (!r.rcpts[i].refused)
+			continue;
+		log_outcome(qm->id, s->account, buf_str(&s->relay),
+		    smtp_tls_version(&s->smtp), &r.rcpts[i].addr, 1, r.size,
+		    "failed", r.rcpts[i].reply, seconds_now() - start);
+		if (st == ST_OK)
 			buf_printf(err, "%s%s was refused by the server (%s)",
 			    err->len ? "; " : "not delivered to some recipients: ",
 			    r.rcpts[i].addr, r.rcpts[i].reply);
-		}
-	} else {
+	}
+	if (r.refused && (st == ST_OK || nto))
+		notice_refused(c, q, qm, m, &r);
+	if (st != ST_OK && nto) {
+		for (size_t i = 0; i < r.n; i++)
+			if (r.rcpts[i].accepted || r.rcpts[i].refused)
+				queue_settled(qm, r.rcpts[i].addr);
+		if (rate_fd >= 0)
+			rate_record(rate_fd, &keep, time(NULL));
+	}
+	nto = 0;
+	if (st != ST_OK) {
 		for (size_t i = 0; i < qm->rcpts.n; i++)
 			to[nto++] = qm->rcpts.v[i];
 		log_outcome(qm->id, s->account, buf_str(&s->relay),

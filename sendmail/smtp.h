@@ -15,9 +15,11 @@
  *
  * Nothing but STARTTLS is sent before TLS is up (unless the account says
  * tls = none and the server's address is a loopback address), and the
- * session never falls back to plaintext. With PIPELINING, MAIL, every
- * RCPT and DATA go out as one write. The message is streamed from its
- * spool with dot-stuffing in large writes, so memory stays flat.
+ * session never falls back to plaintext. With PIPELINING, MAIL, up to 100
+ * RCPTs and DATA (or BDAT with the message, when the server offers
+ * CHUNKING) go out as one write. The message is streamed from its spool
+ * in large writes, so memory stays flat. The mail transaction lives in
+ * smtp_send.c; both halves share the wire through smtp_wire.h.
  *
  * Results: ST_OK; ST_TEMP_SERVER for a 4xx reply; ST_UNAVAILABLE for a
  * 5xx reply; ST_NOPERM for no encryption offered, an untrusted
@@ -51,6 +53,8 @@ struct smtp {
 	unsigned long turns;	/* writes that waited for a reply */
 	const char *mech;	/* the AUTH mechanism that logged in, or NULL */
 	int rset_pending;	/* RSET to go ahead of the next MAIL */
+	size_t rcpt_limit;	/* recipients a transaction, learned from a
+				 * 452 "too many recipients"; 0 = none */
 };
 
 /* One mail transaction. */
@@ -67,16 +71,18 @@ struct smtp_envelope {
 /* What became of each recipient, in envelope order. */
 struct smtp_rcpt {
 	const char *addr;	/* points into the envelope */
-	int accepted;
-	char *reply;		/* the server's reply when refused */
+	int accepted;		/* the message was delivered to it */
+	int refused;		/* refused for good (5xx) */
+	char *reply;		/* the server's reply when not accepted */
 };
 
 struct smtp_result {
 	struct smtp_rcpt *rcpts;
 	size_t n;
 	size_t refused;
-	struct buf reply;	/* the reply to the end of data */
+	struct buf reply;	/* the reply to the last end of data */
 	off_t size;		/* octets of the message as sent */
+	unsigned transactions;	/* MAIL transactions it took */
 };
 
 /*
@@ -99,13 +105,23 @@ enum status smtp_open(struct smtp *s, struct account *a, const char *helo,
 enum status smtp_auth(struct smtp *s, struct buf *err);
 
 /*
- * Sends message m to the envelope e. r (initialised here, freed with
- * smtp_result_free) tells each recipient's fate; refused recipients do
- * not stop the others. ST_UNAVAILABLE before anything is sent when the
- * message is larger than the server's SIZE, or needs SMTPUTF8 that the
- * server does not offer; ST_NOUSER when all recipients were refused.
- * After a failure the transaction is reset when the session still works,
- * so the next smtp_send can follow.
+ * Sends message m to the envelope e, in as many transactions of the
+ * session as the server's recipient limit (a 452 / x.5.3 reply) or the
+ * account's max_rcpt require, each recipient in one. RCPTs are pipelined
+ * 100 at a time, their replies read before more are written; with
+ * CHUNKING the message goes as one BDAT LAST chunk. r (initialised here,
+ * freed with smtp_result_free) tells each recipient's fate.
+ *
+ * ST_OK when every recipient was given the message or refused for good
+ * (5xx), and one at least was given it. ST_NOUSER when all were refused
+ * for good. ST_UNAVAILABLE before anything is sent when the message is
+ * larger than the server's SIZE, or needs SMTPUTF8 that the server does
+ * not offer. ST_TEMP_SERVER when some recipients must wait (a 4xx, or a
+ * server that accepts none of the rest). Otherwise the refusal (of the
+ * sender, of the message) or the failure that ended the session. With
+ * any status, recipients marked accepted were given the message and must
+ * not get it again. After a failure the transaction is reset when the
+ * session still works, so the next smtp_send can follow.
  */
 enum status smtp_send(struct smtp *s, const struct smtp_envelope *e,
     const struct message *m, struct smtp_result *r, struct buf *err);

@@ -196,6 +196,8 @@ smtp_caps_parse(struct smtp_caps *c, const struct smtp_reply *ehlo)
 			c->starttls = 1;
 		else if (keyword(line, kw, "ENHANCEDSTATUSCODES"))
 			c->enhanced = 1;
+		else if (keyword(line, kw, "CHUNKING"))
+			c->chunking = 1;
 		else if (keyword(line, kw, "SIZE")) {
 			c->has_size = 1;
 			c->size = isdigit((unsigned char)*args) ?

@@ -54,6 +54,7 @@ struct smtp_caps {
 	int dsn;
 	int starttls;
 	int enhanced;		/* ENHANCEDSTATUSCODES */
+	int chunking;		/* CHUNKING: BDAT (RFC 3030) */
 	int has_size;		/* SIZE was listed */
 	unsigned long long size;	/* its limit in octets, 0 = none */
 	struct strlist auth;	/* mechanisms, upper case */
