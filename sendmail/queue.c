@@ -505,14 +505,16 @@ read_state(const char *dir, struct queued *qm)
 void
 queue_settled(struct queued *qm, const char *addr)
 {
-	struct strlist left = STRLIST_INIT;
-
-	for (size_t i = 0; i < qm->rcpts.n; i++)
+	for (size_t i = 0; i < qm->rcpts.n; i++) {
 		if (strcmp(qm->rcpts.v[i], addr) != 0)
-			strlist_add(&left, qm->rcpts.v[i]);
-	strlist_add(&qm->done, addr);
-	strlist_free(&qm->rcpts);
-	qm->rcpts = left;
+			continue;
+		/* The string moves, so pointers to it stay good. */
+		strlist_add_owned(&qm->done, qm->rcpts.v[i]);
+		memmove(qm->rcpts.v + i, qm->rcpts.v + i + 1,
+		    (qm->rcpts.n - i - 1) * sizeof *qm->rcpts.v);
+		qm->rcpts.n--;
+		return;
+	}
 }
 
 void
@@ -845,4 +847,20 @@ queue_sweep(struct queue *q)
 			closedir(d);
 		free(dir);
 	}
+}
+
+int
+queue_has_waiting(const struct queue *q)
+{
+	DIR *d = q->dir ? opendir(q->dir) : NULL;
+	struct dirent *e;
+	int found = 0;
+
+	while (d && !found && (e = readdir(d)) != NULL)
+		found = strlen(e->d_name) == QUEUE_ID_LEN + 6 &&
+		    strcmp(e->d_name + QUEUE_ID_LEN, ".state") == 0 &&
+		    is_id(e->d_name, QUEUE_ID_LEN);
+	if (d)
+		closedir(d);
+	return found;
 }

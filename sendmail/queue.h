@@ -91,7 +91,8 @@ enum status queue_take(struct queue *q, const char *id, int from_failed,
 /*
  * Recipient addr of a taken message is settled (given the message, or
  * refused for good): it leaves qm->rcpts for qm->done, which the next
- * queue_defer or queue_fail writes down.
+ * queue_defer or queue_fail writes down. The string itself moves, so
+ * pointers into qm->rcpts (an envelope's) stay good.
  */
 void queue_settled(struct queued *qm, const char *addr);
 
@@ -110,6 +111,12 @@ enum status queue_defer(struct queue *q, struct queued *qm,
 /* A permanent failure: moves the message to the failed area with reason. */
 enum status queue_fail(struct queue *q, struct queued *qm,
     const char *reason, struct buf *err);
+
+/*
+ * Non-zero when some message of q waits for a retry (it has an ID.state:
+ * it failed once). Cheap: one directory read, no file opened.
+ */
+int queue_has_waiting(const struct queue *q);
 
 /* Removes leftovers of interrupted writes (orphan bodies, tmp files). */
 void queue_sweep(struct queue *q);

@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +83,16 @@ session_close(struct session *s)
 	buf_free(&s->why);
 	buf_free(&s->relay);
 	memset(s, 0, sizeof *s);
+}
+
+/* Lets go of the session without a word: another process has it. */
+static void
+session_abandon(struct session *s)
+{
+	if (s->opened)
+		smtp_abandon(&s->smtp);
+	s->opened = 0;
+	session_close(s);
 }
 
 /*
@@ -446,16 +457,97 @@ take_and_send(const struct config *c, const struct options *o,
 	return st;
 }
 
+enum which { ALL, DUE, NOT_DUE };
+
+/*
+ * Delivers over s the waiting messages of v[0..n) that belong to
+ * account, all of them or those whose retry time has (not) come at now.
+ * Returns how many were delivered.
+ */
+static size_t
+deliver_waiting(const struct config *c, const struct options *o,
+    struct queue *q, struct session *s, const char *account,
+    const struct queued *v, size_t n, enum which which, time_t now)
+{
+	size_t sent = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct buf why = BUF_INIT;
+
+		if (v[i].in_failed || strcasecmp(v[i].account, account) != 0 ||
+		    (which == DUE && v[i].next_try > now) ||
+		    (which == NOT_DUE && v[i].next_try <= now))
+			continue;
+		sent += take_and_send(c, o, q, s, v[i].id, 0, &why) == ST_OK;
+		buf_free(&why);
+	}
+	return sent;
+}
+
+/* The child of the backlog: no terminal, no pipes of the caller. */
+static void
+detach(void)
+{
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	setsid();
+	signal(SIGHUP, SIG_IGN);
+	if (null >= 0) {
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+		close(null);
+	}
+}
+
+/*
+ * The backlog: session s has just delivered a message, so its account
+ * works now and its waiting messages go too, over s. A detached child
+ * takes s over; this process lets go of it without a word and returns
+ * at once. Nothing happens when no message waits at all.
+ */
+static void
+flush_backlog(const struct config *c, const struct options *o,
+    struct queue *q, struct session *s)
+{
+	struct queued *v = NULL;
+	size_t n = 0;
+	struct buf ignore = BUF_INIT;
+	pid_t pid;
+
+	if (s->st != ST_OK || !s->smtp.open || !queue_has_waiting(q))
+		return;
+	fflush(NULL);
+	pid = fork();
+	if (pid != 0) {
+		if (pid < 0)
+			log_msg(LOG_WARNING, "cannot start delivering the waiting mail of %s: %s; the next queue run sends it",
+			    s->account->address, strerror(errno));
+		else
+			session_abandon(s);
+		return;
+	}
+	detach();
+	if (queue_list(q, &v, &n, &ignore) == ST_OK)
+		deliver_waiting(c, o, q, s, s->account->address, v, n, ALL, 0);
+	queue_list_free(v, n);
+	buf_free(&ignore);
+	session_close(s);
+	_exit(0);
+}
+
 enum status
 runq_deliver_one(const struct config *c, const struct options *o,
-    struct queue *q, const char *id, int from_failed, struct buf *err)
+    struct queue *q, const char *id, unsigned flags, struct buf *err)
 {
 	struct session s;
 	enum status st;
 	locale_t saved = i18n_plain_begin();
 
 	memset(&s, 0, sizeof s);
-	st = take_and_send(c, o, q, &s, id, from_failed, err);
+	st = take_and_send(c, o, q, &s, id, flags & RUNQ_FROM_FAILED, err);
+	if (st == ST_OK && (flags & RUNQ_BACKLOG))
+		flush_backlog(c, o, q, &s);
 	session_close(&s);
 	i18n_plain_end(saved);
 	return st;
@@ -542,14 +634,12 @@ runq_run(const struct config *c, const struct options *o, int due_only,
 			end++;
 		memset(&s, 0, sizeof s);
 		s.account = config_account(c, v[i].account);
-		for (; i < end; i++) {
-			struct buf why = BUF_INIT;
-
-			if (v[i].in_failed || (due_only && v[i].next_try > now))
-				continue;
-			take_and_send(c, o, &q, &s, v[i].id, 0, &why);
-			buf_free(&why);
-		}
+		/* Once the account delivered, its other messages go too. */
+		if (deliver_waiting(c, o, &q, &s, v[i].account, v + i, end - i,
+		    due_only ? DUE : ALL, now) && due_only)
+			deliver_waiting(c, o, &q, &s, v[i].account, v + i,
+			    end - i, NOT_DUE, now);
+		i = end;
 		session_close(&s);
 	}
 	queue_list_free(v, n);

@@ -29,15 +29,21 @@
 enum status runq_run(const struct config *c, const struct options *o,
     int due_only, struct buf *err);
 
+#define RUNQ_FROM_FAILED 1	/* the message may be in the failed area */
+#define RUNQ_BACKLOG 2		/* then the account's waiting mail too */
+
 /*
- * Delivers message id now, also from the failed area when from_failed.
- * Returns ST_OK when delivered; the delivery's temporary status when the
+ * Delivers message id now. With RUNQ_BACKLOG, once it is delivered, the
+ * account's other waiting messages follow over the same session,
+ * whatever their back-off, in a detached child that takes the session
+ * over: the caller does not wait for them (SPEC §5). Returns, for id
+ * alone, ST_OK when delivered; the delivery's temporary status when the
  * message stays queued for a retry; its permanent status when the
  * message failed (moved to the failed area). err says why, and holds a
  * warning about refused recipients with ST_OK.
  */
 enum status runq_deliver_one(const struct config *c, const struct options *o,
-    struct queue *q, const char *id, int from_failed, struct buf *err);
+    struct queue *q, const char *id, unsigned flags, struct buf *err);
 
 /*
  * Non-zero when n messages of q wait for a retry (n > 0) and nothing is

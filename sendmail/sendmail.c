@@ -150,7 +150,8 @@ run_one_mode(const struct options *o, const struct config *c, struct buf *err)
 	enum status st = queue_open(&q, c, err);
 
 	if (st == ST_OK)
-		st = runq_deliver_one(c, o, &q, o->queue_id, 1, err);
+		st = runq_deliver_one(c, o, &q, o->queue_id,
+		    RUNQ_FROM_FAILED | RUNQ_BACKLOG, err);
 	if (st == ST_OK && err->len) {
 		fprintf(stderr, _("sendmail: warning: %s\n"), one_line(err));
 		buf_reset(err);

@@ -491,6 +491,14 @@ smtp_trace_close(FILE *trace)
 }
 
 void
+smtp_abandon(struct smtp *s)
+{
+	tls_discard(&s->conn);
+	s->open = 0;
+	smtp_close(s);
+}
+
+void
 smtp_close(struct smtp *s)
 {
 	if (s->open && s->conn.fd >= 0) {

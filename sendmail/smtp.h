@@ -141,6 +141,11 @@ enum status smtp_reset(struct smtp *s, struct buf *err);
 
 /* Sends QUIT (when the session works) and closes; always safe to call. */
 void smtp_close(struct smtp *s);
+/*
+ * Closes this process's end without a word to the server: after fork,
+ * when the other process carries the session on.
+ */
+void smtp_abandon(struct smtp *s);
 
 /*
  * Where the -v/-X dialogue goes: the file transcript (-X, opened for

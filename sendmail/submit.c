@@ -74,7 +74,7 @@ deliver_in_background(const struct config *c, const struct options *o,
 	{
 		struct buf err = BUF_INIT;
 
-		runq_deliver_one(c, o, q, id, 0, &err);
+		runq_deliver_one(c, o, q, id, RUNQ_BACKLOG, &err);
 		buf_free(&err);
 	}
 	_exit(0);
@@ -95,7 +95,7 @@ deliver(const struct config *c, const struct options *o, struct queue *q,
 		fflush(NULL);
 		deliver_in_background(c, o, q, r->queue_id);
 	} else {
-		st = runq_deliver_one(c, o, q, r->queue_id, 0, err);
+		st = runq_deliver_one(c, o, q, r->queue_id, RUNQ_BACKLOG, err);
 		if (status_is_temporary(st)) {
 			buf_printf(&w, _("queued as %s, will retry (%s)"), r->queue_id,
 			    buf_str(err));

@@ -52,9 +52,10 @@ tls_cipher(const struct conn *c)
 /*
  * Frees the TLS state without a word to the server: for a session that
  * never finished its handshake, which may not even have a transport yet
- * (gnutls_bye on such a session reads freed or unset state).
+ * (gnutls_bye on such a session reads freed or unset state), and for one
+ * that another process took over.
  */
-static void
+void
 tls_discard(struct conn *c)
 {
 	gnutls_certificate_credentials_t cred;

@@ -45,5 +45,8 @@ int tls_describe_peer(const struct conn *c, struct buf *out);
 /* Sends close_notify without waiting for the answer and frees the TLS
  * state; c->tls is NULL afterwards. */
 void tls_end(struct conn *c);
+/* Frees the TLS state without a word to the server (a session another
+ * process took over after fork); c->tls is NULL afterwards. */
+void tls_discard(struct conn *c);
 
 #endif

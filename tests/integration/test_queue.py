@@ -248,6 +248,67 @@ def test_concurrent_senders_and_runs_deliver_exactly_once():
     eq([s for s, n in subjects.items() if n != 1], [], "none twice")
 
 
+def test_next_delivery_takes_the_backlog_along():
+    # The reproduction: deferred while the port was closed, then
+    # the port fixed and a second message sent; no sendmail -q.
+    down = closed_port()
+    cfg = mailserver.config(port=down)
+    first, second = uuid.uuid4().hex, uuid.uuid4().hex
+    r = sendmail(["-t"], message(first), cfg)
+    eq(r.code, 0, r.err)
+    contains(r.err, "will retry")
+    set_port(cfg, down, mailserver.SUBMISSION)
+    r = sendmail(["-t"], message(second), cfg)
+    eq((r.code, r.err), (0, ""), "the second message is sent")
+    eq(len(mailserver.delivered_by_token(second, wait=10)), 1)
+    eq(len(mailserver.delivered_by_token(first, wait=10)), 1,
+       "the deferred message went too, with no queue run")
+    deadline = time.time() + 10
+    while queue(cfg) and time.time() < deadline:
+        time.sleep(0.1)
+    eq(queue(cfg), [], "the queue is empty")
+    with open(cfg.log) as f:
+        log = f.read()
+    eq(log.count("status=sent"), 2, log)
+
+
+def test_backlog_never_holds_up_the_caller():
+    cfg = FAULTS.config()
+    FAULTS.script({"sessions": [{"greeting": "421 4.3.2 not now"}]})
+    waiting = uuid.uuid4().hex
+    eq(sendmail(["-t"], message(waiting), cfg).code, 0)
+    eq(len(queue(cfg)), 1)
+    # The next session: the caller's message at once, the backlog's end
+    # of data answered only after 3 s.
+    FAULTS.script({"data_end": [None, {"stall": 3}]})
+    mine = uuid.uuid4().hex
+    start = time.time()
+    r = sendmail(["-t"], message(mine), cfg)
+    took = time.time() - start
+    eq((r.code, r.err), (0, ""), "the caller's own message")
+    eq(len(FAULTS.messages(mine)), 1)
+    assert took < 2 or VALGRIND, "the caller waited %.2f s for the backlog" % took
+    deadline = time.time() + 15
+    while not FAULTS.messages(waiting) and time.time() < deadline:
+        time.sleep(0.1)
+    eq(len(FAULTS.messages(waiting)), 1, "the backlog was delivered")
+    eq(FAULTS.sessions(), 1, "over the caller's session: one login")
+    eq(len(FAULTS.commands("AUTH")), 1, "one login")
+
+
+def test_due_run_takes_the_accounts_other_messages_along():
+    down = closed_port()
+    cfg = mailserver.config(port=down)
+    late, due = uuid.uuid4().hex, uuid.uuid4().hex
+    eq(sendmail(["-t"], message(late), cfg).code, 0)      # deferred 5 min
+    eq(sendmail(["-odq", "-t"], message(due), cfg).code, 0)
+    set_port(cfg, down, mailserver.SUBMISSION)
+    eq(sendmail(["-q", "--due"], b"", cfg).code, 0)
+    eq(queue(cfg), [], "the account works: its deferred message went too")
+    eq(len(mailserver.delivered_by_token(late, wait=10)), 1)
+    eq(len(mailserver.delivered_by_token(due, wait=10)), 1)
+
+
 def test_mailq_and_check_warn_when_nothing_will_retry():
     down = closed_port()
     cfg = FAULTS.config()

@@ -682,6 +682,10 @@ class Session:
             default = "503 5.5.1 Error: need MAIL command"
         elif not arg.upper().startswith("TO:"):
             default = "501 5.5.4 Syntax: RCPT TO:<address>"
+        elif (self.script.get("rcpt_limit") is not None
+              and len(self.rcpts) >= int(self.script["rcpt_limit"])):
+            # Postfix's smtpd_recipient_limit: accepted ones count.
+            default = "452 4.5.3 Error: too many recipients"
         else:
             default = "250 2.1.5 Ok"
         index = self.rcpt_index
