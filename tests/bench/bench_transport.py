@@ -5,6 +5,16 @@ Not run by make check. Needs root (it starts tests/server/mailserver.sh),
 msmtp and /usr/bin/time. Usage, from the top of a built tree:
 
     /usr/bin/python3 tests/bench/bench_transport.py [runs] [big-MB] [batch]
+    /usr/bin/python3 tests/bench/bench_transport.py --delay [runs] [ms]
+
+--delay puts a proxy between client and server that holds every chunk
+ms milliseconds (default 25) each way, as a provider 2 x ms away would,
+and sends one small message `runs` times (alternating) through it with
+the delay and without, with saatja and msmtp, on 587 (STARTTLS) and 465
+(implicit TLS). The round trips are the slope: (median with delay -
+median without) / (2 x ms); "after the greeting" leaves out what the
+server's first words cost (half a round trip on 587; the TLS handshake
+before them too on 465).
 
 Prints, for one small message over STARTTLS + AUTH PLAIN: the median wall
 time of `runs` alternating runs of each, the dialogue turns (writes that
@@ -25,11 +35,16 @@ import time
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SENDMAIL = os.environ.get("SAATJA_SENDMAIL", os.path.join(TOP, "sendmail", "sendmail"))
 STATE = os.environ.get("SAATJA_TEST_STATE", "/tmp/saatja-test-server")
+SUBMISSION = int(os.environ.get("SAATJA_TEST_SUBMISSION_PORT", "2587"))
+SMTPS = int(os.environ.get("SAATJA_TEST_SMTPS_PORT", "2465"))
 CA = os.path.join(STATE, "ca.pem")
 USER, PASSWORD = "arved@firma.test", "arved-secret-1"
-RUNS = int(sys.argv[1]) if len(sys.argv) > 1 else 20
-BIG_MB = int(sys.argv[2]) if len(sys.argv) > 2 else 40
-BATCH = int(sys.argv[3]) if len(sys.argv) > 3 else 200
+DELAY_MODE = sys.argv[1:2] == ["--delay"]
+ARGS = sys.argv[2:] if DELAY_MODE else sys.argv[1:]
+RUNS = int(ARGS[0]) if len(ARGS) > 0 else 20
+BIG_MB = int(ARGS[1]) if len(ARGS) > 1 and not DELAY_MODE else 40
+DELAY_MS = int(ARGS[1]) if len(ARGS) > 1 and DELAY_MODE else 25
+BATCH = int(ARGS[2]) if len(ARGS) > 2 else 200
 WORK = tempfile.mkdtemp(prefix="saatja-bench-")
 
 
@@ -41,28 +56,36 @@ def write(name, text, mode=0o600):
     return p
 
 
-SAATJA_INI = write("saatja.ini", """[saatja]
+def saatja_ini(port, implicit=False):
+    return write("saatja-%d.ini" % port, """[saatja]
 log = %s/saatja.log
 queue = %s/queue
 [%s]
 host = 127.0.0.1
-port = 2587
-tls = starttls
+port = %d
+tls = %s
 ca_file = %s
 password = %s
-""" % (WORK, WORK, USER, CA, PASSWORD))
-MSMTPRC = write("msmtprc", """account bench
+""" % (WORK, WORK, USER, port, "tls" if implicit else "starttls", CA, PASSWORD))
+
+
+def msmtprc(port, implicit=False):
+    return write("msmtprc-%d" % port, """account bench
 host 127.0.0.1
-port 2587
+port %d
 tls on
-tls_starttls on
+tls_starttls %s
 tls_trust_file %s
 auth plain
 user %s
 password %s
 from %s
 account default : bench
-""" % (CA, USER, PASSWORD, USER))
+""" % (port, "off" if implicit else "on", CA, USER, PASSWORD, USER))
+
+
+SAATJA_INI = saatja_ini(SUBMISSION)
+MSMTPRC = msmtprc(SUBMISSION)
 SMALL = write("small.eml", "From: %s\nTo: bench@example.test\nSubject: bench\n\n"
               "a short message\n" % USER)
 
@@ -100,10 +123,103 @@ def peak_rss(argv, path):
     return int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", err).group(1))
 
 
+def delay_proxy(upstream, delay):
+    """A loopback port that forwards to upstream, holding every chunk
+    delay seconds in each direction (order kept, no coalescing)."""
+    import collections
+    import socket
+    import threading
+
+    def pump(src, dst):
+        q, cv, done = collections.deque(), threading.Condition(), []
+
+        def reader():
+            while True:
+                try:
+                    data = src.recv(65536)
+                except OSError:
+                    data = b""
+                with cv:
+                    q.append((time.monotonic() + delay, data))
+                    cv.notify()
+                if not data:
+                    return
+
+        def writer():
+            while True:
+                with cv:
+                    while not q:
+                        cv.wait()
+                    due, data = q.popleft()
+                pause = due - time.monotonic()
+                if pause > 0:
+                    time.sleep(pause)
+                try:
+                    if not data:
+                        dst.shutdown(socket.SHUT_WR)
+                        return
+                    dst.sendall(data)
+                except OSError:
+                    return
+
+        for fn in (reader, writer):
+            threading.Thread(target=fn, daemon=True).start()
+
+    lst = socket.socket()
+    lst.bind(("127.0.0.1", 0))
+    lst.listen(64)
+
+    def accept():
+        while True:
+            c, _ = lst.accept()
+            u = socket.create_connection(("127.0.0.1", upstream))
+            for sk in (c, u):
+                sk.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            pump(c, u)
+            pump(u, c)
+
+    threading.Thread(target=accept, daemon=True).start()
+    return lst.getsockname()[1]
+
+
+def delay_main():
+    """Round trips and wall time through a delay proxy (see the top)."""
+    d = DELAY_MS / 1000.0
+    rows = []
+    for name, port, implicit in (("587 STARTTLS", SUBMISSION, False),
+                                 ("465 implicit TLS", SMTPS, True)):
+        ports = {0: delay_proxy(port, 0.0), DELAY_MS: delay_proxy(port, d)}
+        clients = {}
+        for ms, p in ports.items():
+            clients[("saatja", ms)] = [SENDMAIL, "-C", saatja_ini(p, implicit), "-t", "-i"]
+            clients[("msmtp", ms)] = ["msmtp", "-C", msmtprc(p, implicit), "-t"]
+        times = {k: [] for k in clients}
+        for k in clients:
+            run(clients[k], SMALL)
+        for _ in range(RUNS):
+            for k in clients:
+                times[k].append(run(clients[k], SMALL)[0])
+        greeting = 0.5 if not implicit else 1.5
+        for client in ("saatja", "msmtp"):
+            t0 = statistics.median(times[(client, 0)])
+            t1 = statistics.median(times[(client, DELAY_MS)])
+            trips = (t1 - t0) / (2 * d)
+            rows.append((client, name, t0, t1, trips, trips - greeting))
+    print("one small message through a proxy adding %d ms each way (RTT %d ms), "
+          "%d alternating runs each, medians:" % (DELAY_MS, 2 * DELAY_MS, RUNS))
+    print("  %-7s %-17s %10s %10s %12s %14s" % ("client", "port", "no delay", "delay",
+                                              "round trips", "after greeting"))
+    for client, name, t0, t1, trips, after in rows:
+        print("  %-7s %-17s %7.1f ms %7.1f ms %12.2f %14.2f" % (
+            client, name, 1000 * t0, 1000 * t1, trips, after))
+
+
 def main():
     if subprocess.run([os.path.join(TOP, "tests", "server", "mailserver.sh"), "start"],
                       stdout=subprocess.DEVNULL).returncode != 0:
         sys.exit("cannot start the test server")
+    if DELAY_MODE:
+        return delay_main()
     times = {k: [] for k in CLIENTS}
     for k in CLIENTS:         # warm up caches once
         run(CLIENTS[k], SMALL)

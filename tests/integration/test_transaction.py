@@ -199,43 +199,41 @@ def test_chunking_sends_the_message_in_one_flight():
 
 def test_20000_recipients_through_postfix_arrive_once_each():
     # Postfix's default smtpd_recipient_limit is 1000: 20 transactions.
+    # bulk.test recipients are captured 1000 to a delivery (mailserver.sh).
     token = uuid.uuid4().hex
-    rcpts = addresses(20000, token)
+    rcpts = ["r%05d-%s@bulk.test" % (i, token) for i in range(20000)]
     cfg = mailserver.config()
     start = time.time()
-    r = sendmail(rcpts, message(token), cfg, timeout=600)
+    r = sendmail(rcpts, message(token), cfg, timeout=1800)
     took = time.time() - start
     eq((r.code, r.err), (0, ""), "exit 0, no warning")
     with open(cfg.log) as f:
         log = f.read()
-    sent = [l for l in log.splitlines() if "status=sent" in l]
-    eq(len(sent), 1, "one message, sent")
-    counts, queue_ids = {}, set()
-    deadline = time.time() + 900
-    mine = []
-    while time.time() < deadline:
-        mine = [e.path for e in os.scandir(mailserver.MAILDIR)
-                if e.name.endswith(".env") and not e.name.startswith(".")]
+    eq(len([l for l in log.splitlines() if "status=sent" in l]), 1, "one message, sent")
+    pattern = re.compile(r"^to=<(r\d{5}-%s@bulk\.test)>$" % token, re.M)
+    deadline = time.time() + 600
+    while True:
         counts, queue_ids, files = {}, set(), []
-        for path in mine:
+        for entry in os.scandir(mailserver.MAILDIR):
+            if entry.name.startswith(".") or not entry.name.endswith(".env"):
+                continue
             try:
-                with open(path, encoding="utf-8") as f:
+                with open(entry.path, encoding="utf-8") as f:
                     text = f.read()
             except OSError:
                 continue
-            m = re.search(r"^to=<(r\d{5}-%s@example\.test)>$" % token, text, re.M)
-            if m:
-                counts[m.group(1)] = counts.get(m.group(1), 0) + 1
+            found = pattern.findall(text)
+            if found:
+                files.append(entry.path)
                 queue_ids.add(re.search(r"^queue_id=(\S+)", text, re.M).group(1))
-                files.append(path)
-        if sum(counts.values()) >= 20000:
+                for a in found:
+                    counts[a] = counts.get(a, 0) + 1
+        if sum(counts.values()) >= 20000 or time.time() > deadline:
             break
-        time.sleep(2)
-    delivered = time.time() - start
-    print("# 20000 recipients: sendmail %.1f s, all delivered after %.1f s, "
-          "%d transactions, %d deliveries" % (took, delivered, len(queue_ids),
-                                               sum(counts.values())))
-    # The capture directory is shared: take our 40,000 files away.
+        time.sleep(1)
+    print("# 20000 recipients: sendmail %.1f s, all captured after %.1f s, "
+          "%d transactions, %d deliveries" % (took, time.time() - start,
+                                               len(queue_ids), sum(counts.values())))
     for path in files:
         for p in (path, path[:-4] + ".eml"):
             try:

@@ -198,17 +198,20 @@ write_configs() {
 	install_file 755 "$CAPTURE" <<-'EOF'
 		#!/bin/sh
 		# Postfix pipe(8) delivery for the saatja test server.
-		# argv: MAILDIR QUEUE_ID SENDER RECIPIENT; message on stdin.
-		# Writes MAILDIR/<id>.env (queue_id=, from=<>, to=<>) then MAILDIR/<id>.eml.
+		# argv: MAILDIR QUEUE_ID SENDER RECIPIENT...; message on stdin.
+		# Writes MAILDIR/<id>.env (queue_id=, from=<>, to=<> a recipient)
+		# then MAILDIR/<id>.eml.
 		# Exit 75 (EX_TEMPFAIL) on any failure so Postfix retries.
 		set -u
 		umask 022
-		dir=$1 qid=$2 from=$3 to=$4
+		dir=$1 qid=$2 from=$3
+		shift 3
 		id=$(date +%Y%m%dT%H%M%S.%N)-$qid-$$
 		tmp=$dir/.tmp-$id
 		trap 'rm -f "$tmp.eml" "$tmp.env"; exit 75' HUP INT TERM
 		cat >"$tmp.eml" || { rm -f "$tmp.eml"; exit 75; }
-		printf 'queue_id=%s\nfrom=<%s>\nto=<%s>\n' "$qid" "$from" "$to" >"$tmp.env" &&
+		{ printf 'queue_id=%s\nfrom=<%s>\n' "$qid" "$from" &&
+		  printf 'to=<%s>\n' "$@"; } >"$tmp.env" &&
 		mv "$tmp.env" "$dir/$id.env" &&
 		mv "$tmp.eml" "$dir/$id.eml" || { rm -f "$tmp.eml" "$tmp.env" "$dir/$id.env"; exit 75; }
 		exit 0
@@ -247,6 +250,10 @@ write_configs() {
 			relay_transport = capture
 			local_transport = capture
 			capture_destination_recipient_limit = 1
+			# bulk.test: one delivery for up to 1000 recipients (one .env
+			# with a to= line each), for tests with thousands of them.
+			transport_maps = inline:{ { bulk.test = capture_bulk: } }
+			capture_bulk_destination_recipient_limit = 1000
 			message_size_limit = 104857600
 			mailbox_size_limit = 0
 
@@ -327,6 +334,8 @@ write_configs() {
 		# No pipe flags: nothing (Delivered-To, Return-Path, From_) is added.
 		# null_sender= : the null sender is passed as "" (not MAILER-DAEMON).
 		capture   unix  -       n       n       -       -       pipe
+		  user=nobody null_sender= argv=$CAPTURE $MAILDIR \${queue_id} \${sender} \${recipient}
+		capture_bulk unix -     n       n       -       -       pipe
 		  user=nobody null_sender= argv=$CAPTURE $MAILDIR \${queue_id} \${sender} \${recipient}
 	EOF
 
