@@ -185,6 +185,21 @@ buf_list_add(struct buf *b, const char *sep, const char *fmt, ...)
 	va_end(ap);
 }
 
+void
+buf_add_line(struct buf *b, const char *p, size_t n, int ascii)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)p[i];
+
+		if (ch == '\r' || ch == '\n')
+			ch = ' ';
+		else if ((ch < 0x20 && ch != '\t') || ch == 0x7f ||
+		    (ascii && ch >= 0x80))
+			ch = '?';
+		buf_addc(b, (char)ch);
+	}
+}
+
 const char *
 buf_str(const struct buf *b)
 {

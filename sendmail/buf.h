@@ -38,6 +38,13 @@ void buf_vprintf(struct buf *b, const char *fmt, va_list ap);
  * item as fmt says. */
 void buf_list_add(struct buf *b, const char *sep, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/*
+ * Appends the n octets at p as one line that no terminal, log or SMTP
+ * client can misread: CR and LF become a space, any other control
+ * character (TAB stays) a '?'. With ascii, so does an octet >= 0x80
+ * (SMTP replies); else UTF-8 stays.
+ */
+void buf_add_line(struct buf *b, const char *p, size_t n, int ascii);
 /* The contents as a C string ("" when empty, never NULL). */
 const char *buf_str(const struct buf *b);
 /* Hands the contents to the caller (to free) and empties b. */

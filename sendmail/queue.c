@@ -275,15 +275,19 @@ write_file_atomic(struct queue *q, const char *dir, const char *name,
 	return rc;
 }
 
+static int
+write_block(void *fd, const char *p, size_t n)
+{
+	return write_all(*(int *)fd, p, n);
+}
+
 /* Puts the spooled body in place as ID.body: a link, else a copy. */
 static int
 place_body(struct queue *q, const struct message *m, const char *path)
 {
 	char proc[64];
 	char *tmp;
-	char block[65536];
-	off_t off = 0;
-	int fd, rc = 0;
+	int fd, rc;
 
 	if (m->body_fd >= 0 && fsync(m->body_fd) != 0)
 		return -1;
@@ -300,16 +304,7 @@ place_body(struct queue *q, const struct message *m, const char *path)
 		free(tmp);
 		return -1;
 	}
-	while (rc == 0 && m->body_fd >= 0 && off < m->body_size) {
-		ssize_t got = pread(m->body_fd, block, sizeof block, off);
-
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0 || write_all(fd, block, (size_t)got) != 0)
-			rc = -1;
-		else
-			off += got;
-	}
+	rc = message_body_blocks(m, write_block, &fd) == 0 ? 0 : -1;
 	if (rc == 0 && fsync(fd) != 0)
 		rc = -1;
 	if (close(fd) != 0)
@@ -324,15 +319,9 @@ place_body(struct queue *q, const struct message *m, const char *path)
 static void
 env_text(struct buf *b, const struct plan *p, const struct message *m)
 {
-	struct buf head = BUF_INIT;
-
-	for (size_t i = 0; i < m->nhdrs; i++) {
-		buf_adds(&head, m->hdrs[i].field);
-		buf_adds(&head, "\r\n");
-	}
 	buf_printf(b, "saatja-queue: 1\naccount: %s\narrival: %lld\nsize: %lld\n",
 	    p->account->address, (long long)time(NULL),
-	    (long long)(head.len + 2 + (m->body_fd >= 0 ? m->body_size : 0)));
+	    (long long)message_size(m));
 	for (size_t i = 0; i < p->rcpts.n; i++)
 		buf_printf(b, "rcpt: %s\n", p->rcpts.v[i]);
 	if (p->body_type)
@@ -350,8 +339,10 @@ env_text(struct buf *b, const struct plan *p, const struct message *m)
 	if (p->notice)
 		buf_adds(b, "notice: 1\n");
 	buf_adds(b, "\n");
-	buf_add(b, head.data ? head.data : "", head.len);
-	buf_free(&head);
+	for (size_t i = 0; i < m->nhdrs; i++) {
+		buf_adds(b, m->hdrs[i].field);
+		buf_adds(b, "\r\n");
+	}
 }
 
 enum status
@@ -706,8 +697,7 @@ state_text(struct buf *b, const struct queued *qm)
 	    (long long)qm->next_try);
 	if (qm->reason) {
 		buf_adds(b, "reason: ");
-		for (const char *p = qm->reason; *p; p++)
-			buf_addc(b, *p == '\n' || *p == '\r' ? ' ' : *p);
+		buf_add_line(b, qm->reason, strlen(qm->reason), 0);
 		buf_addc(b, '\n');
 	}
 }

@@ -21,13 +21,13 @@
 #include "status.h"
 
 /*
- * Delivers every queued message (due_only: only those whose retry time
- * has come). Returns ST_OK when the run went through, whatever became of
+ * Delivers every queued message (with -q --due, o->due_only, only those
+ * whose retry time has come). Returns ST_OK when the run went through, whatever became of
  * the messages (each is logged); ST_CANTCREAT or ST_IOERR when the queue
  * cannot be read.
  */
 enum status runq_run(const struct config *c, const struct options *o,
-    int due_only, struct buf *err);
+    struct buf *err);
 
 /*
  * Delivers message id now, also from the failed area when from_failed.

@@ -200,16 +200,9 @@ reply(struct session *s, const char *fmt, ...)
 static void
 reply_reason(struct session *s, const char *code, const char *text)
 {
-	size_t n = 0;
-
 	buf_adds(&s->out, code);
 	buf_addc(&s->out, ' ');
-	for (const char *p = text; *p && n < REPLY_TEXT_MAX; p++, n++) {
-		unsigned char ch = (unsigned char)*p;
-
-		buf_addc(&s->out, ch >= 0x20 && ch < 0x7f ? (char)ch :
-		    ch >= 0x80 ? '?' : ' ');
-	}
+	buf_add_line(&s->out, text, strnlen(text, REPLY_TEXT_MAX), 1);
 	if (*text == '\0')
 		buf_adds(&s->out, "Error");
 	buf_adds(&s->out, "\r\n");

@@ -432,16 +432,6 @@ headers_8bit(const struct message *m)
 	return 0;
 }
 
-static off_t
-message_size(const struct message *m)
-{
-	off_t n = 2 + (m->body_fd >= 0 ? m->body_size : 0);
-
-	for (size_t i = 0; i < m->nhdrs; i++)
-		n += (off_t)strlen(m->hdrs[i].field) + 2;
-	return n;
-}
-
 /* Appends p to out, doubling a '.' that starts a line. */
 static void
 stuff(struct buf *out, const char *p, size_t n, int *bol)
@@ -459,45 +449,54 @@ stuff(struct buf *out, const char *p, size_t n, int *bol)
 	}
 }
 
+/* The message on its way out: dot-stuffed, written in large blocks. */
+struct data_out {
+	struct smtp *s;
+	struct buf out;
+	int bol;		/* at the beginning of a line */
+	off_t *size;		/* octets written */
+	struct buf *err;
+	enum status st;
+};
+
+static int
+stuff_block(void *arg, const char *p, size_t n)
+{
+	struct data_out *d = arg;
+
+	stuff(&d->out, p, n, &d->bol);
+	if (d->out.len >= CHUNK) {
+		*d->size += (off_t)d->out.len;
+		d->st = net_write(&d->s->conn, d->out.data, d->out.len, d->err);
+		buf_reset(&d->out);
+	}
+	return d->st != ST_OK;
+}
+
 /* Streams m after 354: header fields, empty line, body, final dot. */
 static enum status
 send_message(struct smtp *s, const struct message *m, off_t *size,
     struct buf *err)
 {
-	struct buf out = BUF_INIT;
-	char *block = NULL;
-	off_t off = 0;
-	int bol = 1;
-	enum status st = ST_OK;
+	struct data_out d = { s, BUF_INIT, 1, size, err, ST_OK };
+	struct buf out;
+	int bol;
+	enum status st;
 
 	*size = 0;
 	for (size_t i = 0; i < m->nhdrs; i++) {
-		stuff(&out, m->hdrs[i].field, strlen(m->hdrs[i].field), &bol);
-		stuff(&out, "\r\n", 2, &bol);
+		stuff(&d.out, m->hdrs[i].field, strlen(m->hdrs[i].field), &d.bol);
+		stuff(&d.out, "\r\n", 2, &d.bol);
 	}
-	stuff(&out, "\r\n", 2, &bol);
-	if (m->body_fd >= 0)
-		block = xmalloc(CHUNK);
-	while (st == ST_OK && m->body_fd >= 0 && off < m->body_size) {
-		ssize_t got = pread(m->body_fd, block, CHUNK, off);
-
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0) {
-			buf_printf(err, _("cannot read the spooled message back: %s"),
-			    got < 0 ? strerror(errno) : _("it is shorter than it was"));
-			st = ST_IOERR;
-			break;
-		}
-		off += got;
-		stuff(&out, block, (size_t)got, &bol);
-		if (out.len >= CHUNK) {
-			*size += (off_t)out.len;
-			st = net_write(&s->conn, out.data, out.len, err);
-			buf_reset(&out);
-		}
+	stuff(&d.out, "\r\n", 2, &d.bol);
+	if (message_body_blocks(m, stuff_block, &d) < 0) {
+		buf_printf(err, _("cannot read the spooled message back: %s"),
+		    errno ? strerror(errno) : _("it is shorter than it was"));
+		d.st = ST_IOERR;
 	}
-	free(block);
+	out = d.out;
+	bol = d.bol;
+	st = d.st;
 	if (st != ST_OK) {
 		buf_free(&out);
 		s->open = 0;	/* DATA cannot be ended cleanly any more */

@@ -106,12 +106,8 @@ smtp_reply_add(struct smtp_reply *r, const char *line, size_t len,
 	r->code = code;
 	if (r->text.len)
 		buf_addc(&r->text, '\n');
-	for (size_t i = 4; i < len; i++) {
-		unsigned char ch = (unsigned char)line[i];
-
-		buf_addc(&r->text, ch == '\t' || (ch >= 0x20 && ch != 0x7f) ?
-		    (char)ch : '?');
-	}
+	if (len > 4)
+		buf_add_line(&r->text, line + 4, len - 4, 0);
 	if (len == 3 || line[3] == ' ')
 		r->complete = 1;
 	return ST_OK;
