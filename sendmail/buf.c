@@ -228,6 +228,29 @@ strlist_add_owned(struct strlist *l, char *s)
 	l->v[l->n++] = s;
 }
 
+void
+strlist_split(struct strlist *l, const char *s, const char *seps)
+{
+	while (*s) {
+		size_t n;
+
+		s += strspn(s, seps);
+		n = strcspn(s, seps);
+		if (n)
+			strlist_add_owned(l, xstrndup(s, n));
+		s += n;
+	}
+}
+
+int
+word_index(const char *const *words, const char *word)
+{
+	for (int i = 0; words[i]; i++)
+		if (strcasecmp(words[i], word) == 0)
+			return i;
+	return -1;
+}
+
 int
 strlist_has(const struct strlist *l, const char *s)
 {

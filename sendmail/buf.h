@@ -72,6 +72,11 @@ struct strlist {
 
 void strlist_add(struct strlist *l, const char *s);
 void strlist_add_owned(struct strlist *l, char *s);
+/* Adds each word of s, words being separated by any of seps. */
+void strlist_split(struct strlist *l, const char *s, const char *seps);
+/* The index of word among the NULL-terminated words (case-blind), or
+ * -1: a value that must be one of a few keywords. */
+int word_index(const char *const *words, const char *word);
 /* Case-insensitive membership test. */
 int strlist_has(const struct strlist *l, const char *s);
 void strlist_free(struct strlist *l);

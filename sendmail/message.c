@@ -66,7 +66,8 @@ spool_open(const char *dir, struct buf *err)
 	return fd;
 }
 
-/* Is line (without line end) the start of a header field? */
+/* The length of the field name when line (without line end) starts a
+ * header field ("Name:"), else 0. */
 static size_t
 field_name_len(const char *line, size_t len)
 {

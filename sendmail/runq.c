@@ -142,7 +142,7 @@ rate_done(struct rate *r)
 
 /* One attempt at one taken message. */
 struct attempt {
-	const struct queued *qm;
+	const struct queue_entry *qm;
 	struct smtp_result r;	/* what smtp_send said of each recipient */
 	enum status st;
 	double start;		/* seconds_now() when it began */
@@ -202,7 +202,7 @@ log_attempt(const struct account_session *s, const struct attempt *t,
 
 /* Queues a short notice about a failed message to its account. */
 static void
-send_notice(const struct config *c, struct queue *q, const struct queued *qm,
+send_notice(const struct config *c, struct queue *q, const struct queue_entry *qm,
     const struct message *failed, const char *reason)
 {
 	struct buf text = BUF_INIT, err = BUF_INIT;
@@ -261,14 +261,14 @@ send_notice(const struct config *c, struct queue *q, const struct queued *qm,
  * see: ST_OK, the temporary status (deferred), or the permanent one.
  */
 static enum status
-settle(const struct config *c, struct queue *q, struct queued *qm,
+settle(const struct config *c, struct queue *q, struct queue_entry *qm,
     const struct message *m, enum status st, const char *reason)
 {
 	struct buf err = BUF_INIT, why = BUF_INIT;
 
 	if (st == ST_OK) {
 		if (qm->env_fd >= 0)
-			queue_done(q, qm, &err);
+			queue_done(q, qm);
 	} else if (status_is_temporary(st) &&
 	    time(NULL) - qm->arrival < c->retry_for) {
 		queue_defer(q, qm, reason, 0, &err);
@@ -329,7 +329,7 @@ send_over(const struct config *c, const struct options *o,
  * max_per_hour; settles the message. */
 static enum status
 attempt(const struct config *c, const struct options *o, struct queue *q,
-    struct account_session *s, struct queued *qm, struct message *m,
+    struct account_session *s, struct queue_entry *qm, struct message *m,
     struct buf *err)
 {
 	struct attempt t;
@@ -355,7 +355,7 @@ attempt(const struct config *c, const struct options *o, struct queue *q,
 	if (t.st == ST_OK) {
 		/* Out of the queue first: until ID.env is gone, a crash means
 		 * a second delivery. Logging can wait. */
-		queue_done(q, qm, err);
+		queue_done(q, qm);
 		rate_record(&rate);
 	}
 	rate_done(&rate);
@@ -379,7 +379,7 @@ take_and_send(const struct config *c, const struct options *o,
     struct queue *q, struct account_session *s, const char *id, int from_failed,
     struct buf *err)
 {
-	struct queued qm;
+	struct queue_entry qm;
 	struct message m;
 	enum status st;
 
@@ -396,7 +396,7 @@ take_and_send(const struct config *c, const struct options *o,
 		st = settle(c, q, &qm, &m, ST_CONFIG, buf_str(err));
 	} else
 		st = attempt(c, o, q, s, &qm, &m, err);
-	queued_free(&qm);
+	queue_entry_free(&qm);
 	message_free(&m);
 	return st;
 }
@@ -419,7 +419,7 @@ runq_deliver_one(const struct config *c, const struct options *o,
 static int
 by_account(const void *a, const void *b)
 {
-	const struct queued *x = a, *y = b;
+	const struct queue_entry *x = a, *y = b;
 	int d = strcasecmp(x->account, y->account);
 
 	if (d)
@@ -433,16 +433,15 @@ enum status
 runq_run(const struct config *c, const struct options *o, struct buf *err)
 {
 	struct queue q;
-	struct queued *v = NULL;
+	struct queue_entry *v = NULL;
 	size_t n = 0;
 	time_t now = time(NULL);
-	enum status st = queue_find(&q, c, err);
+	enum status st;
 	locale_t saved;
 
-	if (st != ST_OK || q.dir == NULL) {
-		queue_close(&q);
-		return st;
-	}
+	queue_find(&q, c);
+	if (q.dir == NULL)
+		return ST_OK;
 	saved = i18n_plain_begin();
 	queue_sweep(&q);
 	st = queue_list(&q, &v, &n, err);

@@ -22,9 +22,9 @@
 
 /*
  * Delivers every queued message (with -q --due, o->due_only, only those
- * whose retry time has come). Returns ST_OK when the run went through, whatever became of
- * the messages (each is logged); ST_CANTCREAT or ST_IOERR when the queue
- * cannot be read.
+ * whose retry time has come). Returns ST_OK when the run went through,
+ * whatever became of the messages (each is logged), or when there is no
+ * queue; ST_IOERR when a queue directory cannot be read.
  */
 enum status runq_run(const struct config *c, const struct options *o,
     struct buf *err);

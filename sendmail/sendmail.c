@@ -30,6 +30,7 @@
 #include "smtp.h"
 #include "status.h"
 #include "submit.h"
+#include "util.h"
 
 /*
  * The text of err made one line: a control character that came from
@@ -65,11 +66,10 @@ config_path(const struct options *o)
 	const char *xdg = getenv("XDG_CONFIG_HOME");
 	const char *home = getenv("HOME");
 	struct buf p = BUF_INIT;
-	int raised = getuid() != geteuid() || getgid() != getegid();
 
 	if (o->config_file)
 		return xstrdup(o->config_file);
-	if (!raised && ((xdg && *xdg == '/') || (home && *home == '/'))) {
+	if (!raised_privileges() && ((xdg && *xdg == '/') || (home && *home == '/'))) {
 		if (xdg && *xdg == '/')
 			buf_printf(&p, "%s/saatja/saatja.ini", xdg);
 		else
@@ -86,9 +86,8 @@ static const char *
 scratch_dir(void)
 {
 	const char *t = getenv("TMPDIR");
-	int raised = getuid() != geteuid() || getgid() != getegid();
 
-	return !raised && t && *t == '/' ? t : "/tmp";
+	return !raised_privileges() && t && *t == '/' ? t : "/tmp";
 }
 
 /* -bm (the default), -bv and --dry-run: one message from standard input. */
@@ -128,10 +127,10 @@ static enum status
 list_mode(const struct config *c, const struct options *o, struct buf *err)
 {
 	struct queue q;
-	enum status st = queue_find(&q, c, err);
+	enum status st;
 
-	if (st == ST_OK)
-		st = mailq_print(&q, o->json, stdout, err);
+	queue_find(&q, c);
+	st = mailq_print(&q, o->json, stdout, err);
 	queue_close(&q);
 	return st;
 }
@@ -153,12 +152,6 @@ run_one_mode(const struct config *c, const struct options *o, struct buf *err)
 	return st;
 }
 
-static int
-raised(void)
-{
-	return getuid() != geteuid() || getgid() != getegid();
-}
-
 /*
  * Before anything else: no core dumps and no ptrace of this process (it
  * holds passwords), no TLS key log. Installed set-group-ID, the caller's
@@ -177,7 +170,7 @@ harden(void)
 	setrlimit(RLIMIT_CORE, &none);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	unsetenv("SSLKEYLOGFILE");
-	if (!raised()) {
+	if (!raised_privileges()) {
 		umask(077);
 		return;
 	}
@@ -209,7 +202,7 @@ load_config(struct config *c, const char *path, int callers_file,
 	gid_t egid = getegid();
 	enum status st;
 
-	if (!callers_file || !raised())
+	if (!callers_file || !raised_privileges())
 		return config_load(c, path, err);
 	if (setegid(getgid()) != 0) {
 		buf_printf(err, _("cannot drop privileges to read %s"), path);

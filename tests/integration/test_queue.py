@@ -5,12 +5,14 @@ account, and no message delivered twice by concurrent runs."""
 import json
 import os
 import subprocess
+import tempfile
 import time
 import uuid
 
 import mailserver
 from faults import FaultServer
-from saatja_test import closed_port, VALGRIND, sendmail_argv, sendmail, eq, contains, run_tests
+from saatja_test import (Config, closed_port, VALGRIND, sendmail_argv, sendmail, eq,
+                         contains, run_tests)
 
 FAULTS = FaultServer()
 
@@ -245,6 +247,20 @@ def test_concurrent_senders_and_runs_deliver_exactly_once():
         subjects[s] = subjects.get(s, 0) + 1
     eq(len(subjects), 50, "every message delivered")
     eq([s for s, n in subjects.items() if n != 1], [], "none twice")
+
+
+
+def test_unreadable_queue_directory_is_an_error_not_an_empty_queue():
+    work = tempfile.mkdtemp(prefix="saatja-test-")
+    # A file where the queue directory should be: unreadable even for root.
+    open(os.path.join(work, "queue"), "w").close()
+    cfg = Config("[saatja]\nlog = %s/saatja.log\nqueue = %s/queue\n"
+                 "[arved@firma.test]\nhost = 127.0.0.1\npassword = x\n" % (work, work))
+    for args in (["-q"], ["-bp"]):
+        r = sendmail(args, b"", cfg)
+        eq(r.code, 74, "sendmail %s: %s" % (" ".join(args), r.err))
+        contains(r.err, "cannot read the queue directory %s/queue" % work)
+        eq(r.out, b"", "no 'Mail queue is empty'")
 
 
 if __name__ == "__main__":
