@@ -12,7 +12,7 @@ SAATJA_TOP=$(cd "$(dirname "$0")/.." && pwd)
 export SAATJA_TOP
 . "$SAATJA_TOP/tests/lib/setup.sh"
 
-saatja_install_packages
+saatja_install_packages || { echo "0 passed, 1 failed"; exit 1; }
 cd "$SAATJA_TOP" && autoreconf -fi >/dev/null 2>&1 || { echo "autoreconf failed"; echo "0 passed, 1 failed"; exit 1; }
 
 # Mail captured by the test server in earlier runs only slows down the
