@@ -21,13 +21,13 @@
 #include "status.h"
 
 /*
- * Delivers every queued message (due_only: only those whose retry time
- * has come). Returns ST_OK when the run went through, whatever became of
- * the messages (each is logged); ST_CANTCREAT or ST_IOERR when the queue
- * cannot be read.
+ * Delivers every queued message (with -q --due, o->due_only, only those
+ * whose retry time has come). Returns ST_OK when the run went through,
+ * whatever became of the messages (each is logged), or when there is no
+ * queue; ST_IOERR when a queue directory cannot be read.
  */
 enum status runq_run(const struct config *c, const struct options *o,
-    int due_only, struct buf *err);
+    struct buf *err);
 
 #define RUNQ_FROM_FAILED 1	/* the message may be in the failed area */
 #define RUNQ_BACKLOG 2		/* then the account's waiting mail too */

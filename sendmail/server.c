@@ -83,7 +83,7 @@ struct session {
 };
 
 static void
-flush(struct session *s)
+flush_replies(struct session *s)
 {
 	struct sigaction ign, old;
 	size_t done = 0;
@@ -117,7 +117,7 @@ flush(struct session *s)
 /* Makes input available; replies wait only while input is at hand.
  * Returns 0 at the end of the input. */
 static int
-fill(struct session *s)
+fill_input(struct session *s)
 {
 	ssize_t n;
 
@@ -125,7 +125,7 @@ fill(struct session *s)
 		return 1;
 	if (s->in_eof)
 		return 0;
-	flush(s);
+	flush_replies(s);
 	do
 		n = read(STDIN_FILENO, s->in, IN_BLOCK);
 	while (n < 0 && errno == EINTR);
@@ -157,7 +157,7 @@ read_line(struct session *s, struct buf *line)
 		const char *nl;
 		size_t take;
 
-		if (!fill(s))
+		if (!fill_input(s))
 			return LINE_EOF;
 		p = s->in + s->in_pos;
 		nl = memchr(p, '\n', s->in_len - s->in_pos);
@@ -200,16 +200,9 @@ reply(struct session *s, const char *fmt, ...)
 static void
 reply_reason(struct session *s, const char *code, const char *text)
 {
-	size_t n = 0;
-
 	buf_adds(&s->out, code);
 	buf_addc(&s->out, ' ');
-	for (const char *p = text; *p && n < REPLY_TEXT_MAX; p++, n++) {
-		unsigned char ch = (unsigned char)*p;
-
-		buf_addc(&s->out, ch >= 0x20 && ch < 0x7f ? (char)ch :
-		    ch >= 0x80 ? '?' : ' ');
-	}
+	buf_add_line(&s->out, text, strnlen(text, REPLY_TEXT_MAX), 1);
 	if (*text == '\0')
 		buf_adds(&s->out, "Error");
 	buf_adds(&s->out, "\r\n");
@@ -238,7 +231,7 @@ data_read(void *cookie, char *dst, size_t size)
 	while (got < size && s->data != DATA_END && s->data != DATA_EOF) {
 		char ch;
 
-		if (s->in_pos == s->in_len && (got > 0 || !fill(s))) {
+		if (s->in_pos == s->in_len && (got > 0 || !fill_input(s))) {
 			if (got == 0)
 				s->data = DATA_EOF;
 			break;
@@ -556,7 +549,7 @@ server_run(const struct config *c, const struct options *o,
 		}
 	}
 	write_failed = s.out_errno;
-	flush(&s);	/* the client may be gone after QUIT: not an error */
+	flush_replies(&s);	/* the client may be gone after QUIT: not an error */
 	i18n_plain_end(saved);
 	if (write_failed && st == ST_OK) {
 		buf_printf(err, _("-bs: cannot write the SMTP reply to standard output: %s"),

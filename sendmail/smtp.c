@@ -1,12 +1,14 @@
 /*
- * smtp - the submission session; see smtp.h.
+ * smtp - the submission session: connect, EHLO, STARTTLS, AUTH, QUIT,
+ * and the command and reply plumbing (smtp_io.h); the mail transactions
+ * are in smtp_mail.c. See smtp.h.
  *
- * Every command goes through cmd() (or cmd_secret() for AUTH data, which
- * the trace shows as ********) into one output buffer that flush() writes
- * in one go; every reply comes back through read_reply() and the one
- * parser in smtp_reply.c. A command group therefore leaves as one TLS
- * record and one TCP segment, which avoids the delayed-ACK stalls that
- * small writes cause.
+ * Every command goes through smtp_put() (or smtp_put_secret() for AUTH
+ * data, which the trace shows as ********) into one output buffer that
+ * smtp_flush() writes in one go; every reply comes back through
+ * smtp_read_reply() and the one parser in smtp_reply.c. A command group
+ * therefore leaves as one TLS record and one TCP segment, which avoids
+ * the delayed-ACK stalls that small writes cause.
  */
 #include "autoconf.h"
 
@@ -25,7 +27,7 @@
 #include "password.h"
 #include "sasl.h"
 #include "smtp.h"
-#include "smtp_wire.h"
+#include "smtp_io.h"
 #include "tls.h"
 #include "util.h"
 
@@ -54,12 +56,8 @@ trace_info(struct smtp *s, const char *what)
 	buf_free(&b);
 }
 
-static void
-cmd(struct smtp *s, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void
-cmd(struct smtp *s, const char *fmt, ...)
+void
+smtp_put(struct smtp *s, const char *fmt, ...)
 {
 	size_t start = s->out.len;
 	va_list ap;
@@ -72,8 +70,8 @@ cmd(struct smtp *s, const char *fmt, ...)
 }
 
 /* Queues shown followed by secret; the trace shows shown and ********. */
-static void
-cmd_secret(struct smtp *s, const char *shown, const char *secret)
+void
+smtp_put_secret(struct smtp *s, const char *shown, const char *secret)
 {
 	struct buf t = BUF_INIT;
 
@@ -83,8 +81,8 @@ cmd_secret(struct smtp *s, const char *shown, const char *secret)
 	buf_printf(&s->out, "%s%s\r\n", shown, secret);
 }
 
-static enum status
-flush(struct smtp *s, struct buf *err)
+enum status
+smtp_flush(struct smtp *s, struct buf *err)
 {
 	enum status st = ST_OK;
 
@@ -103,8 +101,8 @@ flush(struct smtp *s, struct buf *err)
 	return st;
 }
 
-static enum status
-read_reply(struct smtp *s, struct buf *err)
+enum status
+smtp_read_reply(struct smtp *s, struct buf *err)
 {
 	enum status st;
 
@@ -139,8 +137,8 @@ reply_status(const struct smtp_reply *r)
 }
 
 /* err := "the server H[ip]:p <verb> <what>: <reply>" */
-static enum status
-refused(struct smtp *s, const char *what, struct buf *err)
+enum status
+smtp_refused(struct smtp *s, const char *what, struct buf *err)
 {
 	enum status st = reply_status(&s->reply);
 
@@ -157,11 +155,11 @@ ehlo(struct smtp *s, struct buf *err)
 {
 	enum status st;
 
-	cmd(s, "EHLO %s", s->helo);
-	if ((st = flush(s, err)) != ST_OK || (st = read_reply(s, err)) != ST_OK)
+	smtp_put(s, "EHLO %s", s->helo);
+	if ((st = smtp_flush(s, err)) != ST_OK || (st = smtp_read_reply(s, err)) != ST_OK)
 		return st;
 	if (s->reply.code != 250)
-		return refused(s, "EHLO", err);
+		return smtp_refused(s, "EHLO", err);
 	smtp_caps_parse(&s->caps, &s->reply);
 	return ST_OK;
 }
@@ -184,8 +182,8 @@ starttls(struct smtp *s, struct buf *err)
 
 	if (!s->caps.starttls)
 		return no_encryption(s, _("did not offer encryption (no STARTTLS in its reply to EHLO)"), err);
-	cmd(s, "STARTTLS");
-	if ((st = flush(s, err)) != ST_OK || (st = read_reply(s, err)) != ST_OK)
+	smtp_put(s, "STARTTLS");
+	if ((st = smtp_flush(s, err)) != ST_OK || (st = smtp_read_reply(s, err)) != ST_OK)
 		return st;
 	if (s->reply.code != 220) {
 		buf_adds(&why, _("refused to start encryption ("));
@@ -268,10 +266,10 @@ smtp_open(struct smtp *s, struct account *a, const char *helo, FILE *trace_to,
 		}
 		trace_info(s, "TLS started with");
 	}
-	if ((st = read_reply(s, err)) != ST_OK)
+	if ((st = smtp_read_reply(s, err)) != ST_OK)
 		return st;
 	if (s->reply.code != 220)
-		return refused(s, _("the connection"), err);
+		return smtp_refused(s, _("the connection"), err);
 	if ((st = ehlo(s, err)) != ST_OK)
 		return st;
 	if (a->tls == TLS_STARTTLS)
@@ -288,7 +286,7 @@ smtp_tls_version(const struct smtp *s)
 /* Adds the hint for a refused login: the password, and the provider's
  * word on app passwords. */
 static void
-login_hint(const struct account *a, struct buf *err)
+password_hint(const struct account *a, struct buf *err)
 {
 	const struct provider *p = a->provider;
 
@@ -322,19 +320,19 @@ auth_with(struct smtp *s, const char *mech, int *next, struct buf *err)
 		st = sasl_step(x, NULL, &resp, &done, err);
 		buf_printf(&shown, "AUTH %s ", mech);
 		if (st == ST_OK)
-			cmd_secret(s, shown.data, resp.len ? resp.data : "=");
+			smtp_put_secret(s, shown.data, resp.len ? resp.data : "=");
 		buf_free(&shown);
 	} else {
-		cmd(s, "AUTH %s", mech);
+		smtp_put(s, "AUTH %s", mech);
 	}
-	if (st == ST_OK && (st = flush(s, err)) == ST_OK)
-		st = read_reply(s, err);
+	if (st == ST_OK && (st = smtp_flush(s, err)) == ST_OK)
+		st = smtp_read_reply(s, err);
 	while (st == ST_OK && s->reply.code == 334) {
 		if (done) {
 			/* The mechanism is finished but the server asks more. */
-			cmd(s, "*");
-			if ((st = flush(s, err)) == ST_OK)
-				st = read_reply(s, err);
+			smtp_put(s, "*");
+			if ((st = smtp_flush(s, err)) == ST_OK)
+				st = smtp_read_reply(s, err);
 			if (st == ST_OK) {
 				buf_printf(err, _("the server asked for more AUTH %s data than the mechanism has"),
 				    mech);
@@ -344,9 +342,9 @@ auth_with(struct smtp *s, const char *mech, int *next, struct buf *err)
 		}
 		st = sasl_step(x, buf_str(&s->reply.text), &resp, &done, err);
 		if (st == ST_OK) {
-			cmd_secret(s, "", resp.data ? resp.data : "");
-			if ((st = flush(s, err)) == ST_OK)
-				st = read_reply(s, err);
+			smtp_put_secret(s, "", resp.data ? resp.data : "");
+			if ((st = smtp_flush(s, err)) == ST_OK)
+				st = smtp_read_reply(s, err);
 		}
 	}
 	sasl_wipe(&resp);
@@ -355,13 +353,12 @@ auth_with(struct smtp *s, const char *mech, int *next, struct buf *err)
 	if (st != ST_OK || s->reply.code == 235)
 		return st;
 	buf_printf(&what, "the login of %s (AUTH %s)", a->address, mech);
-	st = refused(s, buf_str(&what), err);
+	st = smtp_refused(s, buf_str(&what), err);
 	buf_free(&what);
 	*next = s->reply.code == 504;	/* mechanism not available */
 	if (st == ST_UNAVAILABLE) {
-		if (s->reply.code == 535 || s->reply.code == 534 ||
-		    s->reply.code == 530)
-			login_hint(a, err);
+		if (smtp_reply_refuses_login(&s->reply))
+			password_hint(a, err);
 		st = ST_NOPERM;
 	}
 	return st;
@@ -384,9 +381,9 @@ smtp_auth(struct smtp *s, struct buf *err)
 	mech = sasl_choose(a, &s->caps.auth, &from);
 	if (mech == NULL) {
 		for (size_t i = 0; i < a->nauth; i++)
-			buf_printf(&mine, "%s%s", i ? " " : "", a->auth[i]);
+			buf_list_add(&mine, " ", "%s", a->auth[i]);
 		for (size_t i = 0; i < s->caps.auth.n; i++)
-			buf_printf(&theirs, "%s%s", i ? " " : "", s->caps.auth.v[i]);
+			buf_list_add(&theirs, " ", "%s", s->caps.auth.v[i]);
 		if (s->caps.auth.n)
 			buf_printf(err, _("the server %s offers login with %s, but the account allows only %s (auth = in the config); nothing was sent"),
 			    net_name(&s->conn), theirs.data, mine.data);
@@ -417,51 +414,6 @@ const char *
 smtp_auth_mechanism(const struct smtp *s)
 {
 	return s->mech;
-}
-
-enum status
-smtp_reset(struct smtp *s, struct buf *err)
-{
-	enum status st;
-
-	if (!s->open)
-		return ST_TEMP_PROTOCOL;
-	if (s->caps.pipelining) {
-		s->rset_pending = 1;
-		return ST_OK;
-	}
-	cmd(s, "RSET");
-	if ((st = flush(s, err)) != ST_OK || (st = read_reply(s, err)) != ST_OK)
-		return st;
-	return s->reply.code == 250 ? ST_OK : refused(s, "RSET", err);
-}
-
-enum status
-smtp_try_sender(struct smtp *s, const char *from, struct buf *err)
-{
-	struct buf what = BUF_INIT;
-	enum status st, verdict = ST_OK;
-
-	if (!s->open)
-		return ST_TEMP_PROTOCOL;
-	cmd(s, "MAIL FROM:<%s>", from);
-	if (s->caps.pipelining)
-		cmd(s, "RSET");
-	if ((st = flush(s, err)) != ST_OK || (st = read_reply(s, err)) != ST_OK)
-		return st;
-	if (s->reply.code / 100 != 2) {
-		buf_printf(&what, "the sender MAIL FROM:<%s>", from);
-		verdict = refused(s, buf_str(&what), err);
-		buf_free(&what);
-	}
-	if (!s->caps.pipelining) {
-		cmd(s, "RSET");
-		if ((st = flush(s, err)) != ST_OK)
-			return st;
-	}
-	if ((st = read_reply(s, err)) != ST_OK)
-		return st;
-	return verdict;
 }
 
 FILE *
@@ -505,8 +457,8 @@ smtp_close(struct smtp *s)
 		struct buf ignore = BUF_INIT;
 
 		/* The mail is delivered; the reply to QUIT changes nothing. */
-		cmd(s, "QUIT");
-		flush(s, &ignore);
+		smtp_put(s, "QUIT");
+		smtp_flush(s, &ignore);
 		buf_free(&ignore);
 	}
 	tls_end(&s->conn);
@@ -518,29 +470,4 @@ smtp_close(struct smtp *s)
 	free(s->helo);
 	s->helo = NULL;
 	s->open = 0;
-}
-
-/* The wire for the mail transaction (smtp_send.c); see smtp_wire.h. */
-void
-smtp_wire_put(struct smtp *s, const char *command)
-{
-	cmd(s, "%s", command);
-}
-
-enum status
-smtp_wire_flush(struct smtp *s, struct buf *err)
-{
-	return flush(s, err);
-}
-
-enum status
-smtp_wire_read(struct smtp *s, struct buf *err)
-{
-	return read_reply(s, err);
-}
-
-enum status
-smtp_wire_refused(struct smtp *s, const char *what, struct buf *err)
-{
-	return refused(s, what, err);
 }

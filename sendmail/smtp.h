@@ -19,7 +19,7 @@
  * RCPTs and DATA (or BDAT with the message, when the server offers
  * CHUNKING) go out as one write. The message is streamed from its spool
  * in large writes, so memory stays flat. The mail transaction lives in
- * smtp_send.c; both halves share the wire through smtp_wire.h.
+ * smtp_mail.c; both files share the wire through smtp_io.h.
  *
  * Results: ST_OK; ST_TEMP_SERVER for a 4xx reply; ST_UNAVAILABLE for a
  * 5xx reply; ST_NOPERM for no encryption offered, an untrusted

@@ -7,9 +7,9 @@ import os
 import subprocess
 import tempfile
 
-from saatja_test import Config, SRCDIR
+from saatja_test import SRCDIR, server_config
 
-PYTHON = "/usr/bin/python3"
+PYTHON = os.environ.get("SAATJA_PYTHON", "/usr/bin/python3")
 FAULTSERVER = os.path.join(SRCDIR, "tests", "server", "faultserver.py")
 CERTDIR = os.path.join(tempfile.gettempdir(), "saatja-faultserver-certs")
 
@@ -22,15 +22,20 @@ class FaultServer:
         self.maildir = os.path.join(self.work, "mail")
         os.mkdir(self.maildir)
         self.script({})
-        self.proc = subprocess.Popen(
-            [PYTHON, FAULTSERVER, "--port", "0", "--script", self.script_path,
-             "--certdir", CERTDIR, "--transcript", self.transcript_path,
-             "--maildir", self.maildir],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        errlog = os.path.join(self.work, "faultserver.err")
+        with open(errlog, "wb") as err:
+            self.proc = subprocess.Popen(
+                [PYTHON, FAULTSERVER, "--port", "0", "--script", self.script_path,
+                 "--certdir", CERTDIR, "--transcript", self.transcript_path,
+                 "--maildir", self.maildir],
+                stdout=subprocess.PIPE, stderr=err)
         atexit.register(self.proc.terminate)
         line = self.proc.stdout.readline().decode()
         if not line.startswith("PORT "):
-            raise RuntimeError("faultserver did not start: %r" % line)
+            self.proc.wait(timeout=10)
+            with open(errlog, errors="replace") as f:
+                raise RuntimeError("faultserver did not start: %r; it said: %s"
+                                   % (line, f.read()[-2000:]))
         self.port = int(line.split()[1])
 
     def script(self, script):
@@ -63,19 +68,6 @@ class FaultServer:
 
     def config(self, account="arved@firma.test", extra="", saatja="",
                password="fault-secret-1"):
-        work = tempfile.mkdtemp(prefix="saatja-test-", dir=self.work)
-        cfg = Config("""\
-[saatja]
-log = %s/saatja.log
-queue = %s/queue
-%s
-[%s]
-host = 127.0.0.1
-port = %d
-ca_file = %s/ca.pem
-password = %s
-timeout = 10
-%s""" % (work, work, saatja, account, self.port, CERTDIR, password, extra))
-        cfg.work = work
-        cfg.log = os.path.join(work, "saatja.log")
-        return cfg
+        return server_config(self.port, os.path.join(CERTDIR, "ca.pem"), password,
+                             account=account, timeout=10, saatja=saatja,
+                             extra=extra, parent=self.work)

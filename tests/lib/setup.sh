@@ -24,6 +24,8 @@ SAATJA_PACKAGES="build-essential autoconf automake pkg-config gettext autopoint
 	git git-email libmailtools-perl
 	clang-14 libfuzzer-14-dev libclang-rt-14-dev"
 
+# Installs what is missing; non-zero when something is missing and cannot
+# be installed (not root, or apt-get failed).
 saatja_install_packages() {
 	missing=""
 	for p in $SAATJA_PACKAGES; do
@@ -34,7 +36,7 @@ saatja_install_packages() {
 	if [ "$(id -u)" != 0 ]; then
 		echo "saatja: these packages are missing:$missing" >&2
 		echo "saatja: run this script as root (it installs them with apt-get)" >&2
-		exit 1
+		return 1
 	fi
 	echo "== installing:$missing"
 	export DEBIAN_FRONTEND=noninteractive

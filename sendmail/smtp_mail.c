@@ -1,5 +1,5 @@
 /*
- * smtp_send - one message over an open session; see smtp.h.
+ * smtp_mail - the mail transactions of a submission session; see smtp.h.
  *
  * The envelope goes out in flights: MAIL and at most RCPT_FLIGHT RCPTs in
  * one write, then their replies are read before more is written, so that
@@ -25,7 +25,6 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +33,7 @@
 
 #include "i18n.h"
 #include "smtp.h"
-#include "smtp_wire.h"
+#include "smtp_io.h"
 
 /* Body writes: large, so that TLS records are full (16 KiB) and few. */
 #define CHUNK (64 * 1024)
@@ -63,23 +62,6 @@ struct txn {
 	off_t octets;		/* of the message as BDAT sends it */
 };
 
-static void
-cmd(struct smtp *s, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void
-cmd(struct smtp *s, const char *fmt, ...)
-{
-	struct buf line = BUF_INIT;
-	va_list ap;
-
-	va_start(ap, fmt);
-	buf_vprintf(&line, fmt, ap);
-	va_end(ap);
-	smtp_wire_put(s, buf_str(&line));
-	buf_free(&line);
-}
-
 static int
 headers_8bit(const struct message *m)
 {
@@ -91,23 +73,18 @@ headers_8bit(const struct message *m)
 	return 0;
 }
 
-/* Octets of the message as it goes out, without dot-stuffing: header
- * fields, the empty line, the body and, when the body does not end with
- * one, a last CRLF. */
+/* Octets of the message as it goes out, without dot-stuffing: what
+ * message_size counts and, when the body does not end with one, the
+ * last CRLF that is added. */
 static off_t
 message_octets(const struct message *m)
 {
-	off_t n = 2;
 	char last = '\n';
 
-	for (size_t i = 0; i < m->nhdrs; i++)
-		n += (off_t)strlen(m->hdrs[i].field) + 2;
-	if (m->body_fd >= 0 && m->body_size > 0) {
-		n += m->body_size;
-		if (pread(m->body_fd, &last, 1, m->body_size - 1) != 1)
-			last = '\n';	/* a short body is caught when sent */
-	}
-	return n + (last == '\n' ? 0 : 2);
+	if (m->body_fd >= 0 && m->body_size > 0 &&
+	    pread(m->body_fd, &last, 1, m->body_size - 1) != 1)
+		last = '\n';	/* a short body is caught when sent */
+	return message_size(m) + (last == '\n' ? 0 : 2);
 }
 
 /* Appends p to out, doubling a '.' that starts a line when stuffed. */
@@ -133,6 +110,32 @@ add_text(struct buf *out, const char *p, size_t n, int stuffed, int *bol)
 	}
 }
 
+/* The message on its way out, written in large blocks. */
+struct data_out {
+	struct smtp *s;
+	struct buf out;
+	int stuffed;		/* dot-stuffing (DATA), or none (BDAT) */
+	int bol;		/* at the beginning of a line */
+	off_t size;		/* octets of the message */
+	struct buf *err;
+	enum status st;
+};
+
+static int
+out_block(void *arg, const char *p, size_t n)
+{
+	struct data_out *d = arg;
+	size_t before = d->out.len;
+
+	add_text(&d->out, p, n, d->stuffed, &d->bol);
+	d->size += (off_t)(d->out.len - before);
+	if (d->out.len >= CHUNK) {
+		d->st = net_write(&d->s->conn, d->out.data, d->out.len, d->err);
+		buf_reset(&d->out);
+	}
+	return d->st != ST_OK;
+}
+
 /*
  * Writes what is queued in s->out, then the message: header fields,
  * empty line, body, a last CRLF when missing and, when stuffed (DATA),
@@ -142,64 +145,39 @@ static enum status
 write_message(struct smtp *s, const struct message *m, int stuffed,
     off_t *size, struct buf *err)
 {
-	struct buf out = BUF_INIT;
-	char *block = NULL;
-	size_t head = s->out.len;
-	off_t off = 0;
-	int bol = 1;
-	enum status st = ST_OK;
+	struct data_out d = { s, BUF_INIT, stuffed, 1, 0, err, ST_OK };
 
-	*size = 0;
-	buf_add(&out, s->out.data ? s->out.data : "", s->out.len);
+	buf_add(&d.out, s->out.data ? s->out.data : "", s->out.len);
 	buf_reset(&s->out);
-	for (size_t i = 0; i < m->nhdrs; i++) {
-		add_text(&out, m->hdrs[i].field, strlen(m->hdrs[i].field), stuffed, &bol);
-		add_text(&out, "\r\n", 2, stuffed, &bol);
+	for (size_t i = 0; i < m->nhdrs && d.st == ST_OK; i++) {
+		out_block(&d, m->hdrs[i].field, strlen(m->hdrs[i].field));
+		out_block(&d, "\r\n", 2);
 	}
-	add_text(&out, "\r\n", 2, stuffed, &bol);
-	if (m->body_fd >= 0)
-		block = xmalloc(CHUNK);
-	while (st == ST_OK && m->body_fd >= 0 && off < m->body_size) {
-		ssize_t got = pread(m->body_fd, block, CHUNK, off);
-
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0) {
-			buf_printf(err, _("cannot read the spooled message back: %s"),
-			    got < 0 ? strerror(errno) : _("it is shorter than it was"));
-			st = ST_IOERR;
-			break;
-		}
-		off += got;
-		add_text(&out, block, (size_t)got, stuffed, &bol);
-		if (out.len >= CHUNK) {
-			*size += (off_t)(out.len - head);
-			st = net_write(&s->conn, out.data, out.len, err);
-			buf_reset(&out);
-			head = 0;
-		}
+	if (d.st == ST_OK)
+		out_block(&d, "\r\n", 2);
+	if (d.st == ST_OK && message_body_blocks(m, out_block, &d) < 0) {
+		buf_printf(err, _("cannot read the spooled message back: %s"),
+		    errno ? strerror(errno) : _("it is shorter than it was"));
+		d.st = ST_IOERR;
 	}
-	free(block);
-	if (st != ST_OK) {
-		buf_free(&out);
+	*size = d.size;
+	if (d.st != ST_OK) {
+		buf_free(&d.out);
 		s->open = 0;	/* the data cannot be ended cleanly any more */
-		return st;
+		return d.st;
 	}
-	if (!bol)
-		buf_adds(&out, "\r\n");
-	*size += (off_t)(out.len - head);
+	if (!d.bol) {
+		buf_adds(&d.out, "\r\n");
+		*size += 2;
+	}
 	if (s->trace)
 		fprintf(s->trace, ">>> (%lld octets of message)\n%s",
 		    (long long)*size, stuffed ? ">>> .\n" : "");
 	if (stuffed)
-		buf_adds(&out, ".\r\n");
-	st = net_write(&s->conn, out.data, out.len, err);
-	buf_free(&out);
-	if (st != ST_OK)
-		s->open = 0;
-	else
-		s->turns++;
-	return st;
+		buf_adds(&d.out, ".\r\n");
+	buf_add(&s->out, d.out.data ? d.out.data : "", d.out.len);
+	buf_free(&d.out);
+	return smtp_flush(s, err);
 }
 
 static void
@@ -222,7 +200,7 @@ mail_command(struct smtp *s, const struct smtp_envelope *e,
 		    strcasecmp(e->dsn_ret, "full") == 0 ? "FULL" : "HDRS");
 	if (s->caps.dsn && e->dsn_envid)
 		buf_printf(&params, " ENVID=%s", e->dsn_envid);
-	cmd(s, "MAIL FROM:<%s>%s", e->from, buf_str(&params));
+	smtp_put(s, "MAIL FROM:<%s>%s", e->from, buf_str(&params));
 	buf_free(&params);
 }
 
@@ -236,7 +214,7 @@ rcpt_command(struct smtp *s, const struct smtp_envelope *e, size_t i)
 		for (const char *p = e->dsn_notify; *p; p++)
 			buf_addc(&notify, (char)toupper((unsigned char)*p));
 	}
-	cmd(s, "RCPT TO:<%s>%s", e->rcpts->v[i], buf_str(&notify));
+	smtp_put(s, "RCPT TO:<%s>%s", e->rcpts->v[i], buf_str(&notify));
 	buf_free(&notify);
 }
 
@@ -277,13 +255,13 @@ read_pending_rset(struct smtp *s, struct buf *err)
 	enum status st;
 
 	s->rset_pending = 0;
-	if ((st = smtp_wire_read(s, err)) != ST_OK)
+	if ((st = smtp_read_reply(s, err)) != ST_OK)
 		return st;
 	if (s->reply.code != 250) {
 		/* Not this message's fault, and the rest of the pipeline is
 		 * answered, unread: the session cannot go on, the message
 		 * waits for the next one. */
-		smtp_wire_refused(s, "RSET", err);
+		smtp_refused(s, "RSET", err);
 		s->open = 0;
 		return ST_TEMP_PROTOCOL;
 	}
@@ -309,7 +287,7 @@ rcpt_reply(struct smtp *s, struct txn *t, enum fate *fate,
 	size_t i = t->idx[t->answered++];
 	enum status st;
 
-	if ((st = smtp_wire_read(s, err)) != ST_OK)
+	if ((st = smtp_read_reply(s, err)) != ST_OK)
 		return st;
 	if (s->reply.code / 100 == 2) {
 		fate[i] = TAKEN;
@@ -336,10 +314,10 @@ data_command(struct smtp *s, const struct message *m, struct txn *t,
 {
 	t->data_sent = 1;
 	if (!t->bdat) {
-		cmd(s, "DATA");
-		return smtp_wire_flush(s, err);
+		smtp_put(s, "DATA");
+		return smtp_flush(s, err);
 	}
-	cmd(s, "BDAT %lld LAST", (long long)t->octets);
+	smtp_put(s, "BDAT %lld LAST", (long long)t->octets);
 	return write_message(s, m, 0, &r->size, err);
 }
 
@@ -358,16 +336,16 @@ write_flight(struct smtp *s, const struct smtp_envelope *e,
 
 	if (first) {
 		if (s->rset_pending)
-			cmd(s, "RSET");
+			smtp_put(s, "RSET");
 		mail_command(s, e, m, t->octets);
 		if (!pipe)
-			return smtp_wire_flush(s, err);
+			return smtp_flush(s, err);
 	}
 	for (; t->written < end && t->written < t->n; t->written++)
 		rcpt_command(s, e, t->idx[t->written]);
 	if (pipe && t->written == t->n)
 		return data_command(s, m, t, r, err);
-	return smtp_wire_flush(s, err);
+	return smtp_flush(s, err);
 }
 
 /*
@@ -387,13 +365,13 @@ envelope(struct smtp *s, const struct smtp_envelope *e,
 		return st;
 	if (rset && (st = read_pending_rset(s, err)) != ST_OK)
 		return st;
-	if ((st = smtp_wire_read(s, err)) != ST_OK)
+	if ((st = smtp_read_reply(s, err)) != ST_OK)
 		return st;
 	if (s->reply.code / 100 != 2) {
 		struct buf what = BUF_INIT;
 
 		buf_printf(&what, _("the sender MAIL FROM:<%s>"), e->from);
-		verdict = smtp_wire_refused(s, buf_str(&what), err);
+		verdict = smtp_refused(s, buf_str(&what), err);
 		buf_free(&what);
 		if (!pipe)
 			return verdict;
@@ -405,7 +383,7 @@ envelope(struct smtp *s, const struct smtp_envelope *e,
 			if (verdict == ST_OK)
 				st = rcpt_reply(s, t, fate, r, err);
 			else {	/* a refused MAIL: the RCPTs fail with it */
-				st = smtp_wire_read(s, err);
+				st = smtp_read_reply(s, err);
 				t->answered++;
 			}
 			if (st != ST_OK)
@@ -436,7 +414,7 @@ data_phase(struct smtp *s, const struct message *m, struct txn *t,
 		if ((st = data_command(s, m, t, r, err)) != ST_OK)
 			return st;
 	}
-	if ((st = smtp_wire_read(s, err)) != ST_OK)
+	if ((st = smtp_read_reply(s, err)) != ST_OK)
 		return st;
 	if (t->bdat || s->reply.code != 354) {
 		if (verdict != ST_OK || t->taken == 0)
@@ -445,24 +423,24 @@ data_phase(struct smtp *s, const struct message *m, struct txn *t,
 		smtp_reply_describe(&s->reply, &r->reply);
 		if (s->reply.code / 100 == 2)
 			return ST_OK;
-		return smtp_wire_refused(s, t->bdat ? _("the message") : "DATA", err);
+		return smtp_refused(s, t->bdat ? _("the message") : "DATA", err);
 	}
 	if (verdict != ST_OK || t->taken == 0) {
 		/* The server wants data it will not deliver: send none. */
-		cmd(s, ".");
-		if ((st = smtp_wire_flush(s, err)) != ST_OK ||
-		    (st = smtp_wire_read(s, err)) != ST_OK)
+		smtp_put(s, ".");
+		if ((st = smtp_flush(s, err)) != ST_OK ||
+		    (st = smtp_read_reply(s, err)) != ST_OK)
 			return st;
 		return verdict;
 	}
 	if ((st = write_message(s, m, 1, &r->size, err)) != ST_OK ||
-	    (st = smtp_wire_read(s, err)) != ST_OK)
+	    (st = smtp_read_reply(s, err)) != ST_OK)
 		return st;
 	buf_reset(&r->reply);
 	smtp_reply_describe(&s->reply, &r->reply);
 	if (s->reply.code / 100 == 2)
 		return ST_OK;
-	return smtp_wire_refused(s, _("the message"), err);
+	return smtp_refused(s, _("the message"), err);
 }
 
 /* Picks the waiting recipients of the next transaction, at most max
@@ -603,3 +581,49 @@ smtp_result_free(struct smtp_result *r)
 	buf_free(&r->reply);
 	memset(r, 0, sizeof *r);
 }
+
+enum status
+smtp_reset(struct smtp *s, struct buf *err)
+{
+	enum status st;
+
+	if (!s->open)
+		return ST_TEMP_PROTOCOL;
+	if (s->caps.pipelining) {
+		s->rset_pending = 1;
+		return ST_OK;
+	}
+	smtp_put(s, "RSET");
+	if ((st = smtp_flush(s, err)) != ST_OK || (st = smtp_read_reply(s, err)) != ST_OK)
+		return st;
+	return s->reply.code == 250 ? ST_OK : smtp_refused(s, "RSET", err);
+}
+
+enum status
+smtp_try_sender(struct smtp *s, const char *from, struct buf *err)
+{
+	struct buf what = BUF_INIT;
+	enum status st, verdict = ST_OK;
+
+	if (!s->open)
+		return ST_TEMP_PROTOCOL;
+	smtp_put(s, "MAIL FROM:<%s>", from);
+	if (s->caps.pipelining)
+		smtp_put(s, "RSET");
+	if ((st = smtp_flush(s, err)) != ST_OK || (st = smtp_read_reply(s, err)) != ST_OK)
+		return st;
+	if (s->reply.code / 100 != 2) {
+		buf_printf(&what, "the sender MAIL FROM:<%s>", from);
+		verdict = smtp_refused(s, buf_str(&what), err);
+		buf_free(&what);
+	}
+	if (!s->caps.pipelining) {
+		smtp_put(s, "RSET");
+		if ((st = smtp_flush(s, err)) != ST_OK)
+			return st;
+	}
+	if ((st = smtp_read_reply(s, err)) != ST_OK)
+		return st;
+	return verdict;
+}
+
