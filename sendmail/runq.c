@@ -509,20 +509,25 @@ deliver_waiting(const struct config *c, const struct options *o,
 	return sent;
 }
 
-/* The child of the backlog: no terminal, no pipes of the caller. */
+/*
+ * The child of the backlog: no terminal, no pipes of the caller (which
+ * waits for them to close), and a lower priority, so that the caller's
+ * own exit and whatever it does next come first.
+ */
 static void
 detach(void)
 {
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 
-	setsid();
-	signal(SIGHUP, SIG_IGN);
 	if (null >= 0) {
 		dup2(null, STDIN_FILENO);
 		dup2(null, STDOUT_FILENO);
 		dup2(null, STDERR_FILENO);
 		close(null);
 	}
+	setsid();
+	signal(SIGHUP, SIG_IGN);
+	(void)!nice(10);
 }
 
 /*

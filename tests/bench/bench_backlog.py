@@ -12,7 +12,9 @@ queue, and with `backlog` messages of the same account deferred just
 before (sent while the port was closed). It prints the median and maximum
 time until the caller's sendmail has exited and closed its pipes, and
 checks after each round with a backlog that the backlog was delivered by
-the detached child (no sendmail -q is run).
+the detached child (no sendmail -q is run). Each timed run follows a
+second of quiet, so that Postfix's deliveries of the round before do not
+weigh on it.
 """
 import os
 import statistics
@@ -28,6 +30,7 @@ PORT = int(os.environ.get("SAATJA_TEST_SUBMISSION_PORT", "2587"))
 RUNS = int(sys.argv[1]) if len(sys.argv) > 1 else 15
 BACKLOG = int(sys.argv[2]) if len(sys.argv) > 2 else 10
 WORK = tempfile.mkdtemp(prefix="saatja-bench-backlog-")
+SETTLE = 1.0        # seconds of quiet before each timed run
 MESSAGE = b"From: arved@firma.test\nTo: bench@example.test\nSubject: backlog bench\n\nhello\n"
 
 
@@ -64,12 +67,14 @@ def main():
     plain, with_backlog, drained = [], [], []
     send(config(PORT))      # warm up
     for _ in range(RUNS):
+        time.sleep(SETTLE)  # Postfix delivers what came before
         plain.append(send(config(PORT)))
         cfg = config(closed)
         for _ in range(BACKLOG):
             send(cfg)       # deferred: connection refused
         assert queued() == BACKLOG, queued()
         cfg = config(PORT)
+        time.sleep(SETTLE)
         start = time.perf_counter()
         with_backlog.append(send(cfg))
         while queued() and time.perf_counter() - start < 60:
