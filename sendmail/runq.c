@@ -509,13 +509,8 @@ deliver_waiting(const struct config *c, const struct options *o,
 	return sent;
 }
 
-/*
- * The child of the backlog: no terminal, no pipes of the caller (which
- * waits for them to close), and a lower priority, so that the caller's
- * own exit and whatever it does next come first.
- */
-static void
-detach(void)
+void
+runq_detach(void)
 {
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 
@@ -557,7 +552,7 @@ flush_backlog(const struct config *c, const struct options *o,
 			session_abandon(s);
 		return;
 	}
-	detach();
+	runq_detach();
 	if (queue_list(q, &v, &n, &ignore) == ST_OK)
 		deliver_waiting(c, o, q, s, s->account->address, v, n, ALL, 0);
 	queue_list_free(v, n);

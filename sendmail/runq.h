@@ -46,6 +46,14 @@ enum status runq_deliver_one(const struct config *c, const struct options *o,
     struct queue *q, const char *id, unsigned flags, struct buf *err);
 
 /*
+ * For a child that delivers while the caller goes on (-odb, the
+ * backlog): no terminal, none of the caller's pipes (which it waits to
+ * see closed), and a lower priority, so that the caller's own exit and
+ * whatever it does next come first.
+ */
+void runq_detach(void);
+
+/*
  * Non-zero when n messages of q wait for a retry (n > 0) and nothing is
  * set to make it: no queue runner is enabled (the systemd timer's link or
  * /etc/cron.d/saatja, for the system spool that they run) and no queue run

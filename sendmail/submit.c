@@ -8,8 +8,6 @@
  */
 #include "autoconf.h"
 
-#include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,18 +57,7 @@ deliver_in_background(const struct config *c, const struct options *o,
 			log_msg(LOG_WARNING, "%s: cannot start a background delivery; the next queue run sends it", id);
 		return;
 	}
-	setsid();
-	signal(SIGHUP, SIG_IGN);
-	{
-		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-
-		if (null >= 0) {
-			dup2(null, STDIN_FILENO);
-			dup2(null, STDOUT_FILENO);
-			dup2(null, STDERR_FILENO);
-			close(null);
-		}
-	}
+	runq_detach();
 	{
 		struct buf err = BUF_INIT;
 
