@@ -570,7 +570,7 @@ runq_deliver_one(const struct config *c, const struct options *o,
 	locale_t saved = i18n_plain_begin();
 
 	memset(&s, 0, sizeof s);
-	st = take_and_send(c, o, q, &s, id, flags & RUNQ_FROM_FAILED, err);
+	st = take_and_send(c, o, q, &s, id, (flags & RUNQ_FROM_FAILED) != 0, err);
 	if (st == ST_OK && (flags & RUNQ_BACKLOG))
 		flush_backlog(c, o, q, &s);
 	session_close(&s);

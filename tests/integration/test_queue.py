@@ -2,6 +2,7 @@
 permanent ones go to the failed area with a notice, delivery modes,
 sendmail -q / -q --due / -qI, mailq, max_per_hour, one connection per
 account, and no message delivered twice by concurrent runs."""
+import json
 import os
 import subprocess
 import tempfile
@@ -257,9 +258,9 @@ def test_next_delivery_takes_the_backlog_along():
     eq(len(mailserver.delivered_by_token(first, wait=10)), 1,
        "the deferred message went too, with no queue run")
     deadline = time.time() + 10
-    while queue(cfg) and time.time() < deadline:
+    while mailq_json(cfg) and time.time() < deadline:
         time.sleep(0.1)
-    eq(queue(cfg), [], "the queue is empty")
+    eq(mailq_json(cfg), [], "the queue is empty")
     with open(cfg.log) as f:
         log = f.read()
     eq(log.count("status=sent"), 2, log)
@@ -270,7 +271,7 @@ def test_backlog_never_holds_up_the_caller():
     FAULTS.script({"sessions": [{"greeting": "421 4.3.2 not now"}]})
     waiting = uuid.uuid4().hex
     eq(sendmail(["-t"], message(waiting), cfg).code, 0)
-    eq(len(queue(cfg)), 1)
+    eq(len(mailq_json(cfg)), 1)
     # The next session: the caller's message at once, the backlog's end
     # of data answered only after 3 s.
     FAULTS.script({"data_end": [None, {"stall": 3}]})
@@ -297,7 +298,7 @@ def test_due_run_takes_the_accounts_other_messages_along():
     eq(sendmail(["-odq", "-t"], message(due), cfg).code, 0)
     set_port(cfg, down, mailserver.SUBMISSION)
     eq(sendmail(["-q", "--due"], b"", cfg).code, 0)
-    eq(queue(cfg), [], "the account works: its deferred message went too")
+    eq(mailq_json(cfg), [], "the account works: its deferred message went too")
     eq(len(mailserver.delivered_by_token(late, wait=10)), 1)
     eq(len(mailserver.delivered_by_token(due, wait=10)), 1)
 
@@ -321,7 +322,7 @@ def test_mailq_and_check_warn_when_nothing_will_retry():
              "--check says it on standard output")
     # A queue run (the timer, cron, a user's crontab) is something that retries.
     eq(sendmail(["-q"], b"", cfg).code, 0)
-    eq(len(queue(cfg)), 1, "still deferred: the port is closed")
+    eq(len(mailq_json(cfg)), 1, "still deferred: the port is closed")
     r = sendmail(["-bp"], b"", cfg)
     eq(r.err, "", "no warning once a queue run happened")
     r = sendmail(["--check"], b"", cfg)
