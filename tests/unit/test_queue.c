@@ -1,7 +1,8 @@
 /*
  * Unit tests for the queue: the ID.env text read back as written (the
- * format at the top of queue.c), what queue_find finds, and one message
- * through queue_add, queue_list, queue_take and queue_done.
+ * format at the top of queue.c), what queue_find finds, one message
+ * through queue_add, queue_list, queue_take and queue_done, and settled
+ * recipients kept out of later attempts (ID.state "done:").
  */
 #include "autoconf.h"
 
@@ -172,6 +173,62 @@ test_add_list_take_done(void)
 	buf_free(&err);
 }
 
+static void
+test_settled_recipients_stay_settled(void)
+{
+	struct config c;
+	struct account a;
+	struct plan p;
+	struct queue q;
+	struct message m, taken;
+	struct queue_entry *v, qm;
+	struct buf dir = BUF_INIT, err = BUF_INIT;
+	char id[QUEUE_ID_LEN + 1];
+	const char *given;
+	size_t n;
+
+	memset(&c, 0, sizeof c);
+	buf_printf(&dir, "%s/settled", work);
+	c.queue_dir = dir.data;
+	is_int(queue_open(&q, &c, &err), ST_OK, "queue_open");
+	memset(&a, 0, sizeof a);
+	a.address = "arved@firma.test";
+	memset(&p, 0, sizeof p);
+	p.account = &a;
+	strlist_add(&p.rcpts, "a@example.test");
+	strlist_add(&p.rcpts, "b@example.test");
+	strlist_add(&p.rcpts, "c@example.test");
+	read_message(&m, "From: arved@firma.test\n\nbody\n", q.tmp);
+	is_int(queue_add(&q, &p, &m, id, &err), ST_OK, "queue_add");
+	message_init(&taken);
+	is_int(queue_take(&q, id, 0, &qm, &taken, &err), ST_OK, "queue_take");
+	given = qm.rcpts.v[0];
+	queue_settled(&qm, "a@example.test");
+	queue_settled(&qm, "c@example.test");
+	is_int(qm.rcpts.n, 1, "one recipient left");
+	is_str(qm.rcpts.n ? qm.rcpts.v[0] : NULL, "b@example.test", "the one not settled");
+	is_str(given, "a@example.test", "a settled address stays readable where it was pointed to");
+	is_int(queue_defer(&q, &qm, "452 too many", 0, &err), ST_OK, "queue_defer");
+	queue_entry_free(&qm);
+	is_int(queue_list(&q, &v, &n, &err), ST_OK, "queue_list");
+	is_int(n == 1 ? v[0].rcpts.n : 0, 1, "mailq shows the one left");
+	queue_list_free(v, n);
+	message_free(&taken);
+	message_init(&taken);
+	is_int(queue_take(&q, id, 0, &qm, &taken, &err), ST_OK, "taken again");
+	is_int(qm.rcpts.n, 1, "the next attempt has only the one left");
+	is_str(qm.rcpts.n ? qm.rcpts.v[0] : NULL, "b@example.test", "b");
+	is_int(qm.done.n, 2, "the settled two are remembered");
+	queue_done(&q, &qm);
+	queue_entry_free(&qm);
+	message_free(&m);
+	message_free(&taken);
+	strlist_free(&p.rcpts);
+	queue_close(&q);
+	buf_free(&dir);
+	buf_free(&err);
+}
+
 int
 main(void)
 {
@@ -180,5 +237,6 @@ main(void)
 	test_env_round_trip();
 	test_queue_find();
 	test_add_list_take_done();
+	test_settled_recipients_stay_settled();
 	return done_testing();
 }
