@@ -84,6 +84,11 @@ def namespace_run():
     for tool in ("unshare", "ip", "ip6tables"):
         if shutil.which(tool) is None:
             raise SkipTest("%s is not installed (tests/lib/setup.sh)" % tool)
+    probe = subprocess.run(["unshare", "-n", "-m", "ip6tables", "-L", "OUTPUT"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    if probe.returncode != 0:
+        raise SkipTest("no network namespace with ip6tables here: %s"
+                       % probe.stderr.decode(errors="replace").strip()[-200:])
     work = tempfile.mkdtemp(prefix="saatja-eyeballs-")
     p = subprocess.run(["unshare", "-n", "-m", sys.executable, __file__,
                         "--inside", work], stdout=subprocess.PIPE,
