@@ -8,7 +8,8 @@
  *
  *	smtp_open	connect, TLS (implicit or STARTTLS), EHLO
  *	smtp_auth	AUTH with the account's login and password
- *	smtp_send	MAIL, RCPT..., DATA, the message, end of data
+ *	smtp_send	MAIL, RCPT..., DATA or BDAT, the message, end of
+ *			data: as many transactions as the recipients need
  *	smtp_try_sender	MAIL FROM then RSET: is this sender accepted?
  *	smtp_reset	RSET
  *	smtp_close	QUIT, without waiting long for its reply

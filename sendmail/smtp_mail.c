@@ -18,8 +18,9 @@
  * of its transaction's data, and is in no later transaction: each gets
  * the message once.
  *
- * The body is streamed from its spool in CHUNK writes: dot-stuffed after
- * DATA, as it is after BDAT (which counts octets: no stuffing, no dot).
+ * The body is streamed from its spool in CHUNK writes: after DATA
+ * dot-stuffed and ended by a dot; after BDAT, which counts octets, as it
+ * is, with neither.
  */
 #include "autoconf.h"
 
