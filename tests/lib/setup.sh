@@ -3,7 +3,7 @@
 
 # Packages to build saatja, run its tests and its test servers.
 SAATJA_PACKAGES="build-essential autoconf automake pkg-config gettext autopoint
-	libgnutls28-dev libgsasl-dev libiniparser-dev
+	libgnutls28-dev libgsasl-dev libiniparser-dev libcurl4-gnutls-dev libjson-c-dev
 	python3 python3-aiosmtpd mandoc time gnutls-bin
 	postfix dovecot-core msmtp gdb procps valgrind
 	php-cli libphp-phpmailer php-symfony-mailer mutt s-nail
