@@ -34,6 +34,10 @@ void buf_addc(struct buf *b, char c);
 void buf_printf(struct buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void buf_vprintf(struct buf *b, const char *fmt, va_list ap);
+/* Appends one item of a list: sep, unless b is still empty, then the
+ * item as fmt says. */
+void buf_list_add(struct buf *b, const char *sep, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 /* The contents as a C string ("" when empty, never NULL). */
 const char *buf_str(const struct buf *b);
 /* Hands the contents to the caller (to free) and empties b. */

@@ -20,7 +20,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <iniparser.h>
@@ -49,6 +48,9 @@ struct loader {
 	struct config *c;
 	dictionary *d;
 	struct buf *err;
+	const char *sec, *key;	/* what is being read */
+	struct account *a;	/* the account being read, or NULL */
+	int port_set, tls_set, max_set;	/* keys the account gave */
 };
 
 static enum status
@@ -237,76 +239,318 @@ unspace_app_password(char *p)
 			p[j++] = p[i];
 }
 
-static const char *const saatja_keys[] = {
-	"default", "foreign_from", "delivery", "queue", "retry_for", "log",
-	"helo", "local_domains", NULL
+/*
+ * A key of a section and its parser. One table per section is the whole
+ * list of its keys: it drives the parsing, the "knows:" list of the
+ * unknown-key error, and the man page test (tests/integration/test_man.py).
+ */
+struct key {
+	const char *name;
+	enum status (*parse)(struct loader *l, const char *v);
 };
 
-static const char *const account_keys[] = {
-	"provider", "host", "port", "tls", "password", "password_command",
-	"auth", "ca_file", "fingerprint", "max_per_hour", "timeout", "cc",
-	"bcc", "user", NULL
-};
+/* fail() for the key being parsed. */
+static enum status
+bad(struct loader *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-static int
-known_key(const char *const *keys, const char *k)
+static enum status
+bad(struct loader *l, const char *fmt, ...)
 {
-	for (; *keys; keys++)
-		if (strcmp(*keys, k) == 0)
-			return 1;
-	return 0;
+	va_list ap;
+	enum status st = fail(l, l->sec, l->key, "%s", "");
+
+	va_start(ap, fmt);
+	buf_vprintf(l->err, fmt, ap);
+	va_end(ap);
+	return st;
 }
 
 static enum status
-load_saatja(struct loader *l, const char *key, const char *v)
+saatja_default(struct loader *l, const char *v)
 {
-	struct config *c = l->c;
-
-	if (!known_key(saatja_keys, key))
-		return fail(l, "saatja", key, _("unknown setting; the [saatja] section knows: default, foreign_from, delivery, queue, retry_for, log, helo, local_domains"));
-	if (strcmp(key, "default") == 0) {
-		free(c->default_account);
-		c->default_account = xstrdup(v);
-	} else if (strcmp(key, "foreign_from") == 0) {
-		if (strcasecmp(v, "reject") == 0)
-			c->foreign_from = FOREIGN_REJECT;
-		else if (strcasecmp(v, "rewrite") == 0)
-			c->foreign_from = FOREIGN_REWRITE;
-		else
-			return fail(l, "saatja", key, _("\"%s\" is not reject or rewrite"), v);
-	} else if (strcmp(key, "delivery") == 0) {
-		if (strcasecmp(v, "interactive") == 0)
-			c->delivery = DELIVERY_INTERACTIVE;
-		else if (strcasecmp(v, "background") == 0)
-			c->delivery = DELIVERY_BACKGROUND;
-		else if (strcasecmp(v, "queue") == 0)
-			c->delivery = DELIVERY_QUEUE;
-		else
-			return fail(l, "saatja", key, _("\"%s\" is not interactive, background or queue"), v);
-	} else if (strcmp(key, "queue") == 0) {
-		if (v[0] != '/')
-			return fail(l, "saatja", key, _("\"%s\" is not an absolute directory path"), v);
-		free(c->queue_dir);
-		c->queue_dir = xstrdup(v);
-	} else if (strcmp(key, "retry_for") == 0) {
-		c->retry_for = config_parse_duration(v);
-		if (c->retry_for <= 0)
-			return fail(l, "saatja", key, _("\"%s\" is not a duration such as 5d, 12h or 90m"), v);
-	} else if (strcmp(key, "log") == 0) {
-		if (strcmp(v, "syslog") != 0 && strcmp(v, "stderr") != 0 && v[0] != '/')
-			return fail(l, "saatja", key, _("\"%s\" is not syslog, stderr or an absolute file path"), v);
-		free(c->log);
-		c->log = xstrdup(v);
-	} else if (strcmp(key, "helo") == 0) {
-		for (const char *p = v; *p; p++)
-			if (!isalnum((unsigned char)*p) && *p != '.' && *p != '-')
-				return fail(l, "saatja", key, _("\"%s\" is not a host name"), v);
-		free(c->helo);
-		c->helo = xstrdup(v);
-	} else if (strcmp(key, "local_domains") == 0) {
-		split_list(v, &c->local_domains);
-	}
+	free(l->c->default_account);
+	l->c->default_account = xstrdup(v);
 	return ST_OK;
+}
+
+static enum status
+saatja_foreign_from(struct loader *l, const char *v)
+{
+	if (strcasecmp(v, "reject") == 0)
+		l->c->foreign_from = FOREIGN_REJECT;
+	else if (strcasecmp(v, "rewrite") == 0)
+		l->c->foreign_from = FOREIGN_REWRITE;
+	else
+		return bad(l, _("\"%s\" is not reject or rewrite"), v);
+	return ST_OK;
+}
+
+static enum status
+saatja_delivery(struct loader *l, const char *v)
+{
+	if (strcasecmp(v, "interactive") == 0)
+		l->c->delivery = DELIVERY_INTERACTIVE;
+	else if (strcasecmp(v, "background") == 0)
+		l->c->delivery = DELIVERY_BACKGROUND;
+	else if (strcasecmp(v, "queue") == 0)
+		l->c->delivery = DELIVERY_QUEUE;
+	else
+		return bad(l, _("\"%s\" is not interactive, background or queue"), v);
+	return ST_OK;
+}
+
+static enum status
+saatja_queue(struct loader *l, const char *v)
+{
+	if (v[0] != '/')
+		return bad(l, _("\"%s\" is not an absolute directory path"), v);
+	free(l->c->queue_dir);
+	l->c->queue_dir = xstrdup(v);
+	return ST_OK;
+}
+
+static enum status
+saatja_retry_for(struct loader *l, const char *v)
+{
+	l->c->retry_for = config_parse_duration(v);
+	if (l->c->retry_for <= 0)
+		return bad(l, _("\"%s\" is not a duration such as 5d, 12h or 90m"), v);
+	return ST_OK;
+}
+
+static enum status
+saatja_log(struct loader *l, const char *v)
+{
+	if (strcmp(v, "syslog") != 0 && strcmp(v, "stderr") != 0 && v[0] != '/')
+		return bad(l, _("\"%s\" is not syslog, stderr or an absolute file path"), v);
+	free(l->c->log);
+	l->c->log = xstrdup(v);
+	return ST_OK;
+}
+
+static enum status
+saatja_helo(struct loader *l, const char *v)
+{
+	for (const char *p = v; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '.' && *p != '-')
+			return bad(l, _("\"%s\" is not a host name"), v);
+	free(l->c->helo);
+	l->c->helo = xstrdup(v);
+	return ST_OK;
+}
+
+static enum status
+saatja_local_domains(struct loader *l, const char *v)
+{
+	split_list(v, &l->c->local_domains);
+	return ST_OK;
+}
+
+static const struct key saatja_keys[] = {
+	{ "default", saatja_default },
+	{ "foreign_from", saatja_foreign_from },
+	{ "delivery", saatja_delivery },
+	{ "queue", saatja_queue },
+	{ "retry_for", saatja_retry_for },
+	{ "log", saatja_log },
+	{ "helo", saatja_helo },
+	{ "local_domains", saatja_local_domains },
+	{ NULL, NULL }
+};
+
+static enum status
+account_provider(struct loader *l, const char *v)
+{
+	l->a->provider = provider_by_name(v);
+	if (l->a->provider == NULL)
+		return bad(l, _("unknown provider \"%s\"; known: %s (or set host, port and tls yourself)"),
+		    v, provider_names());
+	return ST_OK;
+}
+
+static enum status
+account_host(struct loader *l, const char *v)
+{
+	if (*v == '\0' || strpbrk(v, " \t/@"))
+		return bad(l, _("\"%s\" is not a server name"), v);
+	free(l->a->host);
+	l->a->host = xstrdup(v);
+	return ST_OK;
+}
+
+static enum status
+account_port(struct loader *l, const char *v)
+{
+	long n = parse_number(v, 1, 65535);
+
+	if (n < 0)
+		return bad(l, _("\"%s\" is not a port number (usually 587 with tls = starttls, or 465 with tls = tls)"), v);
+	l->a->port = (unsigned)n;
+	l->port_set = 1;
+	return ST_OK;
+}
+
+static enum status
+account_tls(struct loader *l, const char *v)
+{
+	if (strcasecmp(v, "starttls") == 0)
+		l->a->tls = TLS_STARTTLS;
+	else if (strcasecmp(v, "tls") == 0 || strcasecmp(v, "ssl") == 0)
+		l->a->tls = TLS_IMPLICIT;
+	else if (strcasecmp(v, "none") == 0)
+		l->a->tls = TLS_NONE;
+	else
+		return bad(l, _("\"%s\" is not starttls (port 587), tls (port 465) or none"), v);
+	l->tls_set = 1;
+	return ST_OK;
+}
+
+static enum status
+account_password(struct loader *l, const char *v)
+{
+	xfree_secret(l->a->password);
+	l->a->password = xstrdup(v);
+	return ST_OK;
+}
+
+static enum status
+account_password_command(struct loader *l, const char *v)
+{
+	free(l->a->password_command);
+	l->a->password_command = xstrdup(v);
+	return ST_OK;
+}
+
+static enum status
+account_auth(struct loader *l, const char *v)
+{
+	struct account *a = l->a;
+	struct strlist mechs = STRLIST_INIT;
+	enum status st = ST_OK;
+
+	split_list(v, &mechs);
+	for (size_t i = 0; i < a->nauth; i++)
+		free(a->auth[i]);
+	a->nauth = 0;
+	for (size_t i = 0; i < mechs.n && st == ST_OK; i++) {
+		if (strcasecmp(mechs.v[i], "plain") != 0 &&
+		    strcasecmp(mechs.v[i], "login") != 0)
+			st = bad(l, _("\"%s\" is not a supported mechanism (plain, login)"), mechs.v[i]);
+		else if (a->nauth < AUTH_MAX) {
+			char *m = xstrdup(mechs.v[i]);
+
+			for (char *p = m; *p; p++)
+				*p = (char)toupper((unsigned char)*p);
+			a->auth[a->nauth++] = m;
+		}
+	}
+	strlist_free(&mechs);
+	if (st == ST_OK && a->nauth == 0)
+		st = bad(l, _("no mechanism given (plain, login)"));
+	return st;
+}
+
+static enum status
+account_ca_file(struct loader *l, const char *v)
+{
+	if (faccessat(AT_FDCWD, v, R_OK, AT_EACCESS) != 0)
+		return bad(l, _("cannot read \"%s\": %s"), v, strerror(errno));
+	free(l->a->ca_file);
+	l->a->ca_file = xstrdup(v);
+	return ST_OK;
+}
+
+static enum status
+account_fingerprint(struct loader *l, const char *v)
+{
+	if (!parse_fingerprint(v, l->a->fingerprint))
+		return bad(l, _("\"%s\" is not a SHA-256 fingerprint (sha256: followed by 32 hex byte pairs)"), v);
+	l->a->has_fingerprint = 1;
+	return ST_OK;
+}
+
+static enum status
+account_max_per_hour(struct loader *l, const char *v)
+{
+	long n = parse_number(v, 0, 1000000);
+
+	l->max_set = 1;
+	if (n < 0)
+		return bad(l, _("\"%s\" is not a whole number of messages"), v);
+	l->a->max_per_hour = (unsigned)n;
+	return ST_OK;
+}
+
+static enum status
+account_timeout(struct loader *l, const char *v)
+{
+	long n = parse_number(v, 1, 3600);
+
+	if (n < 0)
+		return bad(l, _("\"%s\" is not a number of seconds from 1 to 3600"), v);
+	l->a->timeout = (unsigned)n;
+	return ST_OK;
+}
+
+static enum status
+account_cc(struct loader *l, const char *v)
+{
+	return parse_addresses(l, l->sec, l->key, v, &l->a->cc);
+}
+
+static enum status
+account_bcc(struct loader *l, const char *v)
+{
+	return parse_addresses(l, l->sec, l->key, v, &l->a->bcc);
+}
+
+/* Accepted for other sendmails' configs, as long as it says nothing new. */
+static enum status
+account_user(struct loader *l, const char *v)
+{
+	if (!addr_equal(v, l->a->address))
+		return bad(l, _("the login \"%s\" differs from the account address; providers require the sender address to be the login name, so the section name is the login: rename the section to [%s] or remove this key"),
+		    v, v);
+	return ST_OK;
+}
+
+static const struct key account_keys[] = {
+	{ "provider", account_provider },
+	{ "host", account_host },
+	{ "port", account_port },
+	{ "tls", account_tls },
+	{ "password", account_password },
+	{ "password_command", account_password_command },
+	{ "auth", account_auth },
+	{ "ca_file", account_ca_file },
+	{ "fingerprint", account_fingerprint },
+	{ "max_per_hour", account_max_per_hour },
+	{ "timeout", account_timeout },
+	{ "cc", account_cc },
+	{ "bcc", account_bcc },
+	{ "user", account_user },
+	{ NULL, NULL }
+};
+
+/* Parses key = v of section l->sec through its table entry. */
+static enum status
+parse_key(struct loader *l, const struct key *keys, const char *what,
+    const char *key, const char *v)
+{
+	struct buf names = BUF_INIT;
+	enum status st;
+
+	l->key = key;
+	for (const struct key *k = keys; k->name; k++)
+		if (strcmp(k->name, key) == 0)
+			return k->parse(l, v);
+	for (const struct key *k = keys; k->name; k++)
+		buf_list_add(&names, ", ", "%s", k->name);
+	/* TRANSLATORS: the first %s is "the [saatja] section" or "an
+	 * account"; the second the list of its keys */
+	st = bad(l, _("unknown setting; %s knows: %s"), what, buf_str(&names));
+	buf_free(&names);
+	return st;
 }
 
 static enum status
@@ -331,111 +575,24 @@ load_alias(struct loader *l, const char *name, const char *v)
 }
 
 static enum status
-load_account_key(struct loader *l, struct account *a, const char *key,
-    const char *v, int *port_set, int *tls_set)
+load_saatja_key(struct loader *l, const char *key, const char *v)
 {
-	const char *sec = a->address;
-	long n;
+	return parse_key(l, saatja_keys, _("the [saatja] section"), key, v);
+}
 
-	if (!known_key(account_keys, key))
-		return fail(l, sec, key, _("unknown setting; an account knows: provider, host, port, tls, password, password_command, auth, ca_file, fingerprint, max_per_hour, timeout, cc, bcc"));
-	if (strcmp(key, "provider") == 0) {
-		a->provider = provider_by_name(v);
-		if (a->provider == NULL)
-			return fail(l, sec, key, _("unknown provider \"%s\"; known: %s (or set host, port and tls yourself)"),
-			    v, provider_names());
-	} else if (strcmp(key, "host") == 0) {
-		if (*v == '\0' || strpbrk(v, " \t/@"))
-			return fail(l, sec, key, _("\"%s\" is not a server name"), v);
-		free(a->host);
-		a->host = xstrdup(v);
-	} else if (strcmp(key, "port") == 0) {
-		n = parse_number(v, 1, 65535);
-		if (n < 0)
-			return fail(l, sec, key, _("\"%s\" is not a port number (usually 587 with tls = starttls, or 465 with tls = tls)"), v);
-		a->port = (unsigned)n;
-		*port_set = 1;
-	} else if (strcmp(key, "tls") == 0) {
-		if (strcasecmp(v, "starttls") == 0)
-			a->tls = TLS_STARTTLS;
-		else if (strcasecmp(v, "tls") == 0 || strcasecmp(v, "ssl") == 0)
-			a->tls = TLS_IMPLICIT;
-		else if (strcasecmp(v, "none") == 0)
-			a->tls = TLS_NONE;
-		else
-			return fail(l, sec, key, _("\"%s\" is not starttls (port 587), tls (port 465) or none"), v);
-		*tls_set = 1;
-	} else if (strcmp(key, "password") == 0) {
-		xfree_secret(a->password);
-		a->password = xstrdup(v);
-	} else if (strcmp(key, "password_command") == 0) {
-		free(a->password_command);
-		a->password_command = xstrdup(v);
-	} else if (strcmp(key, "auth") == 0) {
-		struct strlist mechs = STRLIST_INIT;
-
-		split_list(v, &mechs);
-		for (size_t i = 0; i < a->nauth; i++)
-			free(a->auth[i]);
-		a->nauth = 0;
-		for (size_t i = 0; i < mechs.n; i++) {
-			if (strcasecmp(mechs.v[i], "plain") != 0 &&
-			    strcasecmp(mechs.v[i], "login") != 0) {
-				enum status st = fail(l, sec, key,
-				    _("\"%s\" is not a supported mechanism (plain, login)"), mechs.v[i]);
-
-				strlist_free(&mechs);
-				return st;
-			}
-			if (a->nauth < AUTH_MAX) {
-				char *m = xstrdup(mechs.v[i]);
-
-				for (char *p = m; *p; p++)
-					*p = (char)toupper((unsigned char)*p);
-				a->auth[a->nauth++] = m;
-			}
-		}
-		strlist_free(&mechs);
-		if (a->nauth == 0)
-			return fail(l, sec, key, _("no mechanism given (plain, login)"));
-	} else if (strcmp(key, "ca_file") == 0) {
-		if (faccessat(AT_FDCWD, v, R_OK, AT_EACCESS) != 0)
-			return fail(l, sec, key, _("cannot read \"%s\": %s"), v, strerror(errno));
-		free(a->ca_file);
-		a->ca_file = xstrdup(v);
-	} else if (strcmp(key, "fingerprint") == 0) {
-		if (!parse_fingerprint(v, a->fingerprint))
-			return fail(l, sec, key, _("\"%s\" is not a SHA-256 fingerprint (sha256: followed by 32 hex byte pairs)"), v);
-		a->has_fingerprint = 1;
-	} else if (strcmp(key, "max_per_hour") == 0) {
-		n = parse_number(v, 0, 1000000);
-		if (n < 0)
-			return fail(l, sec, key, _("\"%s\" is not a whole number of messages"), v);
-		a->max_per_hour = (unsigned)n;
-	} else if (strcmp(key, "timeout") == 0) {
-		n = parse_number(v, 1, 3600);
-		if (n < 0)
-			return fail(l, sec, key, _("\"%s\" is not a number of seconds from 1 to 3600"), v);
-		a->timeout = (unsigned)n;
-	} else if (strcmp(key, "cc") == 0) {
-		return parse_addresses(l, sec, key, v, &a->cc);
-	} else if (strcmp(key, "bcc") == 0) {
-		return parse_addresses(l, sec, key, v, &a->bcc);
-	} else if (strcmp(key, "user") == 0) {
-		if (!addr_equal(v, a->address))
-			return fail(l, sec, key, _("the login \"%s\" differs from the account address; providers require the sender address to be the login name, so the section name is the login: rename the section to [%s] or remove this key"),
-			    v, v);
-	}
-	return ST_OK;
+static enum status
+load_account_key(struct loader *l, const char *key, const char *v)
+{
+	return parse_key(l, account_keys, _("an account"), key, v);
 }
 
 /* Fills what the account left out, from its preset or the defaults. */
 static enum status
-finish_account(struct loader *l, struct account *a, int port_set, int tls_set,
-    int max_set)
+finish_account(struct loader *l, struct account *a)
 {
 	const char *sec = a->address;
 	const struct provider *p = a->provider;
+	int port_set = l->port_set, tls_set = l->tls_set;
 
 	if (p == NULL && a->host == NULL) {
 		const char *at = strrchr(a->address, '@');
@@ -454,7 +611,7 @@ finish_account(struct loader *l, struct account *a, int port_set, int tls_set,
 	if (!port_set)
 		a->port = p && (tls_set ? a->tls == p->tls : 1) ? p->port :
 		    (a->tls == TLS_IMPLICIT ? 465 : 587);
-	if (!max_set && p)
+	if (!l->max_set && p)
 		a->max_per_hour = p->max_per_hour;
 	if (a->tls == TLS_NONE && !is_loopback_host(a->host))
 		return fail(l, sec, "tls", _("tls = none sends the password unencrypted and is allowed only toward this machine (localhost, 127.0.0.1, ::1); use starttls (port 587) or tls (port 465)"));
@@ -489,6 +646,29 @@ check_value(struct loader *l, const char *sec, const char *key, const char *v)
 	return ST_OK;
 }
 
+/* Reads a section of plain key = value settings through fn. */
+static enum status
+load_plain(struct loader *l, const char *sec,
+    enum status (*fn)(struct loader *, const char *, const char *))
+{
+	int nkeys = iniparser_getsecnkeys(l->d, sec);
+	const char **keys = xcalloc((size_t)(nkeys > 0 ? nkeys : 1), sizeof *keys);
+	enum status st = ST_OK;
+
+	l->sec = sec;
+	iniparser_getseckeys(l->d, sec, keys);
+	for (int i = 0; i < nkeys && st == ST_OK; i++) {
+		const char *key = strchr(keys[i], ':') + 1;
+		const char *v = iniparser_getstring(l->d, keys[i], "");
+
+		st = check_value(l, sec, key, v);
+		if (st == ST_OK)
+			st = fn(l, key, v);
+	}
+	free(keys);
+	return st;
+}
+
 static enum status
 load_account(struct loader *l, const char *sec)
 {
@@ -496,10 +676,7 @@ load_account(struct loader *l, const char *sec)
 	struct account *a;
 	struct mailbox mb = { NULL, NULL, NULL, NULL };	/* freed on failure */
 	struct buf why = BUF_INIT;
-	int port_set = 0, tls_set = 0, max_set = 0;
-	int nkeys = iniparser_getsecnkeys(l->d, sec);
-	const char **keys;
-	enum status st = ST_OK;
+	enum status st;
 
 	if (addr_parse_one(sec, &mb, &why) != ST_OK || mb.domain == NULL ||
 	    mb.display != NULL) {
@@ -522,46 +699,15 @@ load_account(struct loader *l, const char *sec)
 	a->address = xstrdup(mb.addr);
 	a->timeout = 60;
 	addr_free(&mb);
-
-	keys = xcalloc((size_t)(nkeys > 0 ? nkeys : 1), sizeof *keys);
-	iniparser_getseckeys(l->d, sec, keys);
-	for (int i = 0; i < nkeys && st == ST_OK; i++) {
-		const char *key = strchr(keys[i], ':') + 1;
-		const char *v = iniparser_getstring(l->d, keys[i], "");
-
-		if (strcmp(key, "max_per_hour") == 0)
-			max_set = 1;
-		st = check_value(l, sec, key, v);
-		if (st == ST_OK)
-			st = load_account_key(l, a, key, v, &port_set, &tls_set);
-	}
-	free(keys);
+	l->a = a;
+	l->port_set = l->tls_set = l->max_set = 0;
+	st = load_plain(l, sec, load_account_key);
 	if (st == ST_OK)
-		st = finish_account(l, a, port_set, tls_set, max_set);
+		st = finish_account(l, a);
+	l->a = NULL;
 	return st;
 }
 
-/* Reads a section of plain key = value settings through fn. */
-static enum status
-load_plain(struct loader *l, const char *sec,
-    enum status (*fn)(struct loader *, const char *, const char *))
-{
-	int nkeys = iniparser_getsecnkeys(l->d, sec);
-	const char **keys = xcalloc((size_t)(nkeys > 0 ? nkeys : 1), sizeof *keys);
-	enum status st = ST_OK;
-
-	iniparser_getseckeys(l->d, sec, keys);
-	for (int i = 0; i < nkeys && st == ST_OK; i++) {
-		const char *key = strchr(keys[i], ':') + 1;
-		const char *v = iniparser_getstring(l->d, keys[i], "");
-
-		st = check_value(l, sec, key, v);
-		if (st == ST_OK)
-			st = fn(l, key, v);
-	}
-	free(keys);
-	return st;
-}
 
 /*
  * Checks the raw lines for what iniparser would mangle without a word:
@@ -651,7 +797,7 @@ check_file(struct loader *l, const char *path)
 enum status
 config_load(struct config *c, const char *path, struct buf *err)
 {
-	struct loader l = { c, NULL, err };
+	struct loader l = { c, NULL, err, NULL, NULL, NULL, 0, 0, 0 };
 	struct buf ini_msg = BUF_INIT;
 	enum status st;
 	int nsec;
@@ -697,7 +843,7 @@ config_load(struct config *c, const char *path, struct buf *err)
 		const char *sec = iniparser_getsecname(l.d, i);
 
 		if (strcmp(sec, "saatja") == 0)
-			st = load_plain(&l, sec, load_saatja);
+			st = load_plain(&l, sec, load_saatja_key);
 		else if (strcmp(sec, "aliases") == 0)
 			st = load_plain(&l, sec, load_alias);
 		else
@@ -778,68 +924,4 @@ config_alias(const struct config *c, const char *name)
 			any = c->aliases[i].target;
 	}
 	return any;
-}
-
-enum status
-config_password(struct account *a, struct buf *err)
-{
-	static char *const clean_env[] = {
-		"PATH=/usr/local/bin:/usr/bin:/bin", "LC_ALL=C", NULL
-	};
-	struct buf out = BUF_INIT;
-	int fds[2], status;
-	pid_t pid;
-	char block[512];
-	ssize_t got;
-
-	if (a->password)
-		return ST_OK;
-	if (pipe(fds) != 0) {
-		buf_printf(err, _("cannot run password_command: %s"), strerror(errno));
-		return ST_OSERR;
-	}
-	pid = fork();
-	if (pid < 0) {
-		close(fds[0]);
-		close(fds[1]);
-		buf_printf(err, _("cannot run password_command: %s"), strerror(errno));
-		return ST_OSERR;
-	}
-	if (pid == 0) {
-		gid_t g = a->callers_command ? getgid() : getegid();
-
-		if (setregid(g, g) != 0)
-			_exit(126);
-		dup2(fds[1], STDOUT_FILENO);
-		close(fds[0]);
-		close(fds[1]);
-		execle("/bin/sh", "sh", "-c", a->password_command, (char *)NULL,
-		    clean_env);
-		_exit(127);
-	}
-	close(fds[1]);
-	while ((got = read(fds[0], block, sizeof block)) != 0) {
-		if (got < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		if (out.len < 4096)
-			buf_add(&out, block, (size_t)got);
-	}
-	explicit_bzero(block, sizeof block);
-	close(fds[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	out.len = strcspn(buf_str(&out), "\r\n");
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || out.len == 0) {
-		xfree_secret(buf_take(&out));
-		buf_printf(err, _("[%s] password_command failed (%s); run it by hand to see why"),
-		    a->address, WIFEXITED(status) && WEXITSTATUS(status) == 0 ?
-		    _("it printed nothing") : _("it exited with an error"));
-		return ST_CONFIG;
-	}
-	out.data[out.len] = '\0';
-	a->password = buf_take(&out);
-	return ST_OK;
 }

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "i18n.h"
+#include "password.h"
 #include "sasl.h"
 #include "smtp.h"
 #include "tls.h"
@@ -398,7 +399,7 @@ smtp_auth(struct smtp *s, struct buf *err)
 		buf_free(&theirs);
 		return ST_NOPERM;
 	}
-	if ((st = config_password(a, err)) != ST_OK)
+	if ((st = password_get(a, err)) != ST_OK)
 		return st;
 	do {
 		/* Only the last refusal counts. */
