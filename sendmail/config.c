@@ -434,8 +434,10 @@ account_auth(struct loader *l, const char *v)
 	a->nauth = 0;
 	for (size_t i = 0; i < mechs.n && st == ST_OK; i++) {
 		if (strcasecmp(mechs.v[i], "plain") != 0 &&
-		    strcasecmp(mechs.v[i], "login") != 0)
-			st = bad(l, _("\"%s\" is not a supported mechanism (plain, login)"), mechs.v[i]);
+		    strcasecmp(mechs.v[i], "login") != 0 &&
+		    strcasecmp(mechs.v[i], "xoauth2") != 0 &&
+		    strcasecmp(mechs.v[i], "oauthbearer") != 0)
+			st = bad(l, _("\"%s\" is not a supported mechanism (plain, login, xoauth2, oauthbearer)"), mechs.v[i]);
 		else if (a->nauth < AUTH_MAX) {
 			char *m = xstrdup(mechs.v[i]);
 
@@ -446,7 +448,7 @@ account_auth(struct loader *l, const char *v)
 	}
 	strlist_free(&mechs);
 	if (st == ST_OK && a->nauth == 0)
-		st = bad(l, _("no mechanism given (plain, login)"));
+		st = bad(l, _("no mechanism given (plain, login, xoauth2, oauthbearer)"));
 	return st;
 }
 
@@ -514,6 +516,25 @@ account_user(struct loader *l, const char *v)
 	return ST_OK;
 }
 
+/* oauth, oauth_client_id, ...: kept in the account's struct oauth_conf. */
+static enum status
+account_oauth(struct loader *l, const char *v)
+{
+	struct buf why = BUF_INIT;
+	enum status st = ST_OK;
+
+	if (oauth_conf_set(&l->a->oauth, l->key, v, &why) < 0)
+		st = bad(l, "%s", buf_str(&why));
+	buf_free(&why);
+	return st;
+}
+
+int
+config_mech_is_oauth(const char *mech)
+{
+	return strcmp(mech, "XOAUTH2") == 0 || strcmp(mech, "OAUTHBEARER") == 0;
+}
+
 static const struct key account_keys[] = {
 	{ "provider", account_provider },
 	{ "host", account_host },
@@ -529,6 +550,15 @@ static const struct key account_keys[] = {
 	{ "cc", account_cc },
 	{ "bcc", account_bcc },
 	{ "user", account_user },
+	{ "oauth", account_oauth },
+	{ "oauth_client_id", account_oauth },
+	{ "oauth_client_secret", account_oauth },
+	{ "oauth_tenant", account_oauth },
+	{ "oauth_device_url", account_oauth },
+	{ "oauth_auth_url", account_oauth },
+	{ "oauth_token_url", account_oauth },
+	{ "oauth_scope", account_oauth },
+	{ "oauth_token_file", account_oauth },
 	{ NULL, NULL }
 };
 
@@ -586,6 +616,48 @@ load_account_key(struct loader *l, const char *key, const char *v)
 	return parse_key(l, account_keys, _("an account"), key, v);
 }
 
+/*
+ * How the account logs in: auth = decides; without it, an OAuth2 account
+ * (the oauth keys, or the outlook preset without a password, SPEC 3)
+ * uses XOAUTH2, every other one PLAIN then LOGIN. A password (or an
+ * access token, msmtp style) is needed by PLAIN and LOGIN, and by the
+ * token mechanisms of an account that has no token store.
+ */
+static enum status
+finish_login(struct loader *l, struct account *a)
+{
+	const struct provider *p = a->provider;
+	const char *key;
+	struct buf why = BUF_INIT;
+	int needs_password = 0;
+
+	if (p && strcmp(p->name, "outlook") == 0 && !a->oauth.store &&
+	    a->password == NULL && a->password_command == NULL)
+		oauth_conf_use_preset(&a->oauth, "microsoft");
+	if (a->nauth == 0 && a->oauth.store) {
+		a->auth[a->nauth++] = xstrdup("XOAUTH2");
+	} else if (a->nauth == 0) {
+		a->auth[a->nauth++] = xstrdup("PLAIN");
+		a->auth[a->nauth++] = xstrdup("LOGIN");
+	}
+	for (size_t i = 0; i < a->nauth; i++)
+		if (!config_mech_is_oauth(a->auth[i]) || !a->oauth.store)
+			needs_password = 1;
+	if (oauth_conf_finish(&a->oauth, &why, &key) < 0) {
+		enum status st = fail(l, a->address, key, "%s", buf_str(&why));
+
+		buf_free(&why);
+		return st;
+	}
+	if (needs_password && a->password == NULL && a->password_command == NULL)
+		return fail(l, a->address, NULL, _("no password: add password = (in double quotes if it holds ; or #) or password_command ="));
+	if (a->password && a->password_command)
+		return fail(l, a->address, "password_command", _("give either password or password_command, not both"));
+	if (a->password && p && p->app_password)
+		unspace_app_password(a->password);
+	return ST_OK;
+}
+
 /* Fills what the account left out, from its preset or the defaults. */
 static enum status
 finish_account(struct loader *l, struct account *a)
@@ -615,17 +687,7 @@ finish_account(struct loader *l, struct account *a)
 		a->max_per_hour = p->max_per_hour;
 	if (a->tls == TLS_NONE && !is_loopback_host(a->host))
 		return fail(l, sec, "tls", _("tls = none sends the password unencrypted and is allowed only toward this machine (localhost, 127.0.0.1, ::1); use starttls (port 587) or tls (port 465)"));
-	if (a->password == NULL && a->password_command == NULL)
-		return fail(l, sec, NULL, _("no password: add password = (in double quotes if it holds ; or #) or password_command ="));
-	if (a->password && a->password_command)
-		return fail(l, sec, "password_command", _("give either password or password_command, not both"));
-	if (a->password && p && p->app_password)
-		unspace_app_password(a->password);
-	if (a->nauth == 0) {
-		a->auth[a->nauth++] = xstrdup("PLAIN");
-		a->auth[a->nauth++] = xstrdup("LOGIN");
-	}
-	return ST_OK;
+	return finish_login(l, a);
 }
 
 /*
@@ -749,7 +811,8 @@ prescan(struct loader *l, FILE *f, int *has_password)
 				    lineno);
 			continue;
 		}
-		if ((size_t)(end - p) != 8 || strncasecmp(p, "password", 8) != 0)
+		if (!((size_t)(end - p) == 8 && strncasecmp(p, "password", 8) == 0) &&
+		    !((size_t)(end - p) == 19 && strncasecmp(p, "oauth_client_secret", 19) == 0))
 			continue;
 		*has_password = 1;
 		v = eq + 1 + strspn(eq + 1, " \t");
@@ -871,6 +934,7 @@ account_free(struct account *a)
 	free(a->ca_file);
 	strlist_free(&a->cc);
 	strlist_free(&a->bcc);
+	oauth_conf_free(&a->oauth);
 }
 
 void

@@ -11,6 +11,7 @@
 #define SAATJA_CONFIG_H
 
 #include "buf.h"
+#include "oauth_conf.h"
 #include "providers.h"
 #include "status.h"
 
@@ -39,7 +40,11 @@ struct account {
 	unsigned timeout;	/* seconds per network step */
 	struct strlist cc;
 	struct strlist bcc;
+	struct oauth_conf oauth;	/* OAuth2 token service (SPEC 3.1) */
 };
+
+/* Non-zero when mech (upper case) logs in with an OAuth2 bearer token. */
+int config_mech_is_oauth(const char *mech);
 
 struct alias {
 	char *name;		/* local name, lower case; "*" is the catch-all */

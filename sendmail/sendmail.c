@@ -18,6 +18,7 @@
 
 #include "account.h"
 #include "check.h"
+#include "token.h"
 #include "config.h"
 #include "i18n.h"
 #include "log.h"
@@ -215,6 +216,45 @@ load_config(struct config *c, const char *path, int callers_file,
 	return st;
 }
 
+/*
+ * --authorize ADDR: the first OAuth2 tokens of an account. For the
+ * system config of a set-group-ID install only root may do it: the
+ * tokens are the group's, not the caller's.
+ */
+static enum status
+authorize_mode(const struct options *o, struct config *c, struct buf *err)
+{
+	struct account *a = config_account(c, o->authorize_address);
+	enum status st;
+
+	if (a == NULL) {
+		buf_printf(err, _("%s has no account [%s]"), c->path, o->authorize_address);
+		return ST_CONFIG;
+	}
+	if (!a->oauth.store) {
+		buf_printf(err, _("%s: [%s] is not an OAuth2 account: add oauth = microsoft or google and oauth_client_id (see saatja.ini(5), OAUTH2)"),
+		    c->path, a->address);
+		return ST_CONFIG;
+	}
+	if (raised() && !a->callers_command && getuid() != 0) {
+		buf_printf(err, _("the tokens of the system configuration are kept for the group of sendmail: run sendmail --authorize %s as root"),
+		    a->address);
+		return ST_NOPERM;
+	}
+	if ((st = token_locate(c, 1, err)) != ST_OK)
+		return st;
+	if (a->oauth.token_file == NULL) {
+		buf_printf(err, _("no place for the token file of %s: set oauth_token_file in [%s]"),
+		    a->address, a->address);
+		return ST_CANTCREAT;
+	}
+	st = token_authorize(a, err);
+	if (st == ST_OK)
+		printf(_("Signed in. The token of %s is stored in %s; saatja renews it by itself from now on.\n"),
+		    a->address, a->oauth.token_file);
+	return st;
+}
+
 static const char *
 base_name(const char *path)
 {
@@ -255,6 +295,7 @@ main(int argc, char **argv)
 	case MODE_NOTHING:
 		return 0;
 	case MODE_CHECK:
+	case MODE_AUTHORIZE:
 	case MODE_DELIVER:
 	case MODE_VERIFY:
 	case MODE_LIST_QUEUE:
@@ -277,9 +318,13 @@ main(int argc, char **argv)
 	path = config_path(&o);
 	st = load_config(&c, path, o.config_file != NULL, &err);
 	free(path);
+	if (st == ST_OK)
+		st = token_locate(&c, 0, &err);
 	if (st == ST_OK) {
 		log_open(c.log);
-		if (o.mode == MODE_LIST_QUEUE)
+		if (o.mode == MODE_AUTHORIZE)
+			st = authorize_mode(&o, &c, &err);
+		else if (o.mode == MODE_LIST_QUEUE)
 			st = list_mode(&o, &c, &err);
 		else if (o.mode == MODE_RUN_QUEUE)
 			st = runq_run(&c, &o, o.due_only, &err);

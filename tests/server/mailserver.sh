@@ -389,6 +389,14 @@ write_configs() {
 		    mode = 0666
 		  }
 		}
+		# No auth penalty: after a few refused logins from 127.0.0.1 Dovecot
+		# would hold every later AUTH for up to 15 s (Postfix gives up
+		# after 10 s with 454), and the tests refuse tokens on purpose.
+		service anvil {
+		  unix_listener anvil-auth-penalty {
+		    mode = 0
+		  }
+		}
 	EOF
 
 	install_file 644 "$DC_DIR/oauth2.conf" <<-EOF

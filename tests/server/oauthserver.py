@@ -301,6 +301,10 @@ class ClientSide(Handler):
 
 
 class ServerSide(Handler):
+    # One request per connection: Dovecot's HTTP client otherwise waits
+    # seconds on a kept-alive connection before it notices it is gone.
+    protocol_version = "HTTP/1.0"
+
     def do_GET(self):
         self.do_POST()
 
