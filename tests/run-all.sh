@@ -78,7 +78,8 @@ valgrind_tests="tests/integration/test_dryrun.py tests/integration/test_clients.
 	tests/integration/test_config_errors.py tests/integration/test_bad_input.py
 	tests/integration/test_transport.py tests/integration/test_transport_faults.py
 	tests/integration/test_queue.py tests/integration/test_bs.py
-	tests/integration/test_check.py tests/integration/test_real_clients.py"
+	tests/integration/test_check.py tests/integration/test_real_clients.py
+	tests/integration/test_oauth.py"
 (cd "$builds/default" && SAATJA_VALGRIND=1 SAATJA_NO_SKIP=1 make -s check TESTS="$(echo $valgrind_tests)" \
 	TEST_SUITE_LOG=valgrind-suite.log >"$builds/default/valgrind.out" 2>&1)
 grep -E '^(FAIL|ERROR|XPASS)' "$builds/default/valgrind.out" | head -20

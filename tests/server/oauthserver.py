@@ -25,7 +25,7 @@ HTTP (port Q) is for Dovecot and the tests:
                                       (s, how long a refresh takes), user,
                                       deny_authorize (an error code to send
                                       to the redirect instead of a code),
-                                      device_interval (s)
+                                      device_interval (s), device_ttl (s)
   POST /control/expire?client=C       every access token of C stops working
   POST /control/revoke?client=C       every grant of C is revoked
   POST /control/device?user_code=X&action=approve|deny[&user=U]
@@ -72,6 +72,7 @@ class Client:
         self.user = None
         self.deny_authorize = None
         self.device_interval = 1
+        self.device_ttl = 600
         self.counts = dict(refresh=0, refresh_refused=0, reuse=0, token=0,
                            introspect=0, introspect_active=0, device=0,
                            authorize=0)
@@ -262,10 +263,10 @@ class ClientSide(Handler):
         dc = new_token("dc-")
         uc = "%04d-%04d" % (secrets.randbelow(10000), secrets.randbelow(10000))
         host = "https://localhost:%d" % self.server.server_address[1]
-        DEVICE[dc] = dict(client=c.id, user_code=uc, exp=time.time() + 600, state="pending",
-                          user=None, scope=form.get("scope", ""), last=0.0)
+        DEVICE[dc] = dict(client=c.id, user_code=uc, exp=time.time() + c.device_ttl,
+                          state="pending", user=None, scope=form.get("scope", ""), last=0.0)
         return dict(device_code=dc, user_code=uc, verification_uri=host + "/device",
-                    expires_in=600, interval=c.device_interval,
+                    expires_in=c.device_ttl, interval=c.device_interval,
                     message="To sign in, open %s/device and enter the code %s." % (host, uc))
 
     def authorize(self, q):
@@ -334,6 +335,8 @@ class ServerSide(Handler):
                         c.refresh_delay = float(v)
                     elif k == "device_interval":
                         c.device_interval = int(v)
+                    elif k == "device_ttl":
+                        c.device_ttl = int(v)
                     elif k == "user":
                         c.user = v
                     elif k == "deny_authorize":
