@@ -532,7 +532,7 @@ login_hint(struct report *r, const struct account *a)
 		more(r, hint(), _("%s uses %s (no app password): check password = in [%s], for instance by logging in to webmail with it"),
 		    p->name, _(p->password_hint), a->address);
 	} else {
-		more(r, hint(), _("check password = in [%s]; Gmail, mail.ee and Outlook want an app password instead of the mailbox password"),
+		more(r, hint(), _("check password = in [%s]; Gmail and mail.ee want an app password instead of the mailbox password, Outlook OAuth2"),
 		    a->address);
 	}
 }
