@@ -170,7 +170,7 @@ static void
 list_accounts(const struct config *c, struct buf *b)
 {
 	for (size_t i = 0; i < c->naccounts; i++)
-		buf_printf(b, "%s%s", i ? ", " : "", c->accounts[i].address);
+		buf_list_add(b, ", ", "%s", c->accounts[i].address);
 }
 
 /* The account to check, or NULL after saying why there is none. */
@@ -251,7 +251,7 @@ check_config(struct report *r, const struct config *c, const struct account *a)
 	    config_tls_name(a->tls));
 	if (p && strcasecmp(p->host, a->host) != 0)
 		buf_adds(&d, _(" (host = from the config)"));
-	if (a->oauth.store && config_mech_is_oauth(a->auth[0]))
+	if (a->oauth.store && oauth_conf_mech(a->auth[0]))
 		buf_printf(&d, _(", OAuth2 token from %s"), a->oauth.token_url);
 	else
 		buf_printf(&d, _(", password from %s"),
@@ -311,7 +311,7 @@ check_dns(struct report *r, const struct account *a)
 	}
 	freeaddrinfo(res);
 	for (size_t i = 0; i < ips.n; i++)
-		buf_printf(&d, "%s%s", i ? ", " : "", ips.v[i]);
+		buf_list_add(&d, ", ", "%s", ips.v[i]);
 	step(r, 1, "DNS", _("%s is %s"), host, buf_str(&d));
 	strlist_free(&ips);
 	buf_free(&d);
@@ -334,10 +334,9 @@ close_probe(struct conn *probe)
 	net_close(probe);
 }
 
-/* Connects probe to the account's server; says so only when report. */
+/* Connects probe to the account's server, and says how that went. */
 static enum status
-connect_probe(struct report *r, const struct account *a, struct conn *probe,
-    int report)
+connect_probe(struct report *r, const struct account *a, struct conn *probe)
 {
 	struct buf why = BUF_INIT;
 	long long start = net_now_ms();
@@ -345,10 +344,6 @@ connect_probe(struct report *r, const struct account *a, struct conn *probe,
 
 	if (st != ST_OK)
 		close_probe(probe);
-	if (!report) {
-		buf_free(&why);
-		return st;
-	}
 	if (st == ST_OK) {
 		step(r, 1, STEP_CONNECT, _("%s port %u answered in %lld ms"), probe->ip,
 		    a->port, net_now_ms() - start);
@@ -615,11 +610,10 @@ check_auth(struct report *r, struct account *a, struct smtp *s)
 {
 	struct buf why = BUF_INIT, d = BUF_INIT;
 	enum status st = smtp_auth(s, &why);
-	int refused = s->reply.complete && (s->reply.code == 535 ||
-	    s->reply.code == 534 || s->reply.code == 530);
+	int refused = smtp_reply_refuses_login(&s->reply);
 
 	for (size_t i = 0; i < s->caps.auth.n; i++)
-		buf_printf(&d, "%s%s", i ? " " : "", s->caps.auth.v[i]);
+		buf_list_add(&d, " ", "%s", s->caps.auth.v[i]);
 	if (st == ST_OK) {
 		step(r, 1, "AUTH", _("logged in as %s with %s"), a->address,
 		    smtp_auth_mechanism(s));
@@ -630,7 +624,7 @@ check_auth(struct report *r, struct account *a, struct smtp *s)
 		step(r, 0, "AUTH", _("the server refused the password for %s"), a->address);
 		more(r, "", _("it said: %s"), buf_str(&d));
 		oauth_needed(r, a);
-	} else if (st == ST_NOPERM && refused && config_mech_is_oauth(a->auth[0])) {
+	} else if (st == ST_NOPERM && refused && oauth_conf_mech(a->auth[0])) {
 		step(r, 0, "AUTH", _("the server refused the OAuth2 token of %s"), a->address);
 		more(r, "", "%s", buf_str(&why));
 	} else if (st == ST_NOPERM && refused) {
@@ -702,11 +696,11 @@ check_run(const struct config *c, const char *address, FILE *out,
 		a->timeout = CHECK_TIMEOUT;
 	fprintf(out, _("Checking %s; no message will be sent.\n"), a->address);
 	check_config(&r, c, a);
-	st = a->oauth.store && config_mech_is_oauth(a->auth[0]) ? check_token(&r, a) : ST_OK;
+	st = a->oauth.store && oauth_conf_mech(a->auth[0]) ? check_token(&r, a) : ST_OK;
 	if (st == ST_OK)
 		st = check_dns(&r, a);
 	if (st == ST_OK)
-		st = connect_probe(&r, a, &probe, 1);
+		st = connect_probe(&r, a, &probe);
 	if (st == ST_OK)
 		st = check_tls(&r, c, a, &probe, &s);
 	if (st == ST_OK)

@@ -1,12 +1,10 @@
 /*
  * config - loading and checking saatja.ini; see config.h.
  *
- * iniparser does the ini syntax; this file does the meaning. Before
- * iniparser reads the file, one scan of the raw lines catches what
- * iniparser would silently get wrong for a mail program: an unquoted
- * password holding ';' or '#' (iniparser cuts the value there, as a
- * comment). After it, every key of every section is looked at once, so a
- * misspelt key is an error, never ignored.
+ * ini.c does the ini syntax (iniparser, and the raw lines it would
+ * misread); this file does the meaning. Every key of every section is
+ * looked at once, through its section's key table, so a misspelt key is
+ * an error, never ignored.
  */
 #include "autoconf.h"
 
@@ -15,34 +13,17 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
-#include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include <iniparser.h>
-
+#include "account.h"
 #include "address.h"
 #include "config.h"
 #include "i18n.h"
-
-/* iniparser reports syntax errors through a printf-like callback. */
-static struct buf *ini_errors;
-
-static int
-collect_ini_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (ini_errors == NULL)
-		return 0;
-	va_start(ap, fmt);
-	buf_vprintf(ini_errors, fmt, ap);
-	va_end(ap);
-	return 0;
-}
+#include "ini.h"
 
 struct loader {
 	struct config *c;
@@ -50,6 +31,7 @@ struct loader {
 	struct buf *err;
 	const char *sec, *key;	/* what is being read */
 	struct account *a;	/* the account being read, or NULL */
+	void *field;		/* the field the key being read fills */
 	int port_set, tls_set, max_set;	/* keys the account gave */
 };
 
@@ -147,15 +129,7 @@ is_loopback_host(const char *h)
 static void
 split_list(const char *s, struct strlist *out)
 {
-	while (*s) {
-		size_t n;
-
-		s += strspn(s, ", \t");
-		n = strcspn(s, ", \t");
-		if (n)
-			strlist_add_owned(out, xstrndup(s, n));
-		s += n;
-	}
+	strlist_split(out, s, ", \t");
 }
 
 /* Parses an address list value into plain addresses. */
@@ -240,13 +214,19 @@ unspace_app_password(char *p)
 }
 
 /*
- * A key of a section and its parser. One table per section is the whole
- * list of its keys: it drives the parsing, the "knows:" list of the
- * unknown-key error, and the man page test (tests/integration/test_man.py).
+ * A key of a section and its parser. The table config_keys is the whole
+ * list of the keys of [saatja] and of an account: it drives the parsing,
+ * the "knows:" list of the unknown-key error, and the man page test
+ * (tests/integration/test_man.py).
  */
+enum section { SEC_SAATJA, SEC_ACCOUNT };
+
 struct key {
+	enum section section;
 	const char *name;
 	enum status (*parse)(struct loader *l, const char *v);
+	size_t off;	/* of the field it fills, in struct config or
+			 * account: l->field while parse runs */
 };
 
 /* fail() for the key being parsed. */
@@ -265,38 +245,59 @@ bad(struct loader *l, const char *fmt, ...)
 	return st;
 }
 
+/* *slot := a copy of v; the old value is wiped, for it may be a
+ * password. */
 static enum status
-saatja_default(struct loader *l, const char *v)
+set_string(char **slot, const char *v)
 {
-	free(l->c->default_account);
-	l->c->default_account = xstrdup(v);
+	xfree_secret(*slot);
+	*slot = xstrdup(v);
 	return ST_OK;
 }
 
+/* *out := the index of v among words; else the error "v is not w1, w2
+ * or w3". */
 static enum status
-saatja_foreign_from(struct loader *l, const char *v)
+choose(struct loader *l, const char *const *words, const char *v, int *out)
 {
-	if (strcasecmp(v, "reject") == 0)
-		l->c->foreign_from = FOREIGN_REJECT;
-	else if (strcasecmp(v, "rewrite") == 0)
-		l->c->foreign_from = FOREIGN_REWRITE;
-	else
-		return bad(l, _("\"%s\" is not reject or rewrite"), v);
-	return ST_OK;
+	struct buf alts = BUF_INIT;
+	enum status st = ST_OK;
+
+	*out = word_index(words, v);
+	if (*out >= 0)
+		return ST_OK;
+	for (size_t i = 0; words[i]; i++)
+		/* TRANSLATORS: joins the last two of the values a setting
+		 * may have, as in "reject or rewrite" */
+		buf_list_add(&alts, words[i + 1] ? ", " : _(" or "), "%s", words[i]);
+	st = bad(l, _("\"%s\" is not %s"), v, buf_str(&alts));
+	buf_free(&alts);
+	return st;
 }
 
+/* foreign_from and delivery: a word for each value of their enum, in
+ * its order. */
 static enum status
-saatja_delivery(struct loader *l, const char *v)
+saatja_choice(struct loader *l, const char *v)
 {
-	if (strcasecmp(v, "interactive") == 0)
-		l->c->delivery = DELIVERY_INTERACTIVE;
-	else if (strcasecmp(v, "background") == 0)
-		l->c->delivery = DELIVERY_BACKGROUND;
-	else if (strcasecmp(v, "queue") == 0)
-		l->c->delivery = DELIVERY_QUEUE;
-	else
-		return bad(l, _("\"%s\" is not interactive, background or queue"), v);
-	return ST_OK;
+	static const char *const foreign[] = { "reject", "rewrite", NULL };
+	static const char *const delivery[] = { "interactive", "background",
+	    "queue", NULL };
+	int is_foreign = strcmp(l->key, "foreign_from") == 0, i;
+	enum status st = choose(l, is_foreign ? foreign : delivery, v, &i);
+
+	if (st == ST_OK && is_foreign)
+		l->c->foreign_from = (enum foreign_from)i;
+	else if (st == ST_OK)
+		l->c->delivery = (enum delivery_mode)i;
+	return st;
+}
+
+/* A string kept as given (default, password, password_command). */
+static enum status
+keep_string(struct loader *l, const char *v)
+{
+	return set_string(l->field, v);
 }
 
 static enum status
@@ -304,9 +305,7 @@ saatja_queue(struct loader *l, const char *v)
 {
 	if (v[0] != '/')
 		return bad(l, _("\"%s\" is not an absolute directory path"), v);
-	free(l->c->queue_dir);
-	l->c->queue_dir = xstrdup(v);
-	return ST_OK;
+	return set_string(&l->c->queue_dir, v);
 }
 
 static enum status
@@ -323,9 +322,7 @@ saatja_log(struct loader *l, const char *v)
 {
 	if (strcmp(v, "syslog") != 0 && strcmp(v, "stderr") != 0 && v[0] != '/')
 		return bad(l, _("\"%s\" is not syslog, stderr or an absolute file path"), v);
-	free(l->c->log);
-	l->c->log = xstrdup(v);
-	return ST_OK;
+	return set_string(&l->c->log, v);
 }
 
 static enum status
@@ -334,9 +331,7 @@ saatja_helo(struct loader *l, const char *v)
 	for (const char *p = v; *p; p++)
 		if (!isalnum((unsigned char)*p) && *p != '.' && *p != '-')
 			return bad(l, _("\"%s\" is not a host name"), v);
-	free(l->c->helo);
-	l->c->helo = xstrdup(v);
-	return ST_OK;
+	return set_string(&l->c->helo, v);
 }
 
 static enum status
@@ -346,17 +341,6 @@ saatja_local_domains(struct loader *l, const char *v)
 	return ST_OK;
 }
 
-static const struct key saatja_keys[] = {
-	{ "default", saatja_default },
-	{ "foreign_from", saatja_foreign_from },
-	{ "delivery", saatja_delivery },
-	{ "queue", saatja_queue },
-	{ "retry_for", saatja_retry_for },
-	{ "log", saatja_log },
-	{ "helo", saatja_helo },
-	{ "local_domains", saatja_local_domains },
-	{ NULL, NULL }
-};
 
 static enum status
 account_provider(struct loader *l, const char *v)
@@ -373,51 +357,22 @@ account_host(struct loader *l, const char *v)
 {
 	if (*v == '\0' || strpbrk(v, " \t/@"))
 		return bad(l, _("\"%s\" is not a server name"), v);
-	free(l->a->host);
-	l->a->host = xstrdup(v);
-	return ST_OK;
-}
-
-static enum status
-account_port(struct loader *l, const char *v)
-{
-	long n = parse_number(v, 1, 65535);
-
-	if (n < 0)
-		return bad(l, _("\"%s\" is not a port number (usually 587 with tls = starttls, or 465 with tls = tls)"), v);
-	l->a->port = (unsigned)n;
-	l->port_set = 1;
-	return ST_OK;
+	return set_string(&l->a->host, v);
 }
 
 static enum status
 account_tls(struct loader *l, const char *v)
 {
-	if (strcasecmp(v, "starttls") == 0)
-		l->a->tls = TLS_STARTTLS;
-	else if (strcasecmp(v, "tls") == 0 || strcasecmp(v, "ssl") == 0)
-		l->a->tls = TLS_IMPLICIT;
-	else if (strcasecmp(v, "none") == 0)
-		l->a->tls = TLS_NONE;
-	else
+	static const char *const words[] = { "starttls", "tls", "ssl", "none",
+	    NULL };
+	static const enum tls_mode values[] = { TLS_STARTTLS, TLS_IMPLICIT,
+	    TLS_IMPLICIT, TLS_NONE };
+	int i = word_index(words, v);
+
+	if (i < 0)
 		return bad(l, _("\"%s\" is not starttls (port 587), tls (port 465) or none"), v);
+	l->a->tls = values[i];
 	l->tls_set = 1;
-	return ST_OK;
-}
-
-static enum status
-account_password(struct loader *l, const char *v)
-{
-	xfree_secret(l->a->password);
-	l->a->password = xstrdup(v);
-	return ST_OK;
-}
-
-static enum status
-account_password_command(struct loader *l, const char *v)
-{
-	free(l->a->password_command);
-	l->a->password_command = xstrdup(v);
 	return ST_OK;
 }
 
@@ -433,10 +388,11 @@ account_auth(struct loader *l, const char *v)
 		free(a->auth[i]);
 	a->nauth = 0;
 	for (size_t i = 0; i < mechs.n && st == ST_OK; i++) {
-		if (strcasecmp(mechs.v[i], "plain") != 0 &&
-		    strcasecmp(mechs.v[i], "login") != 0 &&
-		    strcasecmp(mechs.v[i], "xoauth2") != 0 &&
-		    strcasecmp(mechs.v[i], "oauthbearer") != 0)
+		static const char *const known[] = {
+			"plain", "login", "xoauth2", "oauthbearer", NULL
+		};
+
+		if (word_index(known, mechs.v[i]) < 0)
 			st = bad(l, _("\"%s\" is not a supported mechanism (plain, login, xoauth2, oauthbearer)"), mechs.v[i]);
 		else if (a->nauth < AUTH_MAX) {
 			char *m = xstrdup(mechs.v[i]);
@@ -457,9 +413,7 @@ account_ca_file(struct loader *l, const char *v)
 {
 	if (faccessat(AT_FDCWD, v, R_OK, AT_EACCESS) != 0)
 		return bad(l, _("cannot read \"%s\": %s"), v, strerror(errno));
-	free(l->a->ca_file);
-	l->a->ca_file = xstrdup(v);
-	return ST_OK;
+	return set_string(&l->a->ca_file, v);
 }
 
 static enum status
@@ -471,26 +425,28 @@ account_fingerprint(struct loader *l, const char *v)
 	return ST_OK;
 }
 
+/* port, max_per_hour and timeout: whole numbers within their ranges. */
 static enum status
-account_max_per_hour(struct loader *l, const char *v)
+account_number(struct loader *l, const char *v)
 {
-	long n = parse_number(v, 0, 1000000);
+	int port = strcmp(l->key, "port") == 0;
+	int max = strcmp(l->key, "max_per_hour") == 0;
+	long n = parse_number(v, max ? 0 : 1, port ? 65535 : max ? 1000000 : 3600);
 
-	l->max_set = 1;
-	if (n < 0)
+	if (n < 0 && port)
+		return bad(l, _("\"%s\" is not a port number (usually 587 with tls = starttls, or 465 with tls = tls)"), v);
+	if (n < 0 && max)
 		return bad(l, _("\"%s\" is not a whole number of messages"), v);
-	l->a->max_per_hour = (unsigned)n;
-	return ST_OK;
-}
-
-static enum status
-account_timeout(struct loader *l, const char *v)
-{
-	long n = parse_number(v, 1, 3600);
-
 	if (n < 0)
 		return bad(l, _("\"%s\" is not a number of seconds from 1 to 3600"), v);
-	l->a->timeout = (unsigned)n;
+	if (port)
+		l->a->port = (unsigned)n;
+	else if (max)
+		l->a->max_per_hour = (unsigned)n;
+	else
+		l->a->timeout = (unsigned)n;
+	l->port_set |= port;
+	l->max_set |= max;
 	return ST_OK;
 }
 
@@ -516,66 +472,72 @@ account_user(struct loader *l, const char *v)
 	return ST_OK;
 }
 
-/* oauth, oauth_client_id, ...: kept in the account's struct oauth_conf. */
+/* oauth, oauth_client_id, ...: the account's struct oauth_conf. */
 static enum status
 account_oauth(struct loader *l, const char *v)
 {
 	struct buf why = BUF_INIT;
-	enum status st = ST_OK;
+	enum status st = oauth_conf_set(&l->a->oauth, l->key, v, &why) < 0 ?
+	    bad(l, "%s", buf_str(&why)) : ST_OK;
 
-	if (oauth_conf_set(&l->a->oauth, l->key, v, &why) < 0)
-		st = bad(l, "%s", buf_str(&why));
 	buf_free(&why);
 	return st;
 }
 
-int
-config_mech_is_oauth(const char *mech)
-{
-	return strcmp(mech, "XOAUTH2") == 0 || strcmp(mech, "OAUTHBEARER") == 0;
-}
-
-static const struct key account_keys[] = {
-	{ "provider", account_provider },
-	{ "host", account_host },
-	{ "port", account_port },
-	{ "tls", account_tls },
-	{ "password", account_password },
-	{ "password_command", account_password_command },
-	{ "auth", account_auth },
-	{ "ca_file", account_ca_file },
-	{ "fingerprint", account_fingerprint },
-	{ "max_per_hour", account_max_per_hour },
-	{ "timeout", account_timeout },
-	{ "cc", account_cc },
-	{ "bcc", account_bcc },
-	{ "user", account_user },
-	{ "oauth", account_oauth },
-	{ "oauth_client_id", account_oauth },
-	{ "oauth_client_secret", account_oauth },
-	{ "oauth_tenant", account_oauth },
-	{ "oauth_device_url", account_oauth },
-	{ "oauth_auth_url", account_oauth },
-	{ "oauth_token_url", account_oauth },
-	{ "oauth_scope", account_oauth },
-	{ "oauth_token_file", account_oauth },
-	{ NULL, NULL }
+static const struct key config_keys[] = {
+	{ SEC_SAATJA, "default", keep_string, offsetof(struct config, default_account) },
+	{ SEC_SAATJA, "foreign_from", saatja_choice, offsetof(struct config, foreign_from) },
+	{ SEC_SAATJA, "delivery", saatja_choice, offsetof(struct config, delivery) },
+	{ SEC_SAATJA, "queue", saatja_queue, offsetof(struct config, queue_dir) },
+	{ SEC_SAATJA, "retry_for", saatja_retry_for, offsetof(struct config, retry_for) },
+	{ SEC_SAATJA, "log", saatja_log, offsetof(struct config, log) },
+	{ SEC_SAATJA, "helo", saatja_helo, offsetof(struct config, helo) },
+	{ SEC_SAATJA, "local_domains", saatja_local_domains, offsetof(struct config, local_domains) },
+	{ SEC_ACCOUNT, "provider", account_provider, offsetof(struct account, provider) },
+	{ SEC_ACCOUNT, "host", account_host, offsetof(struct account, host) },
+	{ SEC_ACCOUNT, "port", account_number, offsetof(struct account, port) },
+	{ SEC_ACCOUNT, "tls", account_tls, offsetof(struct account, tls) },
+	{ SEC_ACCOUNT, "password", keep_string, offsetof(struct account, password) },
+	{ SEC_ACCOUNT, "password_command", keep_string, offsetof(struct account, password_command) },
+	{ SEC_ACCOUNT, "auth", account_auth, offsetof(struct account, auth) },
+	{ SEC_ACCOUNT, "ca_file", account_ca_file, offsetof(struct account, ca_file) },
+	{ SEC_ACCOUNT, "fingerprint", account_fingerprint, offsetof(struct account, fingerprint) },
+	{ SEC_ACCOUNT, "max_per_hour", account_number, offsetof(struct account, max_per_hour) },
+	{ SEC_ACCOUNT, "timeout", account_number, offsetof(struct account, timeout) },
+	{ SEC_ACCOUNT, "cc", account_cc, offsetof(struct account, cc) },
+	{ SEC_ACCOUNT, "bcc", account_bcc, offsetof(struct account, bcc) },
+	{ SEC_ACCOUNT, "user", account_user, offsetof(struct account, address) },
+	{ SEC_ACCOUNT, "oauth", account_oauth, offsetof(struct account, oauth) },
+	{ SEC_ACCOUNT, "oauth_client_id", account_oauth, offsetof(struct account, oauth) },
+	{ SEC_ACCOUNT, "oauth_client_secret", account_oauth, offsetof(struct account, oauth) },
+	{ SEC_ACCOUNT, "oauth_tenant", account_oauth, offsetof(struct account, oauth) },
+	{ SEC_ACCOUNT, "oauth_device_url", account_oauth, offsetof(struct account, oauth) },
+	{ SEC_ACCOUNT, "oauth_auth_url", account_oauth, offsetof(struct account, oauth) },
+	{ SEC_ACCOUNT, "oauth_token_url", account_oauth, offsetof(struct account, oauth) },
+	{ SEC_ACCOUNT, "oauth_scope", account_oauth, offsetof(struct account, oauth) },
+	{ SEC_ACCOUNT, "oauth_token_file", account_oauth, offsetof(struct account, oauth) },
 };
 
 /* Parses key = v of section l->sec through its table entry. */
 static enum status
-parse_key(struct loader *l, const struct key *keys, const char *what,
+parse_key(struct loader *l, enum section sec, const char *what,
     const char *key, const char *v)
 {
+	const size_t n = sizeof config_keys / sizeof config_keys[0];
+	char *base = sec == SEC_ACCOUNT ? (char *)l->a : (char *)l->c;
 	struct buf names = BUF_INIT;
 	enum status st;
 
 	l->key = key;
-	for (const struct key *k = keys; k->name; k++)
-		if (strcmp(k->name, key) == 0)
-			return k->parse(l, v);
-	for (const struct key *k = keys; k->name; k++)
-		buf_list_add(&names, ", ", "%s", k->name);
+	for (const struct key *k = config_keys; k < config_keys + n; k++) {
+		if (k->section != sec || strcmp(k->name, key) != 0)
+			continue;
+		l->field = base + k->off;
+		return k->parse(l, v);
+	}
+	for (const struct key *k = config_keys; k < config_keys + n; k++)
+		if (k->section == sec)
+			buf_list_add(&names, ", ", "%s", k->name);
 	/* TRANSLATORS: the first %s is "the [saatja] section" or "an
 	 * account"; the second the list of its keys */
 	st = bad(l, _("unknown setting; %s knows: %s"), what, buf_str(&names));
@@ -607,62 +569,20 @@ load_alias(struct loader *l, const char *name, const char *v)
 static enum status
 load_saatja_key(struct loader *l, const char *key, const char *v)
 {
-	return parse_key(l, saatja_keys, _("the [saatja] section"), key, v);
+	return parse_key(l, SEC_SAATJA, _("the [saatja] section"), key, v);
 }
 
 static enum status
 load_account_key(struct loader *l, const char *key, const char *v)
 {
-	return parse_key(l, account_keys, _("an account"), key, v);
-}
-
-/*
- * How the account logs in: auth = decides; without it, an OAuth2 account
- * (the oauth keys, or the outlook preset without a password, SPEC 3)
- * uses XOAUTH2, every other one PLAIN then LOGIN. A password (or an
- * access token, msmtp style) is needed by PLAIN and LOGIN, and by the
- * token mechanisms of an account that has no token store.
- */
-static enum status
-finish_login(struct loader *l, struct account *a)
-{
-	const struct provider *p = a->provider;
-	const char *key;
-	struct buf why = BUF_INIT;
-	int needs_password = 0;
-
-	if (p && strcmp(p->name, "outlook") == 0 && !a->oauth.store &&
-	    a->password == NULL && a->password_command == NULL)
-		oauth_conf_use_preset(&a->oauth, "microsoft");
-	if (a->nauth == 0 && a->oauth.store) {
-		a->auth[a->nauth++] = xstrdup("XOAUTH2");
-	} else if (a->nauth == 0) {
-		a->auth[a->nauth++] = xstrdup("PLAIN");
-		a->auth[a->nauth++] = xstrdup("LOGIN");
-	}
-	for (size_t i = 0; i < a->nauth; i++)
-		if (!config_mech_is_oauth(a->auth[i]) || !a->oauth.store)
-			needs_password = 1;
-	if (oauth_conf_finish(&a->oauth, &why, &key) < 0) {
-		enum status st = fail(l, a->address, key, "%s", buf_str(&why));
-
-		buf_free(&why);
-		return st;
-	}
-	if (needs_password && a->password == NULL && a->password_command == NULL)
-		return fail(l, a->address, NULL, _("no password: add password = (in double quotes if it holds ; or #) or password_command ="));
-	if (a->password && a->password_command)
-		return fail(l, a->address, "password_command", _("give either password or password_command, not both"));
-	if (a->password && p && p->app_password)
-		unspace_app_password(a->password);
-	return ST_OK;
+	return parse_key(l, SEC_ACCOUNT, _("an account"), key, v);
 }
 
 /* Fills what the account left out, from its preset or the defaults. */
 static enum status
 finish_account(struct loader *l, struct account *a)
 {
-	const char *sec = a->address;
+	const char *sec = a->address, *key, *why;
 	const struct provider *p = a->provider;
 	int port_set = l->port_set, tls_set = l->tls_set;
 
@@ -687,7 +607,11 @@ finish_account(struct loader *l, struct account *a)
 		a->max_per_hour = p->max_per_hour;
 	if (a->tls == TLS_NONE && !is_loopback_host(a->host))
 		return fail(l, sec, "tls", _("tls = none sends the password unencrypted and is allowed only toward this machine (localhost, 127.0.0.1, ::1); use starttls (port 587) or tls (port 465)"));
-	return finish_login(l, a);
+	if (oauth_conf_settle(a, &key, &why) < 0)
+		return fail(l, sec, key, "%s", why);
+	if (a->password && p && p->app_password)
+		unspace_app_password(a->password);
+	return ST_OK;
 }
 
 /*
@@ -771,97 +695,10 @@ load_account(struct loader *l, const char *sec)
 }
 
 
-/*
- * Checks the raw lines for what iniparser would mangle without a word:
- * keys outside any section, and an unquoted password or password_command
- * that holds ';' or '#'. Also tells whether the file holds a password at all.
- */
-static enum status
-prescan(struct loader *l, FILE *f, int *has_password)
-{
-	char line[4096];
-	int lineno = 0, in_section = 0;
-
-	*has_password = 0;
-	while (fgets(line, sizeof line, f)) {
-		char *p = line, *eq, *v, *end;
-
-		lineno++;
-		p += strspn(p, " \t");
-		if (*p == '[') {
-			in_section = 1;
-			continue;
-		}
-		if (*p == ';' || *p == '#' || *p == '\n' || *p == '\r' || *p == '\0')
-			continue;
-		eq = strchr(p, '=');
-		if (eq == NULL)
-			continue;	/* iniparser reports syntax errors */
-		if (!in_section)	/* the key only: its value may be secret */
-			return fail(l, NULL, NULL, _("line %d: the key \"%.*s\" is outside any section; put it under [saatja] or an account"),
-			    lineno, (int)strcspn(p, " \t="), p);
-		end = eq;
-		while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
-			end--;
-		if ((size_t)(end - p) == 16 &&
-		    strncasecmp(p, "password_command", 16) == 0) {
-			v = eq + 1 + strspn(eq + 1, " \t");
-			if (*v != '"' && *v != '\'' && strpbrk(v, ";#"))
-				return fail(l, NULL, NULL, _("line %d: password_command holds ';' or '#', which start a comment in an ini file, so the command would be cut short there; put it in double quotes: password_command = \"...\""),
-				    lineno);
-			continue;
-		}
-		if (!((size_t)(end - p) == 8 && strncasecmp(p, "password", 8) == 0) &&
-		    !((size_t)(end - p) == 19 && strncasecmp(p, "oauth_client_secret", 19) == 0))
-			continue;
-		*has_password = 1;
-		v = eq + 1 + strspn(eq + 1, " \t");
-		if (*v == '"' || *v == '\'') {
-			size_t n = strcspn(v, "\r\n");
-
-			while (n > 1 && (v[n - 1] == ' ' || v[n - 1] == '\t'))
-				n--;
-			if (n < 2 || v[n - 1] != *v)
-				return fail(l, NULL, NULL, _("line %d: the password's opening quote is not closed; end the line with %c"),
-				    lineno, *v);
-		} else if (strpbrk(v, ";#"))
-			return fail(l, NULL, NULL, _("line %d: the password holds ';' or '#', which start a comment in an ini file; put the password in double quotes: password = \"...\""),
-			    lineno);
-	}
-	return ST_OK;
-}
-
-static enum status
-check_file(struct loader *l, const char *path)
-{
-	struct stat sb;
-	FILE *f;
-	int has_password;
-	enum status st;
-
-	f = fopen(path, "r");
-	if (f == NULL) {
-		if (errno == ENOENT)
-			return fail(l, NULL, NULL, _("no such file; create it (see saatja.ini(5)) or name another with -C"));
-		return fail(l, NULL, NULL, _("cannot read it: %s"), strerror(errno));
-	}
-	if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-		fclose(f);
-		return fail(l, NULL, NULL, _("not a regular file"));
-	}
-	st = prescan(l, f, &has_password);
-	fclose(f);
-	if (st == ST_OK && has_password && (sb.st_mode & S_IROTH))
-		st = fail(l, NULL, NULL, _("the file holds passwords and every user of this machine can read it; run: chmod 640 %s"),
-		    path);
-	return st;
-}
-
 enum status
 config_load(struct config *c, const char *path, struct buf *err)
 {
-	struct loader l = { c, NULL, err, NULL, NULL, NULL, 0, 0, 0 };
-	struct buf ini_msg = BUF_INIT;
+	struct loader l = { c, NULL, err, NULL, NULL, NULL, NULL, 0, 0, 0 };
 	enum status st;
 	int nsec;
 
@@ -869,38 +706,9 @@ config_load(struct config *c, const char *path, struct buf *err)
 	c->path = xstrdup(path);
 	c->retry_for = 5 * 86400;
 	c->log = xstrdup("syslog");
-	st = check_file(&l, path);
+	st = ini_load(path, &l.d, err);
 	if (st != ST_OK)
 		return st;
-	ini_errors = &ini_msg;
-	iniparser_set_error_callback(collect_ini_error);
-	l.d = iniparser_load(path);
-	iniparser_set_error_callback(NULL);
-	ini_errors = NULL;
-	if (l.d == NULL) {
-		/*
-		 * iniparser's own words name the line, then repeat it after
-		 * "->": the line may hold a password, and a set-group-ID
-		 * sendmail must not show it, so only the first line is kept.
-		 */
-		ini_msg.len = strcspn(buf_str(&ini_msg), "\n");
-		if (ini_msg.data)
-			ini_msg.data[ini_msg.len] = '\0';
-		{
-			const char *open = strrchr(buf_str(&ini_msg), '(');
-			int line = open ? atoi(open + 1) : 0;
-
-			if (line > 0)
-				st = fail(&l, NULL, NULL, _("line %d is not valid ini syntax: a [section], key = value, or a ; comment was expected"),
-				    line);
-			else
-				st = fail(&l, NULL, NULL, _("not a valid ini file: %s"),
-				    buf_str(&ini_msg));
-		}
-		buf_free(&ini_msg);
-		return st;
-	}
-	buf_free(&ini_msg);
 	nsec = iniparser_getnsec(l.d);
 	for (int i = 0; i < nsec && st == ST_OK; i++) {
 		const char *sec = iniparser_getsecname(l.d, i);

@@ -11,40 +11,14 @@
 #define SAATJA_CONFIG_H
 
 #include "buf.h"
-#include "oauth_conf.h"
 #include "providers.h"
 #include "status.h"
 
 enum foreign_from { FOREIGN_REJECT, FOREIGN_REWRITE };
 enum delivery_mode { DELIVERY_INTERACTIVE, DELIVERY_BACKGROUND, DELIVERY_QUEUE };
 
-#define AUTH_MAX 4
+struct account;		/* one [address] section: account.h */
 
-struct account {
-	char *address;		/* the section name: sender and login */
-	const struct provider *provider;	/* preset used, or NULL */
-	char *host;
-	unsigned port;
-	enum tls_mode tls;
-	char *password;		/* NULL when password_command gives it */
-	char *password_command;
-	int callers_command;	/* password_command is from a file the
-				 * caller chose (-C): run it with the
-				 * caller's rights only */
-	char *auth[AUTH_MAX];	/* mechanism names, upper case, in order */
-	size_t nauth;
-	char *ca_file;
-	unsigned char fingerprint[32];	/* SHA-256 pin */
-	int has_fingerprint;
-	unsigned max_per_hour;	/* 0 = no limit */
-	unsigned timeout;	/* seconds per network step */
-	struct strlist cc;
-	struct strlist bcc;
-	struct oauth_conf oauth;	/* OAuth2 token service (SPEC 3.1) */
-};
-
-/* Non-zero when mech (upper case) logs in with an OAuth2 bearer token. */
-int config_mech_is_oauth(const char *mech);
 
 struct alias {
 	char *name;		/* local name, lower case; "*" is the catch-all */

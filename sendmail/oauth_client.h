@@ -12,6 +12,7 @@
 #ifndef SAATJA_OAUTH_CLIENT_H
 #define SAATJA_OAUTH_CLIENT_H
 
+#include "account.h"
 #include "buf.h"
 #include "config.h"
 #include "oauth_proto.h"

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "account.h"
 #include "i18n.h"
 #include "oauth_conf.h"
 
@@ -23,12 +24,9 @@ static const char *const keys[] = {
 };
 
 int
-oauth_conf_is_key(const char *key)
+oauth_conf_mech(const char *mech)
 {
-	for (size_t i = 0; keys[i]; i++)
-		if (strcmp(keys[i], key) == 0)
-			return 1;
-	return 0;
+	return strcmp(mech, "XOAUTH2") == 0 || strcmp(mech, "OAUTHBEARER") == 0;
 }
 
 static char **
@@ -91,12 +89,6 @@ oauth_conf_set(struct oauth_conf *o, const char *key, const char *v,
 	return 0;
 }
 
-void
-oauth_conf_use_preset(struct oauth_conf *o, const char *preset)
-{
-	set(&o->preset, preset);
-	o->store = 1;
-}
 
 static void
 fill(char **p, const char *v)
@@ -116,9 +108,10 @@ fill_ms(char **p, const char *tenant, const char *what)
 	*p = buf_take(&b);
 }
 
-int
-oauth_conf_finish(struct oauth_conf *o, struct buf *why, const char **key)
+static int
+finish(struct oauth_conf *o, const char **key, const char **why)
 {
+	*key = NULL;
 	if (!o->store)
 		return 0;
 	if (o->preset && strcmp(o->preset, "microsoft") == 0) {
@@ -133,18 +126,51 @@ oauth_conf_finish(struct oauth_conf *o, struct buf *why, const char **key)
 		fill(&o->token_url, GOOGLE_TOKEN);
 		fill(&o->scope, GOOGLE_SCOPE);
 	}
-	*key = NULL;
 	if (o->client_id == NULL) {
 		*key = "oauth_client_id";
-		buf_adds(why, _("an OAuth2 account needs the ID of the application you registered (Entra ID or Google Cloud; see saatja.ini(5), OAUTH2)"));
+		*why = _("an OAuth2 account needs the ID of the application you registered (Entra ID or Google Cloud; see saatja.ini(5), OAUTH2)");
 	} else if (o->token_url == NULL) {
 		*key = "oauth_token_url";
-		buf_adds(why, _("no token service: give oauth = microsoft or google, or oauth_token_url"));
+		*why = _("no token service: give oauth = microsoft or google, or oauth_token_url");
 	} else if (o->device_url == NULL && o->auth_url == NULL) {
 		*key = "oauth_device_url";
-		buf_adds(why, _("no way to sign in: give oauth_device_url or oauth_auth_url"));
+		*why = _("no way to sign in: give oauth_device_url or oauth_auth_url");
 	}
 	return *key ? -1 : 0;
+}
+
+int
+oauth_conf_settle(struct account *a, const char **key, const char **why)
+{
+	struct oauth_conf *o = &a->oauth;
+	int needs_password = 0;
+
+	if (a->provider && strcmp(a->provider->name, "outlook") == 0 && !o->store &&
+	    a->password == NULL && a->password_command == NULL) {
+		set(&o->preset, "microsoft");
+		o->store = 1;
+	}
+	if (a->nauth == 0 && o->store) {
+		a->auth[a->nauth++] = xstrdup("XOAUTH2");
+	} else if (a->nauth == 0) {
+		a->auth[a->nauth++] = xstrdup("PLAIN");
+		a->auth[a->nauth++] = xstrdup("LOGIN");
+	}
+	for (size_t i = 0; i < a->nauth; i++)
+		if (!oauth_conf_mech(a->auth[i]) || !o->store)
+			needs_password = 1;
+	if (finish(o, key, why) < 0)
+		return -1;
+	if (needs_password && a->password == NULL && a->password_command == NULL) {
+		*why = _("no password: add password = (in double quotes if it holds ; or #) or password_command =");
+		return -1;
+	}
+	if (a->password && a->password_command) {
+		*key = "password_command";
+		*why = _("give either password or password_command, not both");
+		return -1;
+	}
+	return 0;
 }
 
 void

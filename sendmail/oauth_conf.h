@@ -4,8 +4,8 @@
  * registered, and where the tokens are kept.
  *
  * config.c reads the keys through oauth_conf_set and, once the section
- * is read, oauth_conf_finish fills what a preset (microsoft, google)
- * gives and says what is still missing. Messages name no file or
+ * is read, oauth_conf_settle decides the mechanisms, fills what a preset
+ * (microsoft, google) gives and says what is still missing. Messages name no file or
  * section: config.c adds them.
  */
 #ifndef SAATJA_OAUTH_CONF_H
@@ -29,16 +29,24 @@ struct oauth_conf {
 	long long expires;	/* when access expires (seconds since the epoch) */
 };
 
-/* Non-zero when key (lower case) is one of the oauth keys. */
-int oauth_conf_is_key(const char *key);
+struct account;
+
+/* Non-zero when mech (upper case) logs in with an OAuth2 bearer token. */
+int oauth_conf_mech(const char *mech);
 /* Sets key to v. Returns 0, or -1 with the reason in why. */
 int oauth_conf_set(struct oauth_conf *o, const char *key, const char *v,
     struct buf *why);
-/* Turns the store on with preset (the outlook provider does this). */
-void oauth_conf_use_preset(struct oauth_conf *o, const char *preset);
-/* Fills the preset's URLs and scope. Returns 0, or -1 with the reason in
- * why and the key to add in *key. */
-int oauth_conf_finish(struct oauth_conf *o, struct buf *why, const char **key);
+/*
+ * Settles how account a logs in, once its section is read: auth =
+ * decides; without it an OAuth2 account (the oauth keys, or the outlook
+ * preset without a password, SPEC 3) uses XOAUTH2, every other one PLAIN
+ * then LOGIN. Fills the token service preset's URLs and scope. A
+ * password (or an access token, msmtp style) is needed by PLAIN and
+ * LOGIN, and by the token mechanisms of an account without a token
+ * store. Returns 0, or -1 with the key to fix in *key (NULL: the
+ * section) and the reason, translated, in *why.
+ */
+int oauth_conf_settle(struct account *a, const char **key, const char **why);
 void oauth_conf_free(struct oauth_conf *o);
 
 #endif

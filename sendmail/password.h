@@ -10,8 +10,8 @@
 #ifndef SAATJA_PASSWORD_H
 #define SAATJA_PASSWORD_H
 
+#include "account.h"
 #include "buf.h"
-#include "config.h"
 #include "status.h"
 
 /*

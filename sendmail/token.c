@@ -102,7 +102,7 @@ callers_dir(void)
 }
 
 enum status
-token_locate(struct config *c, int create, struct buf *err)
+token_locate(const struct config *c, int create, struct buf *err)
 {
 	struct queue q;
 	enum status st = ST_OK;
@@ -119,7 +119,10 @@ token_locate(struct config *c, int create, struct buf *err)
 			dir = callers_dir();
 		} else {
 			if (!have_queue) {
-				st = create ? queue_open(&q, c, err) : queue_find(&q, c, err);
+				if (create)
+					st = queue_open(&q, c, err);
+				else
+					queue_find(&q, c);
 				if (st != ST_OK)
 					break;
 				have_queue = 1;
@@ -490,7 +493,7 @@ int
 token_login_hint(const struct account *a, const char *mech,
     const struct smtp_reply *r, const char *refusal, struct buf *err)
 {
-	if (!config_mech_is_oauth(mech)) {
+	if (!oauth_conf_mech(mech)) {
 		if (!token_basic_auth_off(r))
 			return 0;
 		buf_printf(err, _("; Microsoft no longer lets this mailbox log in with a password: it needs OAuth2. Add to [%s] the three lines \"auth = xoauth2\", \"oauth = microsoft\" and \"oauth_client_id = <your application's ID>\" (saatja.ini(5), OAUTH2, says how to register the application), then run: sendmail --authorize %s"),

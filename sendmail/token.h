@@ -22,6 +22,7 @@
 
 #include <stdio.h>
 
+#include "account.h"
 #include "buf.h"
 #include "config.h"
 #include "smtp_reply.h"
@@ -38,7 +39,7 @@
  * directory when it does not exist yet (--authorize). ST_CANTCREAT when
  * create is set and no place can be made.
  */
-enum status token_locate(struct config *c, int create, struct buf *err);
+enum status token_locate(const struct config *c, int create, struct buf *err);
 
 /*
  * Makes a->oauth.access a token to log in with: this run's, the stored

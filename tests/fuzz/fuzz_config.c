@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "account.h"
 #include "config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "account.h"
 #include "config.h"
 #include "password.h"
 #include "../lib/tap.h"
