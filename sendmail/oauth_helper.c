@@ -134,7 +134,8 @@ post_json(const char *url, const char *form, struct oauth_tokens *t,
 		buf_printf(&err, "%s answered with HTTP status %ld", url, code);
 		answer_result(a, "protocol", NULL, buf_str(&err));
 		oauth_tokens_free(t);
-		oauth_device_free(d != NULL ? d : &(struct oauth_device){ 0 });
+		if (d != NULL)
+			oauth_device_free(d);
 		goto out;
 	}
 	rc = 0;

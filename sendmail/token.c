@@ -419,14 +419,20 @@ token_authorize(struct account *a, struct buf *err)
 	const char *v;
 	int lock;
 
-	/* Can the result be kept? Better to know before the user signs in. */
+	/* Can the result be kept? Better to know before the user signs in;
+	 * but the lock is not held while the user does, or senders that
+	 * need a refresh would wait for as long. */
 	if ((lock = lock_store(a, err)) < 0) {
 		back(egid);
 		return ST_CANTCREAT;
 	}
+	close(lock);
+	lock = -1;
 	oauth_client_request(a, "authorize", &req);
 	st = oauth_client_run(a, &req, 1, &ans, err);
 	buf_free(&req);
+	if (st == ST_OK && (lock = lock_store(a, err)) < 0)
+		st = ST_CANTCREAT;
 	if (st == ST_OK && (strcmp(oauth_msg_get(&ans, "result"), "ok") != 0 ||
 	    oauth_msg_get(&ans, "access_token") == NULL ||
 	    oauth_msg_get(&ans, "refresh_token") == NULL)) {
@@ -446,7 +452,8 @@ token_authorize(struct account *a, struct buf *err)
 	}
 	oauth_msg_free(&ans);
 	stored_free(&t);
-	close(lock);
+	if (lock >= 0)
+		close(lock);
 	back(egid);
 	return st;
 }
