@@ -501,6 +501,36 @@ def test_kill_during_a_refresh_never_leaves_a_broken_token_file():
         contains(r.err, "--authorize", "a lost grant says what to do")
 
 
+def test_temporary_auth_failure_defers_without_a_refresh():
+    """454 is temporary (SPEC 3.1): the message waits in the queue, and
+    the stored token is not refreshed for it."""
+    from faults import FaultServer
+    faults = FaultServer()
+    client = new_client()
+    cfg = faults.config(account="oauth@firma.test", extra="""\
+auth = xoauth2
+oauth_client_id = %s
+oauth_device_url = %s/devicecode
+oauth_token_url = %s/token
+oauth_token_file = %%s/token
+""" % (client, SERVICE, SERVICE))
+    with open(cfg.path) as f:
+        text = f.read()
+    with open(cfg.path, "w") as f:
+        f.write(text.replace("%s/token\n", cfg.work + "/token\n"))
+    with open(os.path.join(cfg.work, "token"), "w") as f:
+        f.write("account oauth@firma.test\nrefresh_token rt-never-used-0000000000\n"
+                "access_token at-still-valid-00000000000\nexpires %d\n" % (time.time() + 3600))
+    faults.script({"auth_mechanisms": "XOAUTH2",
+                   "auth": "454 4.7.0 Temporary authentication failure"})
+    r = sendmail(["-t"], message("oauth@firma.test", uuid.uuid4().hex), cfg)
+    eq(r.code, 0, "deferred, exit 0: %s" % r.err)
+    contains(r.err, "will retry", "the warning")
+    eq(len(faults.commands("AUTH XOAUTH2")), 1, "one AUTH, no second try")
+    s = stats(client)
+    eq((s["token"], s["refresh"]), (0, 0), "no refresh for a temporary failure")
+
+
 # -------------------------------------------------------------------- --check
 
 def test_check_shows_the_token_step_and_refreshes_through_the_lock():
