@@ -8,7 +8,8 @@ SAATJA_PACKAGES="build-essential autoconf automake pkg-config gettext autopoint
 	postfix dovecot-core msmtp gdb procps valgrind
 	php-cli libphp-phpmailer php-symfony-mailer mutt s-nail
 	git git-email libmailtools-perl
-	clang-14 libfuzzer-14-dev"
+	clang-14 libfuzzer-14-dev
+	debhelper lintian debootstrap"
 
 saatja_install_packages() {
 	missing=""
