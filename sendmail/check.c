@@ -441,7 +441,8 @@ tls_failed(struct report *r, const struct account *a, struct smtp *s,
 {
 	struct buf greeting = BUF_INIT;
 
-	if (a->tls == TLS_IMPLICIT && (st == ST_PROTOCOL || st == ST_CONFIG ||
+	if (a->tls == TLS_IMPLICIT && !s->conn.no_trust &&
+	    (st == ST_PROTOCOL || st == ST_CONFIG ||
 	    st == ST_TEMP_PROTOCOL) &&
 	    net_plain_greeting(&s->conn, PROBE_MS, &greeting)) {
 		step(r, 0, "TLS", _("the server speaks plain SMTP on this port"));
@@ -450,6 +451,14 @@ tls_failed(struct report *r, const struct account *a, struct smtp *s,
 		more(r, hint(), _("use tls = starttls, usually port 587 (or keep tls = tls and use port 465)"));
 		buf_free(&greeting);
 		return ST_CONFIG;
+	}
+	if (s->conn.no_trust) {
+		step(r, 0, "TLS", _("no trusted certificates to check the server's certificate against: nothing was sent"));
+		more(r, "", "%s", why);
+		more(r, hint(), a->ca_file ?
+		    _("ca_file = must name a PEM file with the CA certificate that issued the server's certificate") :
+		    _("apt-get install ca-certificates (the system trust store), or set ca_file ="));
+		return st;
 	}
 	if (s->conn.tls) {
 		/* TLS is up; the server refused what came after it. */

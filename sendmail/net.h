@@ -36,6 +36,7 @@ struct conn {
 	size_t in_off, in_len;
 	unsigned long reads;	/* reads that waited for the server */
 	int cert_refused;	/* TLS failed on the server's certificate */
+	int no_trust;		/* TLS had no trusted certificates to verify with */
 };
 
 /*

@@ -49,20 +49,33 @@ tls_cipher(const struct conn *c)
 	return name ? name : "unknown";
 }
 
-void
-tls_end(struct conn *c)
+/*
+ * Frees the TLS state without a word to the server: for a session that
+ * never finished its handshake, which may not even have a transport yet
+ * (gnutls_bye on such a session reads freed or unset state).
+ */
+static void
+tls_discard(struct conn *c)
 {
 	gnutls_certificate_credentials_t cred;
 
 	if (c->tls == NULL)
 		return;
 	cred = gnutls_session_get_ptr(c->tls);
-	/* One try: the socket is non-blocking and nobody waits for the reply. */
-	gnutls_bye(c->tls, GNUTLS_SHUT_WR);
 	gnutls_deinit(c->tls);
 	if (cred)
 		gnutls_certificate_free_credentials(cred);
 	c->tls = NULL;
+}
+
+void
+tls_end(struct conn *c)
+{
+	if (c->tls == NULL)
+		return;
+	/* One try: the socket is non-blocking and nobody waits for the reply. */
+	gnutls_bye(c->tls, GNUTLS_SHUT_WR);
+	tls_discard(c);
 }
 
 static int
@@ -317,6 +330,7 @@ tls_start(struct conn *c, const struct account *a, struct buf *err)
 	int rc;
 
 	c->cert_refused = 0;
+	c->no_trust = 0;
 	if (gnutls_certificate_allocate_credentials(&cred) < 0 ||
 	    gnutls_init(&c->tls, GNUTLS_CLIENT | GNUTLS_NO_TICKETS |
 	    GNUTLS_NO_SIGNAL) < 0) {
@@ -335,16 +349,21 @@ tls_start(struct conn *c, const struct account *a, struct buf *err)
 	else
 		rc = gnutls_certificate_set_x509_system_trust(cred);
 	if (rc < 0 || (rc == 0 && !a->has_fingerprint)) {
-		buf_printf(err, _("cannot load trusted certificates from %s: %s"),
-		    a->ca_file ? a->ca_file : _("the system trust store"),
-		    rc < 0 ? gnutls_strerror(rc) : _("it holds none"));
-		tls_end(c);
+		if (a->ca_file)
+			buf_printf(err, _("cannot load trusted certificates from ca_file = %s: %s; set ca_file = to a file with a CA certificate in it (PEM), or remove the line to trust the system store"),
+			    a->ca_file, rc < 0 ? gnutls_strerror(rc) :
+			    _("it holds no certificate"));
+		else
+			buf_printf(err, _("cannot load trusted certificates from the system trust store: %s; install the package ca-certificates, or set ca_file = to a file with a CA certificate in it"),
+			    rc < 0 ? gnutls_strerror(rc) : _("it holds none"));
+		c->no_trust = 1;
+		tls_discard(c);
 		return ST_CONFIG;
 	}
 	if (gnutls_priority_set_direct(c->tls, priority, NULL) < 0 ||
 	    gnutls_credentials_set(c->tls, GNUTLS_CRD_CERTIFICATE, cred) < 0) {
 		buf_adds(err, _("cannot set up TLS: the GnuTLS library refused the settings"));
-		tls_end(c);
+		tls_discard(c);
 		return ST_OSERR;
 	}
 	if (!is_ip_literal(c->host))
@@ -361,7 +380,7 @@ tls_start(struct conn *c, const struct account *a, struct buf *err)
 			    POLLOUT : POLLIN, deadline,
 			    _("during the TLS handshake with"), err);
 			if (st != ST_OK) {
-				tls_end(c);
+				tls_discard(c);
 				return st;
 			}
 			continue;
@@ -370,12 +389,12 @@ tls_start(struct conn *c, const struct account *a, struct buf *err)
 			continue;	/* a warning alert */
 		c->cert_refused = rc == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR;
 		st = handshake_failed(c, rc, a, err);
-		tls_end(c);
+		tls_discard(c);
 		return st;
 	}
 	if (a->has_fingerprint && (st = check_pin(c, a, err)) != ST_OK) {
 		c->cert_refused = 1;
-		tls_end(c);
+		tls_discard(c);
 		return st;
 	}
 	return ST_OK;

@@ -9,13 +9,19 @@ SAATJA_TOP=$(cd "$(dirname "$0")/.." && pwd)
 export SAATJA_TOP
 . "$SAATJA_TOP/tests/lib/setup.sh"
 
-saatja_install_packages
 build=$SAATJA_TOP/.build/default
-saatja_build "$build" --enable-werror
+mkdir -p "$build"
+log=$build/demo-build.log
+echo "== installing the packages that are missing (log: $log)"
+saatja_install_packages >"$log" 2>&1 || { cat "$log"; exit 1; }
+echo "== building saatja in $build"
+saatja_build "$build" --enable-werror >>"$log" 2>&1 ||
+	{ tail -40 "$log"; echo "the build failed; the whole log is $log" >&2; exit 1; }
 sendmail=$build/sendmail/sendmail
 
 echo "== starting the local submission server"
-"$SAATJA_TOP/tests/server/mailserver.sh" start >/dev/null
+"$SAATJA_TOP/tests/server/mailserver.sh" start >>"$log" 2>&1 ||
+	{ tail -20 "$log"; exit 1; }
 eval "$("$SAATJA_TOP/tests/server/mailserver.sh" env)"
 
 work=$(mktemp -d)
@@ -55,3 +61,6 @@ done
 cat "${file%.eml}.env"
 echo
 cat "$file"
+echo
+echo "== the test server (Postfix and Dovecot) is still running; stop it with:"
+echo "   tests/server/mailserver.sh stop"

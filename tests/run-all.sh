@@ -13,7 +13,7 @@ SAATJA_TOP=$(cd "$(dirname "$0")/.." && pwd)
 export SAATJA_TOP
 . "$SAATJA_TOP/tests/lib/setup.sh"
 
-saatja_install_packages
+saatja_install_packages || { echo "0 passed, 1 failed"; exit 1; }
 cd "$SAATJA_TOP" && autoreconf -fi >/dev/null 2>&1 || { echo "autoreconf failed"; echo "0 passed, 1 failed"; exit 1; }
 
 # Mail captured by the test server in earlier runs only slows down the
@@ -77,7 +77,7 @@ suite "sanitizers (ASan + UBSan)" "$builds/asan" --enable-werror \
 echo "== valgrind"
 valgrind_tests="tests/integration/test_dryrun.py tests/integration/test_clients.py
 	tests/integration/test_config_errors.py tests/integration/test_bad_input.py
-	tests/integration/test_transport.py tests/integration/test_transport_faults.py
+	tests/integration/test_transport.py tests/integration/test_transport_faults.py tests/integration/test_trust.py
 	tests/integration/test_queue.py tests/integration/test_bs.py
 	tests/integration/test_check.py tests/integration/test_real_clients.py"
 (cd "$builds/default" && SAATJA_VALGRIND=1 SAATJA_NO_SKIP=1 make -s check TESTS="$(echo $valgrind_tests)" \

@@ -9,7 +9,7 @@ import tempfile
 
 from saatja_test import Config, SRCDIR
 
-PYTHON = "/usr/bin/python3"
+PYTHON = os.environ.get("SAATJA_PYTHON", "/usr/bin/python3")
 FAULTSERVER = os.path.join(SRCDIR, "tests", "server", "faultserver.py")
 CERTDIR = os.path.join(tempfile.gettempdir(), "saatja-faultserver-certs")
 
@@ -22,15 +22,20 @@ class FaultServer:
         self.maildir = os.path.join(self.work, "mail")
         os.mkdir(self.maildir)
         self.script({})
-        self.proc = subprocess.Popen(
-            [PYTHON, FAULTSERVER, "--port", "0", "--script", self.script_path,
-             "--certdir", CERTDIR, "--transcript", self.transcript_path,
-             "--maildir", self.maildir],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        errlog = os.path.join(self.work, "faultserver.err")
+        with open(errlog, "wb") as err:
+            self.proc = subprocess.Popen(
+                [PYTHON, FAULTSERVER, "--port", "0", "--script", self.script_path,
+                 "--certdir", CERTDIR, "--transcript", self.transcript_path,
+                 "--maildir", self.maildir],
+                stdout=subprocess.PIPE, stderr=err)
         atexit.register(self.proc.terminate)
         line = self.proc.stdout.readline().decode()
         if not line.startswith("PORT "):
-            raise RuntimeError("faultserver did not start: %r" % line)
+            self.proc.wait(timeout=10)
+            with open(errlog, errors="replace") as f:
+                raise RuntimeError("faultserver did not start: %r; it said: %s"
+                                   % (line, f.read()[-2000:]))
         self.port = int(line.split()[1])
 
     def script(self, script):

@@ -1,16 +1,33 @@
 # Shared set-up for tests/demo.sh and tests/run-all.sh: install what a
 # fresh Debian 12 lacks, and build saatja out of tree. Sourced, not run.
 
-# Packages to build saatja, run its tests and its test servers.
+# Packages to build saatja, run its tests and its test servers: every one
+# named, never reached through a Recommends (apt runs with
+# --no-install-recommends, as on a minimal image). .ci/run proves the list
+# in a fresh minbase root.
+#   build:        build-essential autoconf automake autopoint gettext pkg-config
+#                 and the three libraries' -dev packages
+#   trust:        ca-certificates (the system store that TLS is verified against)
+#   test servers: postfix dovecot-core gnutls-bin (certtool) openssl
+#   tests:        python3 python3-aiosmtpd mandoc time gdb procps valgrind msmtp
+#   real clients: php-cli libphp-phpmailer php-symfony-mailer mutt s-nail
+#                 git git-email libmailtools-perl
+#   fuzzing:      clang-14 libfuzzer-14-dev libclang-rt-14-dev (the fuzzer
+#                 runtime, only a Recommends of libclang-common-14-dev)
+#   Debian package: debhelper (dh, dh-autoreconf), lintian, debootstrap
+#                 (tests/deb/run.sh)
 SAATJA_PACKAGES="build-essential autoconf automake pkg-config gettext autopoint
 	libgnutls28-dev libgsasl-dev libiniparser-dev
-	python3 python3-aiosmtpd mandoc time gnutls-bin
+	ca-certificates
+	python3 python3-aiosmtpd mandoc time gnutls-bin openssl
 	postfix dovecot-core msmtp gdb procps valgrind
 	php-cli libphp-phpmailer php-symfony-mailer mutt s-nail
 	git git-email libmailtools-perl
-	clang-14 libfuzzer-14-dev
+	clang-14 libfuzzer-14-dev libclang-rt-14-dev
 	debhelper lintian debootstrap"
 
+# Installs what is missing; non-zero when something is missing and cannot
+# be installed (not root, or apt-get failed).
 saatja_install_packages() {
 	missing=""
 	for p in $SAATJA_PACKAGES; do
@@ -21,7 +38,7 @@ saatja_install_packages() {
 	if [ "$(id -u)" != 0 ]; then
 		echo "saatja: these packages are missing:$missing" >&2
 		echo "saatja: run this script as root (it installs them with apt-get)" >&2
-		exit 1
+		return 1
 	fi
 	echo "== installing:$missing"
 	export DEBIAN_FRONTEND=noninteractive
