@@ -14,10 +14,11 @@
 #     finished `debootstrap --variant=minbase bookworm ROOT MIRROR` root,
 #     nothing added. Made here when missing, under flock on the same name
 #     + ".lock"; delete it to refresh.
-#   ${SAATJA_CACHE:-/var/cache/saatja}/apt-archives-bookworm/
-#     the .deb files apt downloaded inside the root (exim4, PHP, ...),
-#     bind-mounted as its /var/cache/apt/archives so that a warm run
-#     downloads only the package lists.
+#   ${SAATJA_CACHE:-/var/cache/saatja}/apt-archives/
+#     the .deb files apt downloads inside bookworm roots (exim4, PHP, ...),
+#     shared with .ci/run's root and bind-mounted as this root's
+#     /var/cache/apt/archives, so that a warm run downloads only the
+#     package lists.
 # The root lives in ${SAATJA_DEB_TMP:-/var/tmp}/saatja-deb.XXXXXX with /proc,
 # /dev, /dev/pts and the archive cache mounted into it; all of it is
 # unmounted, every process in it killed and the root deleted on exit, also
@@ -38,7 +39,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 cache=${SAATJA_CACHE:-/var/cache/saatja}
 tarball=$cache/bookworm-minbase.tar.gz
-archives=$cache/apt-archives-bookworm
+archives=$cache/apt-archives
 mirror=${SAATJA_DEB_MIRROR:-http://deb.debian.org/debian}
 build=${SAATJA_DEB_BUILD:-$top/.build/deb}
 t0=$(date +%s)
@@ -124,6 +125,7 @@ make_tarball() {
 			return 1
 		fi
 		chmod 755 "$d" # mktemp's 0700 would be the root's mode
+		rm -f "$d"/var/cache/apt/archives/*.deb
 		tar -C "$d" --numeric-owner -czf "$tarball.tmp" . && mv "$tarball.tmp" "$tarball"
 		rm -rf "$d" "$d.log"
 	fi
@@ -170,6 +172,9 @@ cat /etc/resolv.conf >"$R/etc/resolv.conf"
 printf '#!/bin/sh\nexit 101\n' >"$R/usr/sbin/policy-rc.d"
 chmod 755 "$R/usr/sbin/policy-rc.d"
 echo "deb $mirror bookworm main" >"$R/etc/apt/sources.list"
+echo 'Acquire::Languages "none";' >"$R/etc/apt/apt.conf.d/99saatja-test"
+# apt downloads as its own user, _apt, into the shared archive cache.
+chroot "$R" chown _apt:root /var/cache/apt/archives/partial
 
 # The test Postfix on the shared loopback, and its CA for the root.
 "$top/tests/server/mailserver.sh" start >"$build/mailserver.out" 2>&1 ||
