@@ -15,9 +15,10 @@
 #   fuzzing:      clang-14 libfuzzer-14-dev libclang-rt-14-dev (the fuzzer
 #                 runtime, only a Recommends of libclang-common-14-dev)
 #   Debian package: debhelper (dh, dh-autoreconf), lintian, debootstrap
-#                 (tests/deb/run.sh)
+#                 (tests/deb/run.sh); libcurl4-gnutls-dev and libjson-c-dev
+#                 are in its Build-Depends for saatja-oauth (the OAuth2 helper)
 SAATJA_PACKAGES="build-essential autoconf automake pkg-config gettext autopoint
-	libgnutls28-dev libgsasl-dev libiniparser-dev
+	libgnutls28-dev libgsasl-dev libiniparser-dev libcurl4-gnutls-dev libjson-c-dev
 	ca-certificates
 	python3 python3-aiosmtpd mandoc time gnutls-bin openssl
 	postfix dovecot-core msmtp gdb procps valgrind
