@@ -30,7 +30,7 @@ json_string(FILE *out, const char *s)
 }
 
 static void
-print_json(const struct queued *m, FILE *out)
+print_json(const struct queue_entry *m, FILE *out)
 {
 	fputs("{\"queue_id\": ", out);
 	json_string(out, m->id);
@@ -55,7 +55,7 @@ print_json(const struct queued *m, FILE *out)
 }
 
 static void
-print_row(const struct queued *m, FILE *out)
+print_row(const struct queue_entry *m, FILE *out)
 {
 	char when[32];
 	struct tm tm;
@@ -74,7 +74,7 @@ print_row(const struct queued *m, FILE *out)
 enum status
 mailq_print(struct queue *q, int json, FILE *out, struct buf *err)
 {
-	struct queued *v;
+	struct queue_entry *v;
 	size_t n;
 	long long total = 0;
 	enum status st = queue_list(q, &v, &n, err);

@@ -421,6 +421,10 @@ account_plan(struct plan *p, const struct config *c, const struct options *o,
 	if (st == ST_OK) {
 		if (o->sender && !same_address(o->sender, p->account->address))
 			p->asked_sender = xstrdup(o->sender);
+		p->body_type = o->body_type;
+		p->dsn_notify = o->dsn_notify;
+		p->dsn_ret = o->dsn_ret;
+		p->dsn_envid = o->dsn_envid;
 		rewrite_sender(p, o, &cand, foreign, m);
 		add_date_and_id(p->account, m);
 		message_remove(m, "Bcc");

@@ -15,14 +15,52 @@
 #include "config.h"
 #include "message.h"
 #include "options.h"
+#include "providers.h"
 #include "status.h"
 
+/*
+ * An account: one [address] section of the config, checked and completed
+ * by config_load (config.c). The address is the sender and the login.
+ */
+#define AUTH_MAX 4
+
+struct account {
+	char *address;		/* the section name: sender and login */
+	const struct provider *provider;	/* preset used, or NULL */
+	char *host;
+	unsigned port;
+	enum tls_mode tls;
+	char *password;		/* NULL when password_command gives it */
+	char *password_command;
+	int callers_command;	/* password_command is from a file the
+				 * caller chose (-C): run it with the
+				 * caller's rights only */
+	char *auth[AUTH_MAX];	/* mechanism names, upper case, in order */
+	size_t nauth;
+	char *ca_file;
+	unsigned char fingerprint[32];	/* SHA-256 pin */
+	int has_fingerprint;
+	unsigned max_per_hour;	/* 0 = no limit */
+	unsigned timeout;	/* seconds per network step */
+	struct strlist cc;
+	struct strlist bcc;
+};
+
+/*
+ * The plan: what was decided about one message before it is queued. The
+ * strings of the body type and DSN are borrowed from the options.
+ */
 struct plan {
 	struct account *account;
 	struct strlist rcpts;	/* envelope recipients, each once */
 	char *asked_sender;	/* -f when it differed and was overridden */
 	char *replaced_from;	/* the header address that was replaced */
 	int needs_smtputf8;	/* an envelope address is not ASCII */
+	const char *body_type;	/* -B: "7BIT" or "8BITMIME", or NULL */
+	const char *dsn_notify;	/* -N, or NULL */
+	const char *dsn_ret;	/* -R: "FULL" or "HDRS", or NULL */
+	const char *dsn_envid;	/* -V, or NULL */
+	int notice;		/* a failure notice: never a notice about it */
 };
 
 /*
@@ -37,8 +75,8 @@ enum status account_plan(struct plan *p, const struct config *c,
     const struct options *o, struct message *m, struct buf *err);
 void plan_free(struct plan *p);
 
-/* Non-zero when address (an addr-spec, possibly without "@") is local:
- * no domain, localhost, this host's names, or a local_domains entry. */
+/* Non-zero when domain (NULL for an address without "@") is local:
+ * localhost, this host's names, or a local_domains entry. */
 int account_is_local(const struct config *c, const char *domain);
 
 #endif

@@ -210,20 +210,27 @@ unexpected(struct parser *ps, const char *where)	/* translated */
 	return ST_DATAERR;
 }
 
+/* Is s atoms joined by single seps ("a.b.c" for '.', "Ann Lee" for ' ')? */
+static int
+atoms_joined_by(const char *s, char sep)
+{
+	if (*s == '\0' || *s == sep)
+		return 0;
+	for (; *s; s++) {
+		if (*s == sep) {
+			if (s[1] == sep || s[1] == '\0')
+				return 0;
+		} else if (!is_atext((unsigned char)*s))
+			return 0;
+	}
+	return 1;
+}
+
 /* Does s need quoting to be a dot-atom local part? */
 static int
 needs_quotes(const char *s)
 {
-	if (*s == '\0' || *s == '.')
-		return 1;
-	for (const char *p = s; *p; p++) {
-		if (*p == '.') {
-			if (p[1] == '.' || p[1] == '\0')
-				return 1;
-		} else if (!is_atext((unsigned char)*p))
-			return 1;
-	}
-	return 0;
+	return !atoms_joined_by(s, '.');
 }
 
 static void
@@ -594,16 +601,7 @@ addr_is_8bit(const char *s)
 static int
 phrase_is_atoms(const char *s)
 {
-	if (*s == '\0' || *s == ' ')
-		return 0;
-	for (; *s; s++) {
-		if (*s == ' ') {
-			if (s[1] == ' ' || s[1] == '\0')
-				return 0;
-		} else if (!is_atext((unsigned char)*s))
-			return 0;
-	}
-	return 1;
+	return atoms_joined_by(s, ' ');
 }
 
 static void

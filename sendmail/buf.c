@@ -173,6 +173,33 @@ buf_printf(struct buf *b, const char *fmt, ...)
 	va_end(ap);
 }
 
+void
+buf_list_add(struct buf *b, const char *sep, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (b->len)
+		buf_adds(b, sep);
+	va_start(ap, fmt);
+	buf_vprintf(b, fmt, ap);
+	va_end(ap);
+}
+
+void
+buf_add_line(struct buf *b, const char *p, size_t n, int ascii)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)p[i];
+
+		if (ch == '\r' || ch == '\n')
+			ch = ' ';
+		else if ((ch < 0x20 && ch != '\t') || ch == 0x7f ||
+		    (ascii && ch >= 0x80))
+			ch = '?';
+		buf_addc(b, (char)ch);
+	}
+}
+
 const char *
 buf_str(const struct buf *b)
 {
@@ -199,6 +226,29 @@ strlist_add_owned(struct strlist *l, char *s)
 {
 	l->v = xgrow(l->v, &l->cap, l->n + 1, sizeof *l->v);
 	l->v[l->n++] = s;
+}
+
+void
+strlist_split(struct strlist *l, const char *s, const char *seps)
+{
+	while (*s) {
+		size_t n;
+
+		s += strspn(s, seps);
+		n = strcspn(s, seps);
+		if (n)
+			strlist_add_owned(l, xstrndup(s, n));
+		s += n;
+	}
+}
+
+int
+word_index(const char *const *words, const char *word)
+{
+	for (int i = 0; words[i]; i++)
+		if (strcasecmp(words[i], word) == 0)
+			return i;
+	return -1;
 }
 
 int

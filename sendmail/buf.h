@@ -34,6 +34,17 @@ void buf_addc(struct buf *b, char c);
 void buf_printf(struct buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void buf_vprintf(struct buf *b, const char *fmt, va_list ap);
+/* Appends one item of a list: sep, unless b is still empty, then the
+ * item as fmt says. */
+void buf_list_add(struct buf *b, const char *sep, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/*
+ * Appends the n octets at p as one line that no terminal, log or SMTP
+ * client can misread: CR and LF become a space, any other control
+ * character (TAB stays) a '?'. With ascii, so does an octet >= 0x80
+ * (SMTP replies); else UTF-8 stays.
+ */
+void buf_add_line(struct buf *b, const char *p, size_t n, int ascii);
 /* The contents as a C string ("" when empty, never NULL). */
 const char *buf_str(const struct buf *b);
 /* Hands the contents to the caller (to free) and empties b. */
@@ -61,6 +72,11 @@ struct strlist {
 
 void strlist_add(struct strlist *l, const char *s);
 void strlist_add_owned(struct strlist *l, char *s);
+/* Adds each word of s, words being separated by any of seps. */
+void strlist_split(struct strlist *l, const char *s, const char *seps);
+/* The index of word among the NULL-terminated words (case-blind), or
+ * -1: a value that must be one of a few keywords. */
+int word_index(const char *const *words, const char *word);
 /* Case-insensitive membership test. */
 int strlist_has(const struct strlist *l, const char *s);
 void strlist_free(struct strlist *l);

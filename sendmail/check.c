@@ -169,7 +169,7 @@ static void
 list_accounts(const struct config *c, struct buf *b)
 {
 	for (size_t i = 0; i < c->naccounts; i++)
-		buf_printf(b, "%s%s", i ? ", " : "", c->accounts[i].address);
+		buf_list_add(b, ", ", "%s", c->accounts[i].address);
 }
 
 /* The account to check, or NULL after saying why there is none. */
@@ -307,7 +307,7 @@ check_dns(struct report *r, const struct account *a)
 	}
 	freeaddrinfo(res);
 	for (size_t i = 0; i < ips.n; i++)
-		buf_printf(&d, "%s%s", i ? ", " : "", ips.v[i]);
+		buf_list_add(&d, ", ", "%s", ips.v[i]);
 	step(r, 1, "DNS", _("%s is %s"), host, buf_str(&d));
 	strlist_free(&ips);
 	buf_free(&d);
@@ -330,10 +330,9 @@ close_probe(struct conn *probe)
 	net_close(probe);
 }
 
-/* Connects probe to the account's server; says so only when report. */
+/* Connects probe to the account's server, and says how that went. */
 static enum status
-connect_probe(struct report *r, const struct account *a, struct conn *probe,
-    int report)
+connect_probe(struct report *r, const struct account *a, struct conn *probe)
 {
 	struct buf why = BUF_INIT;
 	long long start = net_now_ms();
@@ -341,10 +340,6 @@ connect_probe(struct report *r, const struct account *a, struct conn *probe,
 
 	if (st != ST_OK)
 		close_probe(probe);
-	if (!report) {
-		buf_free(&why);
-		return st;
-	}
 	if (st == ST_OK) {
 		step(r, 1, STEP_CONNECT, _("%s port %u answered in %lld ms"), probe->ip,
 		    a->port, net_now_ms() - start);
@@ -547,11 +542,10 @@ check_auth(struct report *r, struct account *a, struct smtp *s)
 {
 	struct buf why = BUF_INIT, d = BUF_INIT;
 	enum status st = smtp_auth(s, &why);
-	int refused = s->reply.complete && (s->reply.code == 535 ||
-	    s->reply.code == 534 || s->reply.code == 530);
+	int refused = smtp_reply_refuses_login(&s->reply);
 
 	for (size_t i = 0; i < s->caps.auth.n; i++)
-		buf_printf(&d, "%s%s", i ? " " : "", s->caps.auth.v[i]);
+		buf_list_add(&d, " ", "%s", s->caps.auth.v[i]);
 	if (st == ST_OK) {
 		step(r, 1, "AUTH", _("logged in as %s with %s"), a->address,
 		    smtp_auth_mechanism(s));
@@ -627,7 +621,7 @@ check_run(const struct config *c, const char *address, FILE *out,
 	check_config(&r, c, a);
 	st = check_dns(&r, a);
 	if (st == ST_OK)
-		st = connect_probe(&r, a, &probe, 1);
+		st = connect_probe(&r, a, &probe);
 	if (st == ST_OK)
 		st = check_tls(&r, c, a, &probe, &s);
 	if (st == ST_OK)

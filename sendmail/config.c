@@ -1,12 +1,10 @@
 /*
  * config - loading and checking saatja.ini; see config.h.
  *
- * iniparser does the ini syntax; this file does the meaning. Before
- * iniparser reads the file, one scan of the raw lines catches what
- * iniparser would silently get wrong for a mail program: an unquoted
- * password holding ';' or '#' (iniparser cuts the value there, as a
- * comment). After it, every key of every section is looked at once, so a
- * misspelt key is an error, never ignored.
+ * ini.c does the ini syntax (iniparser, and the raw lines it would
+ * misread); this file does the meaning. Every key of every section is
+ * looked at once, through its section's key table, so a misspelt key is
+ * an error, never ignored.
  */
 #include "autoconf.h"
 
@@ -15,40 +13,26 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
-#include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <iniparser.h>
-
+#include "account.h"
 #include "address.h"
 #include "config.h"
 #include "i18n.h"
-
-/* iniparser reports syntax errors through a printf-like callback. */
-static struct buf *ini_errors;
-
-static int
-collect_ini_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (ini_errors == NULL)
-		return 0;
-	va_start(ap, fmt);
-	buf_vprintf(ini_errors, fmt, ap);
-	va_end(ap);
-	return 0;
-}
+#include "ini.h"
 
 struct loader {
 	struct config *c;
 	dictionary *d;
 	struct buf *err;
+	const char *sec, *key;	/* what is being read */
+	struct account *a;	/* the account being read, or NULL */
+	void *field;		/* the field the key being read fills */
+	int port_set, tls_set, max_set;	/* keys the account gave */
 };
 
 static enum status
@@ -145,15 +129,7 @@ is_loopback_host(const char *h)
 static void
 split_list(const char *s, struct strlist *out)
 {
-	while (*s) {
-		size_t n;
-
-		s += strspn(s, ", \t");
-		n = strcspn(s, ", \t");
-		if (n)
-			strlist_add_owned(out, xstrndup(s, n));
-		s += n;
-	}
+	strlist_split(out, s, ", \t");
 }
 
 /* Parses an address list value into plain addresses. */
@@ -237,76 +213,314 @@ unspace_app_password(char *p)
 			p[j++] = p[i];
 }
 
-static const char *const saatja_keys[] = {
-	"default", "foreign_from", "delivery", "queue", "retry_for", "log",
-	"helo", "local_domains", NULL
+/*
+ * A key of a section and its parser. The table config_keys is the whole
+ * list of the keys of [saatja] and of an account: it drives the parsing,
+ * the "knows:" list of the unknown-key error, and the man page test
+ * (tests/integration/test_man.py).
+ */
+enum section { SEC_SAATJA, SEC_ACCOUNT };
+
+struct key {
+	enum section section;
+	const char *name;
+	enum status (*parse)(struct loader *l, const char *v);
+	size_t off;	/* of the field it fills, in struct config or
+			 * account: l->field while parse runs */
 };
 
-static const char *const account_keys[] = {
-	"provider", "host", "port", "tls", "password", "password_command",
-	"auth", "ca_file", "fingerprint", "max_per_hour", "timeout", "cc",
-	"bcc", "user", NULL
-};
+/* fail() for the key being parsed. */
+static enum status
+bad(struct loader *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-static int
-known_key(const char *const *keys, const char *k)
+static enum status
+bad(struct loader *l, const char *fmt, ...)
 {
-	for (; *keys; keys++)
-		if (strcmp(*keys, k) == 0)
-			return 1;
-	return 0;
+	va_list ap;
+	enum status st = fail(l, l->sec, l->key, "%s", "");
+
+	va_start(ap, fmt);
+	buf_vprintf(l->err, fmt, ap);
+	va_end(ap);
+	return st;
+}
+
+/* *slot := a copy of v; the old value is wiped, for it may be a
+ * password. */
+static enum status
+set_string(char **slot, const char *v)
+{
+	xfree_secret(*slot);
+	*slot = xstrdup(v);
+	return ST_OK;
+}
+
+/* *out := the index of v among words; else the error "v is not w1, w2
+ * or w3". */
+static enum status
+choose(struct loader *l, const char *const *words, const char *v, int *out)
+{
+	struct buf alts = BUF_INIT;
+	enum status st = ST_OK;
+
+	*out = word_index(words, v);
+	if (*out >= 0)
+		return ST_OK;
+	for (size_t i = 0; words[i]; i++)
+		/* TRANSLATORS: joins the last two of the values a setting
+		 * may have, as in "reject or rewrite" */
+		buf_list_add(&alts, words[i + 1] ? ", " : _(" or "), "%s", words[i]);
+	st = bad(l, _("\"%s\" is not %s"), v, buf_str(&alts));
+	buf_free(&alts);
+	return st;
+}
+
+/* foreign_from and delivery: a word for each value of their enum, in
+ * its order. */
+static enum status
+saatja_choice(struct loader *l, const char *v)
+{
+	static const char *const foreign[] = { "reject", "rewrite", NULL };
+	static const char *const delivery[] = { "interactive", "background",
+	    "queue", NULL };
+	int is_foreign = strcmp(l->key, "foreign_from") == 0, i;
+	enum status st = choose(l, is_foreign ? foreign : delivery, v, &i);
+
+	if (st == ST_OK && is_foreign)
+		l->c->foreign_from = (enum foreign_from)i;
+	else if (st == ST_OK)
+		l->c->delivery = (enum delivery_mode)i;
+	return st;
+}
+
+/* A string kept as given (default, password, password_command). */
+static enum status
+keep_string(struct loader *l, const char *v)
+{
+	return set_string(l->field, v);
 }
 
 static enum status
-load_saatja(struct loader *l, const char *key, const char *v)
+saatja_queue(struct loader *l, const char *v)
 {
-	struct config *c = l->c;
+	if (v[0] != '/')
+		return bad(l, _("\"%s\" is not an absolute directory path"), v);
+	return set_string(&l->c->queue_dir, v);
+}
 
-	if (!known_key(saatja_keys, key))
-		return fail(l, "saatja", key, _("unknown setting; the [saatja] section knows: default, foreign_from, delivery, queue, retry_for, log, helo, local_domains"));
-	if (strcmp(key, "default") == 0) {
-		free(c->default_account);
-		c->default_account = xstrdup(v);
-	} else if (strcmp(key, "foreign_from") == 0) {
-		if (strcasecmp(v, "reject") == 0)
-			c->foreign_from = FOREIGN_REJECT;
-		else if (strcasecmp(v, "rewrite") == 0)
-			c->foreign_from = FOREIGN_REWRITE;
-		else
-			return fail(l, "saatja", key, _("\"%s\" is not reject or rewrite"), v);
-	} else if (strcmp(key, "delivery") == 0) {
-		if (strcasecmp(v, "interactive") == 0)
-			c->delivery = DELIVERY_INTERACTIVE;
-		else if (strcasecmp(v, "background") == 0)
-			c->delivery = DELIVERY_BACKGROUND;
-		else if (strcasecmp(v, "queue") == 0)
-			c->delivery = DELIVERY_QUEUE;
-		else
-			return fail(l, "saatja", key, _("\"%s\" is not interactive, background or queue"), v);
-	} else if (strcmp(key, "queue") == 0) {
-		if (v[0] != '/')
-			return fail(l, "saatja", key, _("\"%s\" is not an absolute directory path"), v);
-		free(c->queue_dir);
-		c->queue_dir = xstrdup(v);
-	} else if (strcmp(key, "retry_for") == 0) {
-		c->retry_for = config_parse_duration(v);
-		if (c->retry_for <= 0)
-			return fail(l, "saatja", key, _("\"%s\" is not a duration such as 5d, 12h or 90m"), v);
-	} else if (strcmp(key, "log") == 0) {
-		if (strcmp(v, "syslog") != 0 && strcmp(v, "stderr") != 0 && v[0] != '/')
-			return fail(l, "saatja", key, _("\"%s\" is not syslog, stderr or an absolute file path"), v);
-		free(c->log);
-		c->log = xstrdup(v);
-	} else if (strcmp(key, "helo") == 0) {
-		for (const char *p = v; *p; p++)
-			if (!isalnum((unsigned char)*p) && *p != '.' && *p != '-')
-				return fail(l, "saatja", key, _("\"%s\" is not a host name"), v);
-		free(c->helo);
-		c->helo = xstrdup(v);
-	} else if (strcmp(key, "local_domains") == 0) {
-		split_list(v, &c->local_domains);
-	}
+static enum status
+saatja_retry_for(struct loader *l, const char *v)
+{
+	l->c->retry_for = config_parse_duration(v);
+	if (l->c->retry_for <= 0)
+		return bad(l, _("\"%s\" is not a duration such as 5d, 12h or 90m"), v);
 	return ST_OK;
+}
+
+static enum status
+saatja_log(struct loader *l, const char *v)
+{
+	if (strcmp(v, "syslog") != 0 && strcmp(v, "stderr") != 0 && v[0] != '/')
+		return bad(l, _("\"%s\" is not syslog, stderr or an absolute file path"), v);
+	return set_string(&l->c->log, v);
+}
+
+static enum status
+saatja_helo(struct loader *l, const char *v)
+{
+	for (const char *p = v; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '.' && *p != '-')
+			return bad(l, _("\"%s\" is not a host name"), v);
+	return set_string(&l->c->helo, v);
+}
+
+static enum status
+saatja_local_domains(struct loader *l, const char *v)
+{
+	split_list(v, &l->c->local_domains);
+	return ST_OK;
+}
+
+
+static enum status
+account_provider(struct loader *l, const char *v)
+{
+	l->a->provider = provider_by_name(v);
+	if (l->a->provider == NULL)
+		return bad(l, _("unknown provider \"%s\"; known: %s (or set host, port and tls yourself)"),
+		    v, provider_names());
+	return ST_OK;
+}
+
+static enum status
+account_host(struct loader *l, const char *v)
+{
+	if (*v == '\0' || strpbrk(v, " \t/@"))
+		return bad(l, _("\"%s\" is not a server name"), v);
+	return set_string(&l->a->host, v);
+}
+
+static enum status
+account_tls(struct loader *l, const char *v)
+{
+	static const char *const words[] = { "starttls", "tls", "ssl", "none",
+	    NULL };
+	static const enum tls_mode values[] = { TLS_STARTTLS, TLS_IMPLICIT,
+	    TLS_IMPLICIT, TLS_NONE };
+	int i = word_index(words, v);
+
+	if (i < 0)
+		return bad(l, _("\"%s\" is not starttls (port 587), tls (port 465) or none"), v);
+	l->a->tls = values[i];
+	l->tls_set = 1;
+	return ST_OK;
+}
+
+static enum status
+account_auth(struct loader *l, const char *v)
+{
+	struct account *a = l->a;
+	struct strlist mechs = STRLIST_INIT;
+	enum status st = ST_OK;
+
+	split_list(v, &mechs);
+	for (size_t i = 0; i < a->nauth; i++)
+		free(a->auth[i]);
+	a->nauth = 0;
+	for (size_t i = 0; i < mechs.n && st == ST_OK; i++) {
+		static const char *const known[] = { "plain", "login", NULL };
+
+		if (word_index(known, mechs.v[i]) < 0)
+			st = bad(l, _("\"%s\" is not a supported mechanism (plain, login)"), mechs.v[i]);
+		else if (a->nauth < AUTH_MAX) {
+			char *m = xstrdup(mechs.v[i]);
+
+			for (char *p = m; *p; p++)
+				*p = (char)toupper((unsigned char)*p);
+			a->auth[a->nauth++] = m;
+		}
+	}
+	strlist_free(&mechs);
+	if (st == ST_OK && a->nauth == 0)
+		st = bad(l, _("no mechanism given (plain, login)"));
+	return st;
+}
+
+static enum status
+account_ca_file(struct loader *l, const char *v)
+{
+	if (faccessat(AT_FDCWD, v, R_OK, AT_EACCESS) != 0)
+		return bad(l, _("cannot read \"%s\": %s"), v, strerror(errno));
+	return set_string(&l->a->ca_file, v);
+}
+
+static enum status
+account_fingerprint(struct loader *l, const char *v)
+{
+	if (!parse_fingerprint(v, l->a->fingerprint))
+		return bad(l, _("\"%s\" is not a SHA-256 fingerprint (sha256: followed by 32 hex byte pairs)"), v);
+	l->a->has_fingerprint = 1;
+	return ST_OK;
+}
+
+/* port, max_per_hour and timeout: whole numbers within their ranges. */
+static enum status
+account_number(struct loader *l, const char *v)
+{
+	int port = strcmp(l->key, "port") == 0;
+	int max = strcmp(l->key, "max_per_hour") == 0;
+	long n = parse_number(v, max ? 0 : 1, port ? 65535 : max ? 1000000 : 3600);
+
+	if (n < 0 && port)
+		return bad(l, _("\"%s\" is not a port number (usually 587 with tls = starttls, or 465 with tls = tls)"), v);
+	if (n < 0 && max)
+		return bad(l, _("\"%s\" is not a whole number of messages"), v);
+	if (n < 0)
+		return bad(l, _("\"%s\" is not a number of seconds from 1 to 3600"), v);
+	if (port)
+		l->a->port = (unsigned)n;
+	else if (max)
+		l->a->max_per_hour = (unsigned)n;
+	else
+		l->a->timeout = (unsigned)n;
+	l->port_set |= port;
+	l->max_set |= max;
+	return ST_OK;
+}
+
+static enum status
+account_cc(struct loader *l, const char *v)
+{
+	return parse_addresses(l, l->sec, l->key, v, &l->a->cc);
+}
+
+static enum status
+account_bcc(struct loader *l, const char *v)
+{
+	return parse_addresses(l, l->sec, l->key, v, &l->a->bcc);
+}
+
+/* Accepted for other sendmails' configs, as long as it says nothing new. */
+static enum status
+account_user(struct loader *l, const char *v)
+{
+	if (!addr_equal(v, l->a->address))
+		return bad(l, _("the login \"%s\" differs from the account address; providers require the sender address to be the login name, so the section name is the login: rename the section to [%s] or remove this key"),
+		    v, v);
+	return ST_OK;
+}
+
+
+static const struct key config_keys[] = {
+	{ SEC_SAATJA, "default", keep_string, offsetof(struct config, default_account) },
+	{ SEC_SAATJA, "foreign_from", saatja_choice, offsetof(struct config, foreign_from) },
+	{ SEC_SAATJA, "delivery", saatja_choice, offsetof(struct config, delivery) },
+	{ SEC_SAATJA, "queue", saatja_queue, offsetof(struct config, queue_dir) },
+	{ SEC_SAATJA, "retry_for", saatja_retry_for, offsetof(struct config, retry_for) },
+	{ SEC_SAATJA, "log", saatja_log, offsetof(struct config, log) },
+	{ SEC_SAATJA, "helo", saatja_helo, offsetof(struct config, helo) },
+	{ SEC_SAATJA, "local_domains", saatja_local_domains, offsetof(struct config, local_domains) },
+	{ SEC_ACCOUNT, "provider", account_provider, offsetof(struct account, provider) },
+	{ SEC_ACCOUNT, "host", account_host, offsetof(struct account, host) },
+	{ SEC_ACCOUNT, "port", account_number, offsetof(struct account, port) },
+	{ SEC_ACCOUNT, "tls", account_tls, offsetof(struct account, tls) },
+	{ SEC_ACCOUNT, "password", keep_string, offsetof(struct account, password) },
+	{ SEC_ACCOUNT, "password_command", keep_string, offsetof(struct account, password_command) },
+	{ SEC_ACCOUNT, "auth", account_auth, offsetof(struct account, auth) },
+	{ SEC_ACCOUNT, "ca_file", account_ca_file, offsetof(struct account, ca_file) },
+	{ SEC_ACCOUNT, "fingerprint", account_fingerprint, offsetof(struct account, fingerprint) },
+	{ SEC_ACCOUNT, "max_per_hour", account_number, offsetof(struct account, max_per_hour) },
+	{ SEC_ACCOUNT, "timeout", account_number, offsetof(struct account, timeout) },
+	{ SEC_ACCOUNT, "cc", account_cc, offsetof(struct account, cc) },
+	{ SEC_ACCOUNT, "bcc", account_bcc, offsetof(struct account, bcc) },
+	{ SEC_ACCOUNT, "user", account_user, offsetof(struct account, address) },
+};
+
+/* Parses key = v of section l->sec through its table entry. */
+static enum status
+parse_key(struct loader *l, enum section sec, const char *what,
+    const char *key, const char *v)
+{
+	const size_t n = sizeof config_keys / sizeof config_keys[0];
+	char *base = sec == SEC_ACCOUNT ? (char *)l->a : (char *)l->c;
+	struct buf names = BUF_INIT;
+	enum status st;
+
+	l->key = key;
+	for (const struct key *k = config_keys; k < config_keys + n; k++) {
+		if (k->section != sec || strcmp(k->name, key) != 0)
+			continue;
+		l->field = base + k->off;
+		return k->parse(l, v);
+	}
+	for (const struct key *k = config_keys; k < config_keys + n; k++)
+		if (k->section == sec)
+			buf_list_add(&names, ", ", "%s", k->name);
+	/* TRANSLATORS: the first %s is "the [saatja] section" or "an
+	 * account"; the second the list of its keys */
+	st = bad(l, _("unknown setting; %s knows: %s"), what, buf_str(&names));
+	buf_free(&names);
+	return st;
 }
 
 static enum status
@@ -331,111 +545,24 @@ load_alias(struct loader *l, const char *name, const char *v)
 }
 
 static enum status
-load_account_key(struct loader *l, struct account *a, const char *key,
-    const char *v, int *port_set, int *tls_set)
+load_saatja_key(struct loader *l, const char *key, const char *v)
 {
-	const char *sec = a->address;
-	long n;
+	return parse_key(l, SEC_SAATJA, _("the [saatja] section"), key, v);
+}
 
-	if (!known_key(account_keys, key))
-		return fail(l, sec, key, _("unknown setting; an account knows: provider, host, port, tls, password, password_command, auth, ca_file, fingerprint, max_per_hour, timeout, cc, bcc"));
-	if (strcmp(key, "provider") == 0) {
-		a->provider = provider_by_name(v);
-		if (a->provider == NULL)
-			return fail(l, sec, key, _("unknown provider \"%s\"; known: %s (or set host, port and tls yourself)"),
-			    v, provider_names());
-	} else if (strcmp(key, "host") == 0) {
-		if (*v == '\0' || strpbrk(v, " \t/@"))
-			return fail(l, sec, key, _("\"%s\" is not a server name"), v);
-		free(a->host);
-		a->host = xstrdup(v);
-	} else if (strcmp(key, "port") == 0) {
-		n = parse_number(v, 1, 65535);
-		if (n < 0)
-			return fail(l, sec, key, _("\"%s\" is not a port number (usually 587 with tls = starttls, or 465 with tls = tls)"), v);
-		a->port = (unsigned)n;
-		*port_set = 1;
-	} else if (strcmp(key, "tls") == 0) {
-		if (strcasecmp(v, "starttls") == 0)
-			a->tls = TLS_STARTTLS;
-		else if (strcasecmp(v, "tls") == 0 || strcasecmp(v, "ssl") == 0)
-			a->tls = TLS_IMPLICIT;
-		else if (strcasecmp(v, "none") == 0)
-			a->tls = TLS_NONE;
-		else
-			return fail(l, sec, key, _("\"%s\" is not starttls (port 587), tls (port 465) or none"), v);
-		*tls_set = 1;
-	} else if (strcmp(key, "password") == 0) {
-		xfree_secret(a->password);
-		a->password = xstrdup(v);
-	} else if (strcmp(key, "password_command") == 0) {
-		free(a->password_command);
-		a->password_command = xstrdup(v);
-	} else if (strcmp(key, "auth") == 0) {
-		struct strlist mechs = STRLIST_INIT;
-
-		split_list(v, &mechs);
-		for (size_t i = 0; i < a->nauth; i++)
-			free(a->auth[i]);
-		a->nauth = 0;
-		for (size_t i = 0; i < mechs.n; i++) {
-			if (strcasecmp(mechs.v[i], "plain") != 0 &&
-			    strcasecmp(mechs.v[i], "login") != 0) {
-				enum status st = fail(l, sec, key,
-				    _("\"%s\" is not a supported mechanism (plain, login)"), mechs.v[i]);
-
-				strlist_free(&mechs);
-				return st;
-			}
-			if (a->nauth < AUTH_MAX) {
-				char *m = xstrdup(mechs.v[i]);
-
-				for (char *p = m; *p; p++)
-					*p = (char)toupper((unsigned char)*p);
-				a->auth[a->nauth++] = m;
-			}
-		}
-		strlist_free(&mechs);
-		if (a->nauth == 0)
-			return fail(l, sec, key, _("no mechanism given (plain, login)"));
-	} else if (strcmp(key, "ca_file") == 0) {
-		if (faccessat(AT_FDCWD, v, R_OK, AT_EACCESS) != 0)
-			return fail(l, sec, key, _("cannot read \"%s\": %s"), v, strerror(errno));
-		free(a->ca_file);
-		a->ca_file = xstrdup(v);
-	} else if (strcmp(key, "fingerprint") == 0) {
-		if (!parse_fingerprint(v, a->fingerprint))
-			return fail(l, sec, key, _("\"%s\" is not a SHA-256 fingerprint (sha256: followed by 32 hex byte pairs)"), v);
-		a->has_fingerprint = 1;
-	} else if (strcmp(key, "max_per_hour") == 0) {
-		n = parse_number(v, 0, 1000000);
-		if (n < 0)
-			return fail(l, sec, key, _("\"%s\" is not a whole number of messages"), v);
-		a->max_per_hour = (unsigned)n;
-	} else if (strcmp(key, "timeout") == 0) {
-		n = parse_number(v, 1, 3600);
-		if (n < 0)
-			return fail(l, sec, key, _("\"%s\" is not a number of seconds from 1 to 3600"), v);
-		a->timeout = (unsigned)n;
-	} else if (strcmp(key, "cc") == 0) {
-		return parse_addresses(l, sec, key, v, &a->cc);
-	} else if (strcmp(key, "bcc") == 0) {
-		return parse_addresses(l, sec, key, v, &a->bcc);
-	} else if (strcmp(key, "user") == 0) {
-		if (!addr_equal(v, a->address))
-			return fail(l, sec, key, _("the login \"%s\" differs from the account address; providers require the sender address to be the login name, so the section name is the login: rename the section to [%s] or remove this key"),
-			    v, v);
-	}
-	return ST_OK;
+static enum status
+load_account_key(struct loader *l, const char *key, const char *v)
+{
+	return parse_key(l, SEC_ACCOUNT, _("an account"), key, v);
 }
 
 /* Fills what the account left out, from its preset or the defaults. */
 static enum status
-finish_account(struct loader *l, struct account *a, int port_set, int tls_set,
-    int max_set)
+finish_account(struct loader *l, struct account *a)
 {
 	const char *sec = a->address;
 	const struct provider *p = a->provider;
+	int port_set = l->port_set, tls_set = l->tls_set;
 
 	if (p == NULL && a->host == NULL) {
 		const char *at = strrchr(a->address, '@');
@@ -454,7 +581,7 @@ finish_account(struct loader *l, struct account *a, int port_set, int tls_set,
 	if (!port_set)
 		a->port = p && (tls_set ? a->tls == p->tls : 1) ? p->port :
 		    (a->tls == TLS_IMPLICIT ? 465 : 587);
-	if (!max_set && p)
+	if (!l->max_set && p)
 		a->max_per_hour = p->max_per_hour;
 	if (a->tls == TLS_NONE && !is_loopback_host(a->host))
 		return fail(l, sec, "tls", _("tls = none sends the password unencrypted and is allowed only toward this machine (localhost, 127.0.0.1, ::1); use starttls (port 587) or tls (port 465)"));
@@ -489,6 +616,29 @@ check_value(struct loader *l, const char *sec, const char *key, const char *v)
 	return ST_OK;
 }
 
+/* Reads a section of plain key = value settings through fn. */
+static enum status
+load_plain(struct loader *l, const char *sec,
+    enum status (*fn)(struct loader *, const char *, const char *))
+{
+	int nkeys = iniparser_getsecnkeys(l->d, sec);
+	const char **keys = xcalloc((size_t)(nkeys > 0 ? nkeys : 1), sizeof *keys);
+	enum status st = ST_OK;
+
+	l->sec = sec;
+	iniparser_getseckeys(l->d, sec, keys);
+	for (int i = 0; i < nkeys && st == ST_OK; i++) {
+		const char *key = strchr(keys[i], ':') + 1;
+		const char *v = iniparser_getstring(l->d, keys[i], "");
+
+		st = check_value(l, sec, key, v);
+		if (st == ST_OK)
+			st = fn(l, key, v);
+	}
+	free(keys);
+	return st;
+}
+
 static enum status
 load_account(struct loader *l, const char *sec)
 {
@@ -496,10 +646,7 @@ load_account(struct loader *l, const char *sec)
 	struct account *a;
 	struct mailbox mb = { NULL, NULL, NULL, NULL };	/* freed on failure */
 	struct buf why = BUF_INIT;
-	int port_set = 0, tls_set = 0, max_set = 0;
-	int nkeys = iniparser_getsecnkeys(l->d, sec);
-	const char **keys;
-	enum status st = ST_OK;
+	enum status st;
 
 	if (addr_parse_one(sec, &mb, &why) != ST_OK || mb.domain == NULL ||
 	    mb.display != NULL) {
@@ -522,137 +669,20 @@ load_account(struct loader *l, const char *sec)
 	a->address = xstrdup(mb.addr);
 	a->timeout = 60;
 	addr_free(&mb);
-
-	keys = xcalloc((size_t)(nkeys > 0 ? nkeys : 1), sizeof *keys);
-	iniparser_getseckeys(l->d, sec, keys);
-	for (int i = 0; i < nkeys && st == ST_OK; i++) {
-		const char *key = strchr(keys[i], ':') + 1;
-		const char *v = iniparser_getstring(l->d, keys[i], "");
-
-		if (strcmp(key, "max_per_hour") == 0)
-			max_set = 1;
-		st = check_value(l, sec, key, v);
-		if (st == ST_OK)
-			st = load_account_key(l, a, key, v, &port_set, &tls_set);
-	}
-	free(keys);
+	l->a = a;
+	l->port_set = l->tls_set = l->max_set = 0;
+	st = load_plain(l, sec, load_account_key);
 	if (st == ST_OK)
-		st = finish_account(l, a, port_set, tls_set, max_set);
+		st = finish_account(l, a);
+	l->a = NULL;
 	return st;
 }
 
-/* Reads a section of plain key = value settings through fn. */
-static enum status
-load_plain(struct loader *l, const char *sec,
-    enum status (*fn)(struct loader *, const char *, const char *))
-{
-	int nkeys = iniparser_getsecnkeys(l->d, sec);
-	const char **keys = xcalloc((size_t)(nkeys > 0 ? nkeys : 1), sizeof *keys);
-	enum status st = ST_OK;
-
-	iniparser_getseckeys(l->d, sec, keys);
-	for (int i = 0; i < nkeys && st == ST_OK; i++) {
-		const char *key = strchr(keys[i], ':') + 1;
-		const char *v = iniparser_getstring(l->d, keys[i], "");
-
-		st = check_value(l, sec, key, v);
-		if (st == ST_OK)
-			st = fn(l, key, v);
-	}
-	free(keys);
-	return st;
-}
-
-/*
- * Checks the raw lines for what iniparser would mangle without a word:
- * keys outside any section, and an unquoted password or password_command
- * that holds ';' or '#'. Also tells whether the file holds a password at all.
- */
-static enum status
-prescan(struct loader *l, FILE *f, int *has_password)
-{
-	char line[4096];
-	int lineno = 0, in_section = 0;
-
-	*has_password = 0;
-	while (fgets(line, sizeof line, f)) {
-		char *p = line, *eq, *v, *end;
-
-		lineno++;
-		p += strspn(p, " \t");
-		if (*p == '[') {
-			in_section = 1;
-			continue;
-		}
-		if (*p == ';' || *p == '#' || *p == '\n' || *p == '\r' || *p == '\0')
-			continue;
-		eq = strchr(p, '=');
-		if (eq == NULL)
-			continue;	/* iniparser reports syntax errors */
-		if (!in_section)	/* the key only: its value may be secret */
-			return fail(l, NULL, NULL, _("line %d: the key \"%.*s\" is outside any section; put it under [saatja] or an account"),
-			    lineno, (int)strcspn(p, " \t="), p);
-		end = eq;
-		while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
-			end--;
-		if ((size_t)(end - p) == 16 &&
-		    strncasecmp(p, "password_command", 16) == 0) {
-			v = eq + 1 + strspn(eq + 1, " \t");
-			if (*v != '"' && *v != '\'' && strpbrk(v, ";#"))
-				return fail(l, NULL, NULL, _("line %d: password_command holds ';' or '#', which start a comment in an ini file, so the command would be cut short there; put it in double quotes: password_command = \"...\""),
-				    lineno);
-			continue;
-		}
-		if ((size_t)(end - p) != 8 || strncasecmp(p, "password", 8) != 0)
-			continue;
-		*has_password = 1;
-		v = eq + 1 + strspn(eq + 1, " \t");
-		if (*v == '"' || *v == '\'') {
-			size_t n = strcspn(v, "\r\n");
-
-			while (n > 1 && (v[n - 1] == ' ' || v[n - 1] == '\t'))
-				n--;
-			if (n < 2 || v[n - 1] != *v)
-				return fail(l, NULL, NULL, _("line %d: the password's opening quote is not closed; end the line with %c"),
-				    lineno, *v);
-		} else if (strpbrk(v, ";#"))
-			return fail(l, NULL, NULL, _("line %d: the password holds ';' or '#', which start a comment in an ini file; put the password in double quotes: password = \"...\""),
-			    lineno);
-	}
-	return ST_OK;
-}
-
-static enum status
-check_file(struct loader *l, const char *path)
-{
-	struct stat sb;
-	FILE *f;
-	int has_password;
-	enum status st;
-
-	f = fopen(path, "r");
-	if (f == NULL) {
-		if (errno == ENOENT)
-			return fail(l, NULL, NULL, _("no such file; create it (see saatja.ini(5)) or name another with -C"));
-		return fail(l, NULL, NULL, _("cannot read it: %s"), strerror(errno));
-	}
-	if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-		fclose(f);
-		return fail(l, NULL, NULL, _("not a regular file"));
-	}
-	st = prescan(l, f, &has_password);
-	fclose(f);
-	if (st == ST_OK && has_password && (sb.st_mode & S_IROTH))
-		st = fail(l, NULL, NULL, _("the file holds passwords and every user of this machine can read it; run: chmod 640 %s"),
-		    path);
-	return st;
-}
 
 enum status
 config_load(struct config *c, const char *path, struct buf *err)
 {
-	struct loader l = { c, NULL, err };
-	struct buf ini_msg = BUF_INIT;
+	struct loader l = { c, NULL, err, NULL, NULL, NULL, NULL, 0, 0, 0 };
 	enum status st;
 	int nsec;
 
@@ -660,44 +690,15 @@ config_load(struct config *c, const char *path, struct buf *err)
 	c->path = xstrdup(path);
 	c->retry_for = 5 * 86400;
 	c->log = xstrdup("syslog");
-	st = check_file(&l, path);
+	st = ini_load(path, &l.d, err);
 	if (st != ST_OK)
 		return st;
-	ini_errors = &ini_msg;
-	iniparser_set_error_callback(collect_ini_error);
-	l.d = iniparser_load(path);
-	iniparser_set_error_callback(NULL);
-	ini_errors = NULL;
-	if (l.d == NULL) {
-		/*
-		 * iniparser's own words name the line, then repeat it after
-		 * "->": the line may hold a password, and a set-group-ID
-		 * sendmail must not show it, so only the first line is kept.
-		 */
-		ini_msg.len = strcspn(buf_str(&ini_msg), "\n");
-		if (ini_msg.data)
-			ini_msg.data[ini_msg.len] = '\0';
-		{
-			const char *open = strrchr(buf_str(&ini_msg), '(');
-			int line = open ? atoi(open + 1) : 0;
-
-			if (line > 0)
-				st = fail(&l, NULL, NULL, _("line %d is not valid ini syntax: a [section], key = value, or a ; comment was expected"),
-				    line);
-			else
-				st = fail(&l, NULL, NULL, _("not a valid ini file: %s"),
-				    buf_str(&ini_msg));
-		}
-		buf_free(&ini_msg);
-		return st;
-	}
-	buf_free(&ini_msg);
 	nsec = iniparser_getnsec(l.d);
 	for (int i = 0; i < nsec && st == ST_OK; i++) {
 		const char *sec = iniparser_getsecname(l.d, i);
 
 		if (strcmp(sec, "saatja") == 0)
-			st = load_plain(&l, sec, load_saatja);
+			st = load_plain(&l, sec, load_saatja_key);
 		else if (strcmp(sec, "aliases") == 0)
 			st = load_plain(&l, sec, load_alias);
 		else
@@ -778,68 +779,4 @@ config_alias(const struct config *c, const char *name)
 			any = c->aliases[i].target;
 	}
 	return any;
-}
-
-enum status
-config_password(struct account *a, struct buf *err)
-{
-	static char *const clean_env[] = {
-		"PATH=/usr/local/bin:/usr/bin:/bin", "LC_ALL=C", NULL
-	};
-	struct buf out = BUF_INIT;
-	int fds[2], status;
-	pid_t pid;
-	char block[512];
-	ssize_t got;
-
-	if (a->password)
-		return ST_OK;
-	if (pipe(fds) != 0) {
-		buf_printf(err, _("cannot run password_command: %s"), strerror(errno));
-		return ST_OSERR;
-	}
-	pid = fork();
-	if (pid < 0) {
-		close(fds[0]);
-		close(fds[1]);
-		buf_printf(err, _("cannot run password_command: %s"), strerror(errno));
-		return ST_OSERR;
-	}
-	if (pid == 0) {
-		gid_t g = a->callers_command ? getgid() : getegid();
-
-		if (setregid(g, g) != 0)
-			_exit(126);
-		dup2(fds[1], STDOUT_FILENO);
-		close(fds[0]);
-		close(fds[1]);
-		execle("/bin/sh", "sh", "-c", a->password_command, (char *)NULL,
-		    clean_env);
-		_exit(127);
-	}
-	close(fds[1]);
-	while ((got = read(fds[0], block, sizeof block)) != 0) {
-		if (got < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		if (out.len < 4096)
-			buf_add(&out, block, (size_t)got);
-	}
-	explicit_bzero(block, sizeof block);
-	close(fds[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	out.len = strcspn(buf_str(&out), "\r\n");
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || out.len == 0) {
-		xfree_secret(buf_take(&out));
-		buf_printf(err, _("[%s] password_command failed (%s); run it by hand to see why"),
-		    a->address, WIFEXITED(status) && WEXITSTATUS(status) == 0 ?
-		    _("it printed nothing") : _("it exited with an error"));
-		return ST_CONFIG;
-	}
-	out.data[out.len] = '\0';
-	a->password = buf_take(&out);
-	return ST_OK;
 }

@@ -5,7 +5,7 @@
  * struct config. An error names the file, the section and the key, and
  * says what to do (SPEC §3); all such errors are ST_CONFIG (exit 78).
  * Passwords are held only in accounts, never copied elsewhere; a
- * password_command runs only when a password is needed (config_password).
+ * password_command runs only when a password is needed (password.h).
  */
 #ifndef SAATJA_CONFIG_H
 #define SAATJA_CONFIG_H
@@ -17,29 +17,7 @@
 enum foreign_from { FOREIGN_REJECT, FOREIGN_REWRITE };
 enum delivery_mode { DELIVERY_INTERACTIVE, DELIVERY_BACKGROUND, DELIVERY_QUEUE };
 
-#define AUTH_MAX 4
-
-struct account {
-	char *address;		/* the section name: sender and login */
-	const struct provider *provider;	/* preset used, or NULL */
-	char *host;
-	unsigned port;
-	enum tls_mode tls;
-	char *password;		/* NULL when password_command gives it */
-	char *password_command;
-	int callers_command;	/* password_command is from a file the
-				 * caller chose (-C): run it with the
-				 * caller's rights only */
-	char *auth[AUTH_MAX];	/* mechanism names, upper case, in order */
-	size_t nauth;
-	char *ca_file;
-	unsigned char fingerprint[32];	/* SHA-256 pin */
-	int has_fingerprint;
-	unsigned max_per_hour;	/* 0 = no limit */
-	unsigned timeout;	/* seconds per network step */
-	struct strlist cc;
-	struct strlist bcc;
-};
+struct account;		/* one [address] section: account.h */
 
 struct alias {
 	char *name;		/* local name, lower case; "*" is the catch-all */
@@ -77,20 +55,6 @@ struct account *config_account(const struct config *c, const char *address);
 struct account *config_default(const struct config *c);
 /* The alias target for a local name (exact, then "*"), or NULL. */
 const char *config_alias(const struct config *c, const char *name);
-
-/*
- * Makes the account's password available in a->password, running
- * password_command if needed (first line of its output). ST_CONFIG when
- * the command fails or prints nothing.
- *
- * The command runs through /bin/sh with a fixed PATH and no other
- * environment. In a set-group-ID sendmail, a command of the system
- * config runs with the group as its real and effective group (sh would
- * otherwise drop it and the command could not read a password file of
- * the group's), and a command from a file the caller chose
- * (a->callers_command) runs with the caller's group only, for good.
- */
-enum status config_password(struct account *a, struct buf *err);
 
 /* Parses "90", "90s", "15m", "2h", "5d", "1w" into seconds; -1 if bad. */
 long config_parse_duration(const char *s);

@@ -66,7 +66,8 @@ spool_open(const char *dir, struct buf *err)
 	return fd;
 }
 
-/* Is line (without line end) the start of a header field? */
+/* The length of the field name when line (without line end) starts a
+ * header field ("Name:"), else 0. */
 static size_t
 field_name_len(const char *line, size_t len)
 {
@@ -492,10 +493,43 @@ message_add_field(struct message *m, const char *field)
 	m->nhdrs++;
 }
 
-void
-message_prepend(struct message *m, const char *name, const char *value)
+int
+message_body_blocks(const struct message *m,
+    int (*fn)(void *arg, const char *p, size_t n), void *arg)
 {
-	insert_at(m, 0, name, value);
+	char *block;
+	off_t off = 0;
+	int rc = 0;
+
+	if (m->body_fd < 0)
+		return 0;
+	block = xmalloc(IO_BLOCK);
+	while (rc == 0 && off < m->body_size) {
+		ssize_t got = pread(m->body_fd, block, IO_BLOCK, off);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0) {
+			if (got == 0)
+				errno = 0;
+			rc = -1;
+			break;
+		}
+		off += got;
+		rc = fn(arg, block, (size_t)got);
+	}
+	free(block);
+	return rc;
+}
+
+off_t
+message_size(const struct message *m)
+{
+	off_t n = 2 + (m->body_fd >= 0 ? m->body_size : 0);
+
+	for (size_t i = 0; i < m->nhdrs; i++)
+		n += (off_t)strlen(m->hdrs[i].field) + 2;
+	return n;
 }
 
 static enum status
@@ -506,34 +540,22 @@ write_error(struct buf *err, const char *what)	/* translated */
 	return ST_IOERR;
 }
 
+static int
+write_block(void *out, const char *p, size_t n)
+{
+	return fwrite(p, 1, n, out) == n ? 0 : 1;
+}
+
 enum status
 message_write(const struct message *m, FILE *out, struct buf *err)
 {
-	char *block;
-	off_t off = 0;
-
 	for (size_t i = 0; i < m->nhdrs; i++) {
 		fputs(m->hdrs[i].field, out);
 		fputs("\r\n", out);
 	}
 	fputs("\r\n", out);
-	if (m->body_fd < 0)
-		return ferror(out) ? write_error(err, _("write")) : ST_OK;
-	block = xmalloc(IO_BLOCK);
-	while (off < m->body_size) {
-		ssize_t got = pread(m->body_fd, block, IO_BLOCK, off);
-
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0) {
-			free(block);
-			return write_error(err, _("read back"));
-		}
-		if (fwrite(block, 1, (size_t)got, out) != (size_t)got)
-			break;
-		off += got;
-	}
-	free(block);
+	if (message_body_blocks(m, write_block, out) < 0)
+		return write_error(err, _("read back"));
 	if (fflush(out) != 0 || ferror(out))
 		return write_error(err, _("write"));
 	return ST_OK;
@@ -568,6 +590,7 @@ struct qp {
 	FILE *out;
 	size_t col;
 	int held;	/* a space or tab waiting to see what follows */
+	int cr;		/* the last octet was a CR */
 };
 
 static void
@@ -616,13 +639,35 @@ qp_line_end(struct qp *q)
 	q->col = 0;
 }
 
+/* Encodes a block of the spooled body. */
+static int
+qp_block(void *arg, const char *p, size_t n)
+{
+	struct qp *q = arg;
+
+	for (size_t k = 0; k < n; k++) {
+		unsigned char c = (unsigned char)p[k];
+
+		/* The spool holds only CRLF line ends, so a CR is always
+		 * followed by LF. */
+		if (c == '\r') {
+			q->cr = 1;
+			continue;
+		}
+		if (c == '\n' && q->cr)
+			qp_line_end(q);
+		else
+			qp_byte(q, c);
+		q->cr = 0;
+	}
+	return 0;
+}
+
 enum status
 message_fit_lines(struct message *m, struct buf *err)
 {
-	struct qp q = { NULL, 0, 0 };
-	char *block;
-	off_t off = 0;
-	int fd, cr = 0;
+	struct qp q = { NULL, 0, 0, 0 };
+	int fd, rc;
 	long i;
 
 	if (m->longest_line <= MESSAGE_LINE_MAX || !body_recodable(m) ||
@@ -637,33 +682,8 @@ message_fit_lines(struct message *m, struct buf *err)
 		return write_error(err, _("re-encode"));
 	}
 	setvbuf(q.out, NULL, _IOFBF, IO_BLOCK);
-	block = xmalloc(IO_BLOCK);
-	while (off < m->body_size) {
-		ssize_t got = pread(m->body_fd, block, IO_BLOCK, off);
-
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0)
-			break;
-		for (ssize_t k = 0; k < got; k++) {
-			unsigned char c = (unsigned char)block[k];
-
-			/* The spool holds only CRLF line ends, so a CR is
-			 * always followed by LF. */
-			if (c == '\r') {
-				cr = 1;
-				continue;
-			}
-			if (c == '\n' && cr)
-				qp_line_end(&q);
-			else
-				qp_byte(&q, c);
-			cr = 0;
-		}
-		off += got;
-	}
-	free(block);
-	if (off != m->body_size || fflush(q.out) != 0 || ferror(q.out)) {
+	rc = message_body_blocks(m, qp_block, &q);
+	if (rc != 0 || fflush(q.out) != 0 || ferror(q.out)) {
 		fclose(q.out);
 		return write_error(err, _("re-encode"));
 	}

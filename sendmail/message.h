@@ -69,8 +69,20 @@ void message_append(struct message *m, const char *name, const char *value);
 /* Appends a field given whole ("Name: value", folds as CRLF WSP), as
  * read back from the queue. */
 void message_add_field(struct message *m, const char *field);
-/* Inserts a field at the top (for trace-like headers). */
-void message_prepend(struct message *m, const char *name, const char *value);
+
+/*
+ * Reads the spooled body back, in order, in blocks of up to 64 KiB,
+ * handing each to fn. Returns 0 when fn took the whole body; what fn
+ * returned when that was not 0 (it stops the reading); -1 when the spool
+ * cannot be read back (errno says why, or is 0 when the spool is shorter
+ * than it was).
+ */
+int message_body_blocks(const struct message *m,
+    int (*fn)(void *arg, const char *p, size_t n), void *arg);
+
+/* Octets of the message as written out: header section, empty line and
+ * body, CRLF line ends, before any dot-stuffing. */
+off_t message_size(const struct message *m);
 
 /*
  * Writes the header section, the empty line and the body to out, CRLF

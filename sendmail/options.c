@@ -8,6 +8,7 @@
 
 #include <ctype.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,10 +148,13 @@ dsn_notify(struct options *o, const char *v, struct buf *err)
 	int never = 0, other = 0;
 
 	for (char *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
-		if (strcasecmp(w, "never") == 0)
+		static const char *const words[] = { "never", "success",
+		    "failure", "delay", NULL };
+		int k = word_index(words, w);
+
+		if (k == 0)
 			never = 1;
-		else if (strcasecmp(w, "success") == 0 || strcasecmp(w, "failure") == 0 ||
-		    strcasecmp(w, "delay") == 0)
+		else if (k > 0)
 			other = 1;
 		else {
 			free(copy);
@@ -164,6 +168,34 @@ dsn_notify(struct options *o, const char *v, struct buf *err)
 	return ST_OK;
 }
 
+static const char *const body_types[] = { "7BIT", "8BITMIME", NULL };
+static const char *const dsn_rets[] = { "full", "hdrs", NULL };
+
+/* -B and -R: one of a few keywords. */
+static enum status
+keyword_option(struct options *o, char letter, const char *v,
+    struct buf *err)
+{
+	if (letter == 'B' && word_index(body_types, v) < 0)
+		return usage_error(err, _("-B %s: use 7BIT or 8BITMIME"), v);
+	if (letter == 'R' && word_index(dsn_rets, v) < 0)
+		return usage_error(err, _("-R %s: use full or hdrs"), v);
+	*(letter == 'B' ? &o->body_type : &o->dsn_ret) = v;
+	return ST_OK;
+}
+
+/* The options whose argument is kept as given. */
+static const struct {
+	char letter;
+	size_t off;
+} kept[] = {
+	{ 'f', offsetof(struct options, sender) },
+	{ 'r', offsetof(struct options, sender) },
+	{ 'F', offsetof(struct options, fullname) },
+	{ 'C', offsetof(struct options, config_file) },
+	{ 'X', offsetof(struct options, transcript) },
+};
+
 static enum status
 with_argument(struct options *o, char letter, const char *v, struct buf *err)
 {
@@ -172,37 +204,23 @@ with_argument(struct options *o, char letter, const char *v, struct buf *err)
 
 	if (st != ST_OK)
 		return st;
+	for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++) {
+		if (kept[i].letter == letter) {
+			*(const char **)((char *)o + kept[i].off) = v;
+			return ST_OK;
+		}
+	}
 	switch (letter) {
-	case 'f':
-	case 'r':
-		o->sender = v;
-		break;
-	case 'F':
-		o->fullname = v;
-		break;
-	case 'C':
-		o->config_file = v;
-		break;
 	case 'B':
-		if (strcasecmp(v, "7BIT") != 0 && strcasecmp(v, "8BITMIME") != 0)
-			return usage_error(err, _("-B %s: use 7BIT or 8BITMIME"), v);
-		o->body_type = v;
-		break;
+	case 'R':
+		return keyword_option(o, letter, v, err);
 	case 'N':
 		return dsn_notify(o, v, err);
-	case 'R':
-		if (strcasecmp(v, "full") != 0 && strcasecmp(v, "hdrs") != 0)
-			return usage_error(err, _("-R %s: use full or hdrs"), v);
-		o->dsn_ret = v;
-		break;
 	case 'V':
 		for (const char *p = v; *p; p++)
 			if (*p <= ' ' || *p > '~' || *p == '+' || *p == '=')
 				return usage_error(err, _("-V %s: the envelope ID must be printable ASCII without spaces, + or ="), v);
 		o->dsn_envid = v;
-		break;
-	case 'X':
-		o->transcript = v;
 		break;
 	case 'o':
 		return old_option(o, v, err);

@@ -26,7 +26,8 @@
  *	the header section, CRLF line ends, then nothing
  *
  * ID.state is "attempts: N", "next: T", "reason: TEXT" lines, replaced
- * whole (write, fsync, rename) on every change.
+ * whole (write, fsync, rename) on every change. The text of both files is
+ * queue_env.c's; the files, their places and their locks are this file's.
  *
  * Writing a message: the body was spooled by message_read into an
  * unlinked O_TMPFILE in tmp/; it is fsynced and linked in as ID.body
@@ -46,6 +47,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,8 +57,10 @@
 
 #include "i18n.h"
 #include "queue.h"
+#include "queue_env.h"
 #include "util.h"
 
+#define SYSTEM_QUEUE LOCALSTATEDIR "/spool/saatja"
 #define BACKOFF_FIRST (5 * 60)
 #define BACKOFF_MAX (2 * 3600)
 
@@ -79,23 +83,22 @@ make_dir(const char *path, struct buf *err)
 	return -1;
 }
 
-/* mkdir -p for the per-user state directory. */
+/* mkdir -p for the per-user state directory: the parents quietly, for
+ * the last mkdir says what went wrong. */
 static int
 make_dirs(const char *path, struct buf *err)
 {
 	char *copy = xstrdup(path);
-	int rc = 0;
 
-	for (char *p = copy + 1; *p && rc == 0; p++) {
+	for (char *p = copy + 1; *p; p++) {
 		if (*p != '/')
 			continue;
 		*p = '\0';
-		if (mkdir(copy, 0770) != 0 && errno != EEXIST)
-			rc = -1;
+		(void)mkdir(copy, 0770);
 		*p = '/';
 	}
 	free(copy);
-	return rc == 0 ? make_dir(path, err) : make_dir(path, err);
+	return make_dir(path, err);
 }
 
 static void
@@ -112,9 +115,8 @@ user_queue_dir(void)
 	const char *state = getenv("XDG_STATE_HOME");
 	const char *home = getenv("HOME");
 	struct buf p = BUF_INIT;
-	int raised = getuid() != geteuid() || getgid() != getegid();
 
-	if (raised)
+	if (raised_privileges())
 		return NULL;	/* the caller's environment picks nothing */
 	if (state && *state == '/')
 		buf_printf(&p, "%s/saatja", state);
@@ -125,29 +127,26 @@ user_queue_dir(void)
 	return buf_take(&p);
 }
 
-enum status
-queue_find(struct queue *q, const struct config *c, struct buf *err)
+void
+queue_find(struct queue *q, const struct config *c)
 {
-	const char *system = LOCALSTATEDIR "/spool/saatja";
 	char *user;
 
-	(void)err;
 	memset(q, 0, sizeof *q);
 	if (c->queue_dir) {
 		set_dirs(q, xstrdup(c->queue_dir));
-		return ST_OK;
+		return;
 	}
 	/* The effective IDs: set-group-ID, the spool is the group's. */
-	if (faccessat(AT_FDCWD, system, W_OK | X_OK, AT_EACCESS) == 0) {
-		set_dirs(q, xstrdup(system));
-		return ST_OK;
+	if (faccessat(AT_FDCWD, SYSTEM_QUEUE, W_OK | X_OK, AT_EACCESS) == 0) {
+		set_dirs(q, xstrdup(SYSTEM_QUEUE));
+		return;
 	}
 	user = user_queue_dir();
 	if (user && access(user, F_OK) == 0)
 		set_dirs(q, user);
 	else
 		free(user);
-	return ST_OK;
 }
 
 static enum status
@@ -167,7 +166,6 @@ prepare(struct queue *q, struct buf *err)
 enum status
 queue_open(struct queue *q, const struct config *c, struct buf *err)
 {
-	const char *system = LOCALSTATEDIR "/spool/saatja";
 	struct buf why = BUF_INIT;
 	char *user;
 	enum status st;
@@ -177,7 +175,7 @@ queue_open(struct queue *q, const struct config *c, struct buf *err)
 		set_dirs(q, xstrdup(c->queue_dir));
 		return prepare(q, err);
 	}
-	set_dirs(q, xstrdup(system));
+	set_dirs(q, xstrdup(SYSTEM_QUEUE));
 	st = prepare(q, &why);
 	if (st == ST_OK) {
 		buf_free(&why);
@@ -275,15 +273,19 @@ write_file_atomic(struct queue *q, const char *dir, const char *name,
 	return rc;
 }
 
+static int
+write_block(void *fd, const char *p, size_t n)
+{
+	return write_all(*(int *)fd, p, n);
+}
+
 /* Puts the spooled body in place as ID.body: a link, else a copy. */
 static int
 place_body(struct queue *q, const struct message *m, const char *path)
 {
 	char proc[64];
 	char *tmp;
-	char block[65536];
-	off_t off = 0;
-	int fd, rc = 0;
+	int fd, rc;
 
 	if (m->body_fd >= 0 && fsync(m->body_fd) != 0)
 		return -1;
@@ -300,16 +302,7 @@ place_body(struct queue *q, const struct message *m, const char *path)
 		free(tmp);
 		return -1;
 	}
-	while (rc == 0 && m->body_fd >= 0 && off < m->body_size) {
-		ssize_t got = pread(m->body_fd, block, sizeof block, off);
-
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0 || write_all(fd, block, (size_t)got) != 0)
-			rc = -1;
-		else
-			off += got;
-	}
+	rc = message_body_blocks(m, write_block, &fd) == 0 ? 0 : -1;
 	if (rc == 0 && fsync(fd) != 0)
 		rc = -1;
 	if (close(fd) != 0)
@@ -321,44 +314,9 @@ place_body(struct queue *q, const struct message *m, const char *path)
 	return rc;
 }
 
-static void
-env_text(struct buf *b, const struct plan *p, const struct options *o,
-    const struct message *m, int notice)
-{
-	struct buf head = BUF_INIT;
-
-	for (size_t i = 0; i < m->nhdrs; i++) {
-		buf_adds(&head, m->hdrs[i].field);
-		buf_adds(&head, "\r\n");
-	}
-	buf_printf(b, "saatja-queue: 1\naccount: %s\narrival: %lld\nsize: %lld\n",
-	    p->account->address, (long long)time(NULL),
-	    (long long)(head.len + 2 + (m->body_fd >= 0 ? m->body_size : 0)));
-	for (size_t i = 0; i < p->rcpts.n; i++)
-		buf_printf(b, "rcpt: %s\n", p->rcpts.v[i]);
-	if (o->body_type)
-		buf_printf(b, "body-type: %s\n", o->body_type);
-	if (o->dsn_notify)
-		buf_printf(b, "dsn-notify: %s\n", o->dsn_notify);
-	if (o->dsn_ret)
-		buf_printf(b, "dsn-ret: %s\n", o->dsn_ret);
-	if (o->dsn_envid)
-		buf_printf(b, "dsn-envid: %s\n", o->dsn_envid);
-	if (p->needs_smtputf8)
-		buf_adds(b, "smtputf8: 1\n");
-	if (m->body_8bit)
-		buf_adds(b, "body-8bit: 1\n");
-	if (notice)
-		buf_adds(b, "notice: 1\n");
-	buf_adds(b, "\n");
-	buf_add(b, head.data ? head.data : "", head.len);
-	buf_free(&head);
-}
-
 enum status
-queue_add(struct queue *q, const struct plan *p, const struct options *o,
-    const struct message *m, int notice, char id[QUEUE_ID_LEN + 1],
-    struct buf *err)
+queue_add(struct queue *q, const struct plan *p, const struct message *m,
+    char id[QUEUE_ID_LEN + 1], struct buf *err)
 {
 	struct buf env = BUF_INIT;
 	char *body = NULL, *name = NULL;
@@ -378,7 +336,7 @@ queue_add(struct queue *q, const struct plan *p, const struct options *o,
 			    ST_IOERR : ST_CANTCREAT;
 		}
 	}
-	env_text(&env, p, o, m, notice);
+	queue_env_text(&env, p, m);
 	name = xmalloc(QUEUE_ID_LEN + 5);
 	snprintf(name, QUEUE_ID_LEN + 5, "%s.env", id);
 	if (tries == 20 || write_file_atomic(q, q->dir, name, &env) != 0 ||
@@ -411,73 +369,8 @@ is_id(const char *s, size_t n)
 	return 1;
 }
 
-/* Reads "key: value" lines up to an empty line into qm. */
 static void
-parse_env_line(struct queued *qm, const char *key, const char *v)
-{
-	if (strcmp(key, "account") == 0) {
-		free(qm->account);
-		qm->account = xstrdup(v);
-	} else if (strcmp(key, "arrival") == 0)
-		qm->arrival = (time_t)strtoll(v, NULL, 10);
-	else if (strcmp(key, "size") == 0)
-		qm->size = (off_t)strtoll(v, NULL, 10);
-	else if (strcmp(key, "rcpt") == 0)
-		strlist_add(&qm->rcpts, v);
-	else if (strcmp(key, "body-type") == 0)
-		qm->body_type = xstrdup(v);
-	else if (strcmp(key, "dsn-notify") == 0)
-		qm->dsn_notify = xstrdup(v);
-	else if (strcmp(key, "dsn-ret") == 0)
-		qm->dsn_ret = xstrdup(v);
-	else if (strcmp(key, "dsn-envid") == 0)
-		qm->dsn_envid = xstrdup(v);
-	else if (strcmp(key, "smtputf8") == 0)
-		qm->smtputf8 = 1;
-	else if (strcmp(key, "notice") == 0)
-		qm->notice = 1;
-	else if (strcmp(key, "body-8bit") == 0)
-		qm->body_8bit = 1;
-	else if (strcmp(key, "attempts") == 0)
-		qm->attempts = (unsigned)strtoul(v, NULL, 10);
-	else if (strcmp(key, "next") == 0)
-		qm->next_try = (time_t)strtoll(v, NULL, 10);
-	else if (strcmp(key, "reason") == 0) {
-		free(qm->reason);
-		qm->reason = xstrdup(v);
-	}
-}
-
-/*
- * Parses the key lines of f into qm; leaves f just after the empty line.
- * Returns 0, or -1 when f does not look like a queue file.
- */
-static int
-parse_keys(FILE *f, struct queued *qm)
-{
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-
-	while ((n = getline(&line, &cap, f)) > 0) {
-		char *colon;
-
-		if (line[n - 1] == '\n')
-			line[--n] = '\0';
-		if (n == 0)
-			break;
-		colon = strstr(line, ": ");
-		if (colon == NULL)
-			continue;
-		*colon = '\0';
-		parse_env_line(qm, line, colon + 2);
-	}
-	free(line);
-	return qm->account ? 0 : -1;
-}
-
-static void
-read_state(const char *dir, struct queued *qm)
+read_state(const char *dir, struct queue_entry *qm)
 {
 	char *path = path_of(dir, qm->id, ".state");
 	FILE *f = fopen(path, "re");
@@ -485,12 +378,12 @@ read_state(const char *dir, struct queued *qm)
 	free(path);
 	if (f == NULL)
 		return;
-	parse_keys(f, qm);
+	queue_env_parse(f, qm);
 	fclose(f);
 }
 
 void
-queued_free(struct queued *qm)
+queue_entry_free(struct queue_entry *qm)
 {
 	queue_release(qm);
 	free(qm->account);
@@ -505,25 +398,32 @@ queued_free(struct queued *qm)
 }
 
 void
-queue_list_free(struct queued *v, size_t n)
+queue_list_free(struct queue_entry *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		queued_free(&v[i]);
+		queue_entry_free(&v[i]);
 	free(v);
 }
 
-static void
-list_dir(const char *dir, int failed, struct queued **v, size_t *n,
-    size_t *cap)
+/* Adds the messages of dir to v. A missing dir holds none; ST_IOERR
+ * when it cannot be read. */
+static enum status
+list_dir(const char *dir, int failed, struct queue_entry **v, size_t *n,
+    size_t *cap, struct buf *err)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
 
-	if (d == NULL)
-		return;
+	if (d == NULL && errno == ENOENT)
+		return ST_OK;
+	if (d == NULL) {
+		buf_printf(err, _("cannot read the queue directory %s: %s"), dir,
+		    strerror(errno));
+		return ST_IOERR;
+	}
 	while ((e = readdir(d)) != NULL) {
 		size_t len = strlen(e->d_name);
-		struct queued qm;
+		struct queue_entry qm;
 		char *path;
 		FILE *f;
 
@@ -539,9 +439,9 @@ list_dir(const char *dir, int failed, struct queued **v, size_t *n,
 		free(path);
 		if (f == NULL)
 			continue;	/* delivered meanwhile */
-		if (parse_keys(f, &qm) != 0) {
+		if (queue_env_parse(f, &qm) != 0) {
 			fclose(f);
-			queued_free(&qm);
+			queue_entry_free(&qm);
 			continue;
 		}
 		fclose(f);
@@ -550,12 +450,13 @@ list_dir(const char *dir, int failed, struct queued **v, size_t *n,
 		(*v)[(*n)++] = qm;
 	}
 	closedir(d);
+	return ST_OK;
 }
 
 static int
 by_arrival(const void *a, const void *b)
 {
-	const struct queued *x = a, *y = b;
+	const struct queue_entry *x = a, *y = b;
 
 	if (x->arrival != y->arrival)
 		return x->arrival < y->arrival ? -1 : 1;
@@ -563,53 +464,32 @@ by_arrival(const void *a, const void *b)
 }
 
 enum status
-queue_list(struct queue *q, struct queued **out, size_t *n, struct buf *err)
+queue_list(struct queue *q, struct queue_entry **out, size_t *n, struct buf *err)
 {
 	size_t cap = 0;
+	enum status st;
 
-	(void)err;
 	*out = NULL;
 	*n = 0;
 	if (q->dir == NULL)
 		return ST_OK;
-	list_dir(q->dir, 0, out, n, &cap);
-	list_dir(q->failed, 1, out, n, &cap);
+	st = list_dir(q->dir, 0, out, n, &cap, err);
+	if (st == ST_OK)
+		st = list_dir(q->failed, 1, out, n, &cap, err);
+	if (st != ST_OK) {
+		queue_list_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+		return st;
+	}
 	if (*n)
 		qsort(*out, *n, sizeof **out, by_arrival);
 	return ST_OK;
 }
 
-/* Reads the header section (CRLF fields) from f into m. */
-static void
-read_header_section(FILE *f, struct message *m)
-{
-	struct buf field = BUF_INIT;
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-
-	while ((n = getline(&line, &cap, f)) > 0) {
-		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-			line[--n] = '\0';
-		if ((line[0] == ' ' || line[0] == '\t') && field.len) {
-			buf_adds(&field, "\r\n");
-			buf_adds(&field, line);
-			continue;
-		}
-		if (field.len)
-			message_add_field(m, buf_str(&field));
-		buf_reset(&field);
-		buf_adds(&field, line);
-	}
-	if (field.len)
-		message_add_field(m, buf_str(&field));
-	free(line);
-	buf_free(&field);
-}
-
 enum status
 queue_take(struct queue *q, const char *id, int from_failed,
-    struct queued *qm, struct message *m, struct buf *err)
+    struct queue_entry *qm, struct message *m, struct buf *err)
 {
 	const char *dir = NULL;
 	char *path;
@@ -645,22 +525,22 @@ queue_take(struct queue *q, const char *id, int from_failed,
 	memcpy(qm->id, id, QUEUE_ID_LEN + 1);
 	qm->env_fd = fd;
 	f = fdopen(dup(fd), "r");
-	if (f == NULL || parse_keys(f, qm) != 0) {
+	if (f == NULL || queue_env_parse(f, qm) != 0) {
 		if (f)
 			fclose(f);
 		buf_printf(err, _("queue file %s/%s.env is damaged"), dir, id);
-		queued_free(qm);
+		queue_entry_free(qm);
 		return ST_IOERR;
 	}
 	read_state(dir, qm);
-	read_header_section(f, m);
+	queue_env_headers(f, m);
 	fclose(f);
 	path = path_of(dir, id, ".body");
 	m->body_fd = open(path, O_RDONLY | O_CLOEXEC);
 	free(path);
 	if (m->body_fd < 0 || fstat(m->body_fd, &sb) != 0) {
 		buf_printf(err, _("the body of message %s is missing from %s"), id, dir);
-		queued_free(qm);
+		queue_entry_free(qm);
 		return ST_IOERR;
 	}
 	m->body_size = sb.st_size;
@@ -669,7 +549,7 @@ queue_take(struct queue *q, const char *id, int from_failed,
 }
 
 void
-queue_release(struct queued *qm)
+queue_release(struct queue_entry *qm)
 {
 	if (qm->env_fd >= 0)
 		close(qm->env_fd);	/* drops the lock */
@@ -689,33 +569,18 @@ unlink_message(const char *dir, const char *id)
 	}
 }
 
-enum status
-queue_done(struct queue *q, struct queued *qm, struct buf *err)
+void
+queue_done(struct queue *q, struct queue_entry *qm)
 {
 	const char *dir = qm->in_failed ? q->failed : q->dir;
 
-	(void)err;
 	unlink_message(dir, qm->id);	/* ID.env first: out of the queue */
 	fsync_dir(dir);
 	queue_release(qm);
-	return ST_OK;
-}
-
-static void
-state_text(struct buf *b, const struct queued *qm)
-{
-	buf_printf(b, "attempts: %u\nnext: %lld\n", qm->attempts,
-	    (long long)qm->next_try);
-	if (qm->reason) {
-		buf_adds(b, "reason: ");
-		for (const char *p = qm->reason; *p; p++)
-			buf_addc(b, *p == '\n' || *p == '\r' ? ' ' : *p);
-		buf_addc(b, '\n');
-	}
 }
 
 static enum status
-save_state(struct queue *q, const char *dir, struct queued *qm,
+save_state(struct queue *q, const char *dir, struct queue_entry *qm,
     struct buf *err)
 {
 	struct buf text = BUF_INIT;
@@ -723,7 +588,7 @@ save_state(struct queue *q, const char *dir, struct queued *qm,
 	int rc;
 
 	snprintf(name, sizeof name, "%s.state", qm->id);
-	state_text(&text, qm);
+	queue_state_text(&text, qm);
 	rc = write_file_atomic(q, dir, name, &text);
 	buf_free(&text);
 	if (rc != 0) {
@@ -735,7 +600,7 @@ save_state(struct queue *q, const char *dir, struct queued *qm,
 }
 
 enum status
-queue_defer(struct queue *q, struct queued *qm, const char *reason,
+queue_defer(struct queue *q, struct queue_entry *qm, const char *reason,
     time_t at, struct buf *err)
 {
 	time_t wait = BACKOFF_FIRST;
@@ -752,7 +617,7 @@ queue_defer(struct queue *q, struct queued *qm, const char *reason,
 }
 
 enum status
-queue_fail(struct queue *q, struct queued *qm, const char *reason,
+queue_fail(struct queue *q, struct queue_entry *qm, const char *reason,
     struct buf *err)
 {
 	static const char *const exts[] = { ".body", ".state", ".env" };

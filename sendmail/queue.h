@@ -16,7 +16,6 @@
 #include "buf.h"
 #include "config.h"
 #include "message.h"
-#include "options.h"
 #include "status.h"
 
 #define QUEUE_ID_LEN 10
@@ -28,7 +27,7 @@ struct queue {
 };
 
 /* One queued message: its envelope and its delivery state. */
-struct queued {
+struct queue_entry {
 	char id[QUEUE_ID_LEN + 1];
 	int in_failed;		/* lives in the failed area */
 	char *account;
@@ -54,30 +53,31 @@ struct queued {
  */
 enum status queue_open(struct queue *q, const struct config *c,
     struct buf *err);
-/* Like queue_open, but never creates anything (for listing). ST_OK with
- * q->dir NULL when there is no queue at all. */
-enum status queue_find(struct queue *q, const struct config *c,
-    struct buf *err);
+/* Like queue_open, but never creates anything (for listing and queue
+ * runs); q->dir is NULL when there is no queue at all. */
+void queue_find(struct queue *q, const struct config *c);
 void queue_close(struct queue *q);
 
 /*
- * Queues message m (its body spooled in q->tmp, see message_read) for
- * the plan p. notice marks a failure notice. On ST_OK, id holds the new
- * queue ID and the message is durable. ST_CANTCREAT or ST_IOERR (disk
- * full, permissions) when it could not be queued: nothing is left then.
+ * Queues message m (its body spooled in q->tmp, see message_read) as the
+ * plan p says: account, recipients, body type, DSN, failure notice. On
+ * ST_OK, id holds the new queue ID and the message is durable.
+ * ST_CANTCREAT or ST_IOERR (disk full, permissions) when it could not be
+ * queued: nothing is left then.
  */
 enum status queue_add(struct queue *q, const struct plan *p,
-    const struct options *o, const struct message *m, int notice,
-    char id[QUEUE_ID_LEN + 1], struct buf *err);
+    const struct message *m, char id[QUEUE_ID_LEN + 1], struct buf *err);
 
 /*
  * Lists every message, queued and failed, oldest first, without locking
  * (for mailq and for choosing what to deliver). The caller frees the
- * array with queue_list_free.
+ * array with queue_list_free. ST_OK (no message when q->dir is NULL or
+ * missing); ST_IOERR, with nothing listed, when a queue directory
+ * cannot be read.
  */
-enum status queue_list(struct queue *q, struct queued **out, size_t *n,
+enum status queue_list(struct queue *q, struct queue_entry **out, size_t *n,
     struct buf *err);
-void queue_list_free(struct queued *v, size_t n);
+void queue_list_free(struct queue_entry *v, size_t n);
 
 /*
  * Takes message id for delivery: locks it, reads its envelope and state
@@ -87,21 +87,22 @@ void queue_list_free(struct queued *v, size_t n);
  * only when from_failed is set.
  */
 enum status queue_take(struct queue *q, const char *id, int from_failed,
-    struct queued *qm, struct message *m, struct buf *err);
+    struct queue_entry *qm, struct message *m, struct buf *err);
 /* Releases a taken message without changing it. */
-void queue_release(struct queued *qm);
-void queued_free(struct queued *qm);
+void queue_release(struct queue_entry *qm);
+void queue_entry_free(struct queue_entry *qm);
 
-/* The message was delivered: removes it (and releases it). */
-enum status queue_done(struct queue *q, struct queued *qm, struct buf *err);
+/* The message was delivered: removes it (and releases it). Nothing can
+ * stop that: ID.env goes first, and a leftover body is swept later. */
+void queue_done(struct queue *q, struct queue_entry *qm);
 /*
  * A temporary failure: counts the attempt and sets the next try (5 min
  * doubling to 2 h, or at `at` when not 0) with reason.
  */
-enum status queue_defer(struct queue *q, struct queued *qm,
+enum status queue_defer(struct queue *q, struct queue_entry *qm,
     const char *reason, time_t at, struct buf *err);
 /* A permanent failure: moves the message to the failed area with reason. */
-enum status queue_fail(struct queue *q, struct queued *qm,
+enum status queue_fail(struct queue *q, struct queue_entry *qm,
     const char *reason, struct buf *err);
 
 /* Removes leftovers of interrupted writes (orphan bodies, tmp files). */

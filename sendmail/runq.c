@@ -29,7 +29,7 @@
 #include "runq.h"
 #include "smtp.h"
 
-struct session {
+struct account_session {
 	struct account *account;
 	struct smtp smtp;
 	int opened;		/* smtp_open was called */
@@ -46,35 +46,12 @@ seconds_now(void)
 	return (double)net_now_ms() / 1000.0;
 }
 
-/*
- * The -v/-X dialogue. The -X file is opened with the caller's own rights:
- * a set-group-ID sendmail must not write where the caller cannot.
- */
-FILE *
-runq_open_trace(const struct options *o)
-{
-	gid_t egid = getegid();
-	FILE *f;
-
-	if (o->transcript == NULL)
-		return o->verbose ? stderr : NULL;
-	if (egid != getgid() && setegid(getgid()) != 0)
-		return NULL;
-	f = fopen(o->transcript, "ae");
-	if (egid != getegid() && setegid(egid) != 0) {
-		if (f)
-			fclose(f);
-		return NULL;
-	}
-	return f;
-}
-
 static void
-session_open(struct session *s, const struct config *c,
+session_open(struct account_session *s, const struct config *c,
     const struct options *o)
 {
 	s->opened = 1;
-	s->trace = runq_open_trace(o);
+	s->trace = smtp_trace_open(o->transcript, o->verbose);
 	s->st = smtp_open(&s->smtp, s->account, c->helo, s->trace, &s->why);
 	if (s->st == ST_OK)
 		s->st = smtp_auth(&s->smtp, &s->why);
@@ -82,103 +59,150 @@ session_open(struct session *s, const struct config *c,
 }
 
 static void
-session_close(struct session *s)
+session_close(struct account_session *s)
 {
 	if (s->opened)
 		smtp_close(&s->smtp);
-	if (s->trace && s->trace != stderr)
-		fclose(s->trace);
+	smtp_trace_close(s->trace);
 	buf_free(&s->why);
 	buf_free(&s->relay);
 	memset(s, 0, sizeof *s);
 }
 
 /*
- * One log line per outcome (SPEC §9): "ID: from=<account> to=<r>,...
- * size=N relay=HOST[IP]:PORT tls=V status=sent|deferred|failed (why)
- * delay=Ds".
+ * max_per_hour: the times of an account's sends in the last hour, one a
+ * line in QUEUE/ACCOUNT.rate, shared by all runs under flock.
  */
-static void
-log_outcome(const char *id, const struct account *a, const char *relay,
-    const char *tls, const char **to, size_t nto, off_t size,
-    const char *status, const char *why, double delay)
-{
-	struct buf rcpts = BUF_INIT, reason = BUF_INIT;
-
-	for (size_t i = 0; i < nto; i++)
-		buf_printf(&rcpts, "%s<%s>", i ? "," : "", to[i]);
-	/* A reason on one line: the server's reply is ours to shorten. */
-	for (const char *p = why; *p && reason.len < 400; p++)
-		buf_addc(&reason, *p == '\n' || *p == '\r' ? ' ' : *p);
-	log_msg(!strcmp(status, "sent") ? LOG_INFO : LOG_WARNING,
-	    "%s: from=<%s> to=%s size=%lld relay=%s tls=%s status=%s (%s) delay=%.2fs",
-	    id, a->address, buf_str(&rcpts), (long long)size, relay, tls,
-	    status, buf_str(&reason), delay);
-	buf_free(&rcpts);
-	buf_free(&reason);
-}
-
-/* The sending counts of max_per_hour live in ACCOUNT.rate, one time a
- * line, shared by all runs under flock. */
-static int
-rate_open(struct queue *q, const struct account *a)
-{
-	struct buf p = BUF_INIT;
-	int fd;
-
-	buf_printf(&p, "%s/%s.rate", q->dir, a->address);
-	fd = open(p.data, O_RDWR | O_CREAT | O_CLOEXEC, 0660);
-	buf_free(&p);
-	if (fd >= 0)
-		flock(fd, LOCK_EX);
-	return fd;
-}
+struct rate {
+	int fd;			/* the file, locked; -1: no limit applies */
+	struct buf recent;	/* the sends of the last hour, one a line */
+};
 
 /*
- * Times of the sends in the last hour. Returns how many; *oldest gets the
- * earliest of them.
+ * Opens and reads the account's rate file. Returns 0 when a message may
+ * go now, else the time when it may (the oldest send of the last hour
+ * leaves the hour). Without a limit, or without the file, it may.
  */
-static size_t
-rate_count(int fd, time_t now, time_t *oldest, struct buf *keep)
+static time_t
+rate_wait(struct rate *r, struct queue *q, const struct account *a)
 {
-	char block[4096];
-	struct buf all = BUF_INIT;
+	struct buf all = BUF_INIT, p = BUF_INIT;
+	time_t now = time(NULL), oldest = 0;
 	size_t n = 0;
+	char block[4096];
 	ssize_t got;
-	off_t off = 0;
 
-	while ((got = pread(fd, block, sizeof block, off)) > 0) {
+	r->fd = -1;
+	buf_init(&r->recent);
+	if (a->max_per_hour == 0)
+		return 0;
+	buf_printf(&p, "%s/%s.rate", q->dir, a->address);
+	r->fd = open(p.data, O_RDWR | O_CREAT | O_CLOEXEC, 0660);
+	buf_free(&p);
+	if (r->fd < 0)
+		return 0;
+	flock(r->fd, LOCK_EX);
+	while ((got = pread(r->fd, block, sizeof block, (off_t)all.len)) > 0)
 		buf_add(&all, block, (size_t)got);
-		off += got;
-	}
-	*oldest = 0;
 	for (char *line = all.data; line && *line;) {
 		char *end = strchr(line, '\n');
 		time_t t = (time_t)strtoll(line, NULL, 10);
 
 		if (t > now - 3600) {
-			if (n == 0 || t < *oldest)
-				*oldest = t;
+			if (n == 0 || t < oldest)
+				oldest = t;
 			n++;
-			buf_printf(keep, "%lld\n", (long long)t);
+			buf_printf(&r->recent, "%lld\n", (long long)t);
 		}
 		line = end ? end + 1 : NULL;
 	}
 	buf_free(&all);
-	return n;
+	return n >= a->max_per_hour ? oldest + 3600 : 0;
+}
+
+/* Counts a send now. */
+static void
+rate_record(struct rate *r)
+{
+	if (r->fd < 0)
+		return;
+	buf_printf(&r->recent, "%lld\n", (long long)time(NULL));
+	if (ftruncate(r->fd, 0) == 0)
+		(void)!pwrite(r->fd, r->recent.data, r->recent.len, 0);
 }
 
 static void
-rate_record(int fd, struct buf *keep, time_t now)
+rate_done(struct rate *r)
 {
-	buf_printf(keep, "%lld\n", (long long)now);
-	if (ftruncate(fd, 0) == 0)
-		(void)!pwrite(fd, keep->data, keep->len, 0);
+	if (r->fd >= 0)
+		close(r->fd);	/* drops the lock */
+	r->fd = -1;
+	buf_free(&r->recent);
+}
+
+/* One attempt at one taken message. */
+struct attempt {
+	const struct queue_entry *qm;
+	struct smtp_result r;	/* what smtp_send said of each recipient */
+	enum status st;
+	double start;		/* seconds_now() when it began */
+};
+
+/* One log line (SPEC §9): "ID: from=<account> to=<r>,... size=N
+ * relay=HOST[IP]:PORT tls=V status=sent|deferred|failed (why) delay=Ds". */
+static void
+log_line(const struct account_session *s, const struct attempt *t,
+    const struct buf *to, const char *status, const char *why)
+{
+	struct buf reason = BUF_INIT;
+
+	/* A reason on one line: the server's reply is ours to shorten. */
+	buf_add_line(&reason, why, strnlen(why, 400), 0);
+	log_msg(!strcmp(status, "sent") ? LOG_INFO : LOG_WARNING,
+	    "%s: from=<%s> to=%s size=%lld relay=%s tls=%s status=%s (%s) delay=%.2fs",
+	    t->qm->id, s->account->address, buf_str(to),
+	    (long long)(t->st == ST_OK ? t->r.size : t->qm->size),
+	    buf_str(&s->relay), s->opened ? smtp_tls_version(&s->smtp) : "none",
+	    status, buf_str(&reason), seconds_now() - t->start);
+	buf_free(&reason);
+}
+
+/*
+ * Logs the attempt: when it was sent, one line for the recipients that
+ * got it and one for each the server refused; else one line for all,
+ * with why.
+ */
+static void
+log_attempt(const struct account_session *s, const struct attempt *t,
+    const char *why)
+{
+	struct buf to = BUF_INIT;
+
+	if (t->st != ST_OK) {
+		for (size_t i = 0; i < t->qm->rcpts.n; i++)
+			buf_list_add(&to, ",", "<%s>", t->qm->rcpts.v[i]);
+		log_line(s, t, &to, status_is_temporary(t->st) ? "deferred" :
+		    "failed", why);
+		buf_free(&to);
+		return;
+	}
+	for (size_t i = 0; i < t->r.n; i++)
+		if (t->r.rcpts[i].accepted)
+			buf_list_add(&to, ",", "<%s>", t->r.rcpts[i].addr);
+	log_line(s, t, &to, "sent", buf_str(&t->r.reply));
+	for (size_t i = 0; i < t->r.n; i++) {
+		if (t->r.rcpts[i].accepted)
+			continue;
+		buf_reset(&to);
+		buf_printf(&to, "<%s>", t->r.rcpts[i].addr);
+		log_line(s, t, &to, "failed", t->r.rcpts[i].reply);
+	}
+	buf_free(&to);
 }
 
 /* Queues a short notice about a failed message to its account. */
 static void
-send_notice(const struct config *c, struct queue *q, const struct queued *qm,
+send_notice(const struct config *c, struct queue *q, const struct queue_entry *qm,
     const struct message *failed, const char *reason)
 {
 	struct buf text = BUF_INIT, err = BUF_INIT;
@@ -203,13 +227,15 @@ send_notice(const struct config *c, struct queue *q, const struct queued *qm,
 		buf_printf(&text, "%s\n", failed->hdrs[i].field);
 	free(subject);
 
+	/* Planned as "sendmail ACCOUNT" would plan it. */
 	memset(&o, 0, sizeof o);
 	strlist_add(&o.rcpts, qm->account);
 	message_init(&m);
 	in = fmemopen(text.data, text.len, "r");
 	if (in && message_read(&m, in, 0, q->tmp, &err) == ST_OK &&
 	    account_plan(&p, c, &o, &m, &err) == ST_OK) {
-		if (queue_add(q, &p, &o, &m, 1, id, &err) == ST_OK) {
+		p.notice = 1;
+		if (queue_add(q, &p, &m, id, &err) == ST_OK) {
 			log_msg(LOG_INFO, "%s: failure notice for %s queued to <%s>",
 			    id, qm->id, qm->account);
 			/* Try it at once; a notice never causes another. */
@@ -235,14 +261,14 @@ send_notice(const struct config *c, struct queue *q, const struct queued *qm,
  * see: ST_OK, the temporary status (deferred), or the permanent one.
  */
 static enum status
-settle(const struct config *c, struct queue *q, struct queued *qm,
+settle(const struct config *c, struct queue *q, struct queue_entry *qm,
     const struct message *m, enum status st, const char *reason)
 {
 	struct buf err = BUF_INIT, why = BUF_INIT;
 
 	if (st == ST_OK) {
 		if (qm->env_fd >= 0)
-			queue_done(q, qm, &err);
+			queue_done(q, qm);
 	} else if (status_is_temporary(st) &&
 	    time(NULL) - qm->arrival < c->retry_for) {
 		queue_defer(q, qm, reason, 0, &err);
@@ -264,119 +290,96 @@ settle(const struct config *c, struct queue *q, struct queued *qm,
 	return st;
 }
 
-/* One attempt at a taken message over session s. */
+/* Sends qm over session s; the session is opened at its first use. */
 static enum status
-attempt(const struct config *c, const struct options *o, struct queue *q,
-    struct session *s, struct queued *qm, struct message *m, struct buf *err)
+send_over(const struct config *c, const struct options *o,
+    struct account_session *s, struct attempt *t, const struct message *m,
+    struct buf *err)
 {
 	struct smtp_envelope e;
-	struct smtp_result r;
-	const char **to = xcalloc(qm->rcpts.n + 1, sizeof *to);
-	size_t nto = 0;
-	double start = seconds_now();
 	enum status st;
-	int rate_fd = -1;
-	struct buf keep = BUF_INIT;
 
-	if (s->account->max_per_hour) {
-		time_t now = time(NULL), oldest;
-
-		rate_fd = rate_open(q, s->account);
-		if (rate_fd >= 0 && rate_count(rate_fd, now, &oldest, &keep) >=
-		    s->account->max_per_hour) {
-			struct buf why = BUF_INIT;
-
-			buf_printf(&why, "waiting: %s may send %u messages an hour (max_per_hour)",
-			    s->account->address, s->account->max_per_hour);
-			queue_defer(q, qm, buf_str(&why), oldest + 3600, err);
-			buf_reset(err);
-			buf_adds(err, buf_str(&why));
-			buf_free(&why);
-			buf_free(&keep);
-			close(rate_fd);
-			free(to);
-			return ST_TEMP_SERVER;
-		}
-	}
 	if (!s->opened)
 		session_open(s, c, o);
-	memset(&r, 0, sizeof r);
 	/* Transactions on one session are kept apart by RSET. */
 	if (s->st == ST_OK && s->sent++ > 0 &&
 	    (st = smtp_reset(&s->smtp, &s->why)) != ST_OK)
 		s->st = st;
 	if (s->st != ST_OK) {
-		st = s->st;
 		buf_adds(err, buf_str(&s->why));
-	} else {
-		memset(&e, 0, sizeof e);
-		e.from = qm->account;
-		e.rcpts = &qm->rcpts;
-		e.smtputf8 = qm->smtputf8;
-		e.body_type = qm->body_type;
-		e.dsn_notify = qm->dsn_notify;
-		e.dsn_ret = qm->dsn_ret;
-		e.dsn_envid = qm->dsn_envid;
-		st = smtp_send(&s->smtp, &e, m, &r, err);
-		if (st != ST_OK && !s->smtp.open) {
-			s->st = st;	/* the session is gone for the rest */
-			buf_adds(&s->why, buf_str(err));
-		}
+		return s->st;
 	}
-	if (st == ST_OK) {
+	memset(&e, 0, sizeof e);
+	e.from = t->qm->account;
+	e.rcpts = &t->qm->rcpts;
+	e.smtputf8 = t->qm->smtputf8;
+	e.body_type = t->qm->body_type;
+	e.dsn_notify = t->qm->dsn_notify;
+	e.dsn_ret = t->qm->dsn_ret;
+	e.dsn_envid = t->qm->dsn_envid;
+	st = smtp_send(&s->smtp, &e, m, &t->r, err);
+	if (st != ST_OK && !s->smtp.open) {
+		s->st = st;	/* the session is gone for the rest */
+		buf_adds(&s->why, buf_str(err));
+	}
+	return st;
+}
+
+/* One attempt at a taken message over session s, within the account's
+ * max_per_hour; settles the message. */
+static enum status
+attempt(const struct config *c, const struct options *o, struct queue *q,
+    struct account_session *s, struct queue_entry *qm, struct message *m,
+    struct buf *err)
+{
+	struct attempt t;
+	struct rate rate;
+	struct buf reason = BUF_INIT;
+	time_t until = rate_wait(&rate, q, s->account);
+	enum status out;
+
+	memset(&t, 0, sizeof t);
+	t.qm = qm;
+	t.start = seconds_now();
+	if (until) {
+		buf_printf(&reason, "waiting: %s may send %u messages an hour (max_per_hour)",
+		    s->account->address, s->account->max_per_hour);
+		queue_defer(q, qm, buf_str(&reason), until, err);
+		buf_reset(err);
+		buf_adds(err, buf_str(&reason));
+		buf_free(&reason);
+		rate_done(&rate);
+		return ST_TEMP_SERVER;
+	}
+	t.st = send_over(c, o, s, &t, m, err);
+	if (t.st == ST_OK) {
 		/* Out of the queue first: until ID.env is gone, a crash means
 		 * a second delivery. Logging can wait. */
-		queue_done(q, qm, err);
-		if (rate_fd >= 0)
-			rate_record(rate_fd, &keep, time(NULL));
-		for (size_t i = 0; i < r.n; i++)
-			if (r.rcpts[i].accepted)
-				to[nto++] = r.rcpts[i].addr;
-		log_outcome(qm->id, s->account, buf_str(&s->relay),
-		    smtp_tls_version(&s->smtp), to, nto, r.size, "sent",
-		    buf_str(&r.reply), seconds_now() - start);
-		for (size_t i = 0; i < r.n; i++) {
-			if (r.rcpts[i].accepted)
-				continue;
-			log_outcome(qm->id, s->account, buf_str(&s->relay),
-			    smtp_tls_version(&s->smtp), &r.rcpts[i].addr, 1, r.size,
-			    "failed", r.rcpts[i].reply, seconds_now() - start);
+		queue_done(q, qm);
+		rate_record(&rate);
+	}
+	rate_done(&rate);
+	log_attempt(s, &t, buf_str(err));
+	for (size_t i = 0; t.st == ST_OK && i < t.r.n; i++)
+		if (!t.r.rcpts[i].accepted)
 			buf_printf(err, "%s%s was refused by the server (%s)",
 			    err->len ? "; " : "not delivered to some recipients: ",
-			    r.rcpts[i].addr, r.rcpts[i].reply);
-		}
-	} else {
-		for (size_t i = 0; i < qm->rcpts.n; i++)
-			to[nto++] = qm->rcpts.v[i];
-		log_outcome(qm->id, s->account, buf_str(&s->relay),
-		    s->opened ? smtp_tls_version(&s->smtp) : "none", to, nto, qm->size,
-		    status_is_temporary(st) ? "deferred" : "failed", buf_str(err),
-		    seconds_now() - start);
-	}
-	smtp_result_free(&r);
-	if (rate_fd >= 0)
-		close(rate_fd);
-	buf_free(&keep);
-	free(to);
-	{
-		struct buf reason = BUF_INIT;
-		enum status out;
-
-		buf_adds(&reason, buf_str(err));
-		out = settle(c, q, qm, m, st, buf_str(&reason));
-		buf_free(&reason);
-		return out;
-	}
+			    t.r.rcpts[i].addr, t.r.rcpts[i].reply);
+	smtp_result_free(&t.r);
+	buf_adds(&reason, buf_str(err));
+	out = settle(c, q, qm, m, t.st, buf_str(&reason));
+	buf_free(&reason);
+	return out;
 }
 
 /* Takes id and attempts it over s; a message that has no account now
  * fails with that reason. */
 static enum status
 take_and_send(const struct config *c, const struct options *o,
-    struct queue *q, struct session *s, const char *id, int from_failed,
+    struct queue *q, struct account_session *s, const char *id, int from_failed,
     struct buf *err)
 {
-	struct queued qm;
+	struct queue_entry qm;
 	struct message m;
 	enum status st;
 
@@ -393,7 +396,7 @@ take_and_send(const struct config *c, const struct options *o,
 		st = settle(c, q, &qm, &m, ST_CONFIG, buf_str(err));
 	} else
 		st = attempt(c, o, q, s, &qm, &m, err);
-	queued_free(&qm);
+	queue_entry_free(&qm);
 	message_free(&m);
 	return st;
 }
@@ -402,7 +405,7 @@ enum status
 runq_deliver_one(const struct config *c, const struct options *o,
     struct queue *q, const char *id, int from_failed, struct buf *err)
 {
-	struct session s;
+	struct account_session s;
 	enum status st;
 	locale_t saved = i18n_plain_begin();
 
@@ -416,7 +419,7 @@ runq_deliver_one(const struct config *c, const struct options *o,
 static int
 by_account(const void *a, const void *b)
 {
-	const struct queued *x = a, *y = b;
+	const struct queue_entry *x = a, *y = b;
 	int d = strcasecmp(x->account, y->account);
 
 	if (d)
@@ -427,27 +430,25 @@ by_account(const void *a, const void *b)
 }
 
 enum status
-runq_run(const struct config *c, const struct options *o, int due_only,
-    struct buf *err)
+runq_run(const struct config *c, const struct options *o, struct buf *err)
 {
 	struct queue q;
-	struct queued *v = NULL;
+	struct queue_entry *v = NULL;
 	size_t n = 0;
 	time_t now = time(NULL);
-	enum status st = queue_find(&q, c, err);
+	enum status st;
 	locale_t saved;
 
-	if (st != ST_OK || q.dir == NULL) {
-		queue_close(&q);
-		return st;
-	}
+	queue_find(&q, c);
+	if (q.dir == NULL)
+		return ST_OK;
 	saved = i18n_plain_begin();
 	queue_sweep(&q);
 	st = queue_list(&q, &v, &n, err);
 	if (st == ST_OK && n)
 		qsort(v, n, sizeof *v, by_account);
 	for (size_t i = 0; st == ST_OK && i < n;) {
-		struct session s;
+		struct account_session s;
 		size_t end = i;
 
 		while (end < n && strcasecmp(v[end].account, v[i].account) == 0)
@@ -457,7 +458,7 @@ runq_run(const struct config *c, const struct options *o, int due_only,
 		for (; i < end; i++) {
 			struct buf why = BUF_INIT;
 
-			if (v[i].in_failed || (due_only && v[i].next_try > now))
+			if (v[i].in_failed || (o->due_only && v[i].next_try > now))
 				continue;
 			take_and_send(c, o, &q, &s, v[i].id, 0, &why);
 			buf_free(&why);

@@ -21,13 +21,13 @@
 #include "status.h"
 
 /*
- * Delivers every queued message (due_only: only those whose retry time
- * has come). Returns ST_OK when the run went through, whatever became of
- * the messages (each is logged); ST_CANTCREAT or ST_IOERR when the queue
- * cannot be read.
+ * Delivers every queued message (with -q --due, o->due_only, only those
+ * whose retry time has come). Returns ST_OK when the run went through,
+ * whatever became of the messages (each is logged), or when there is no
+ * queue; ST_IOERR when a queue directory cannot be read.
  */
 enum status runq_run(const struct config *c, const struct options *o,
-    int due_only, struct buf *err);
+    struct buf *err);
 
 /*
  * Delivers message id now, also from the failed area when from_failed.
@@ -38,12 +38,5 @@ enum status runq_run(const struct config *c, const struct options *o,
  */
 enum status runq_deliver_one(const struct config *c, const struct options *o,
     struct queue *q, const char *id, int from_failed, struct buf *err);
-
-/*
- * Where the -v/-X dialogue goes: standard error for -v, the -X file
- * (opened for appending with the caller's own rights), or NULL for
- * neither. NULL with o->transcript set means the file cannot be opened.
- */
-FILE *runq_open_trace(const struct options *o);
 
 #endif

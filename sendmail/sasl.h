@@ -9,8 +9,8 @@
 #ifndef SAATJA_SASL_H
 #define SAATJA_SASL_H
 
+#include "account.h"
 #include "buf.h"
-#include "config.h"
 #include "status.h"
 
 struct sasl;

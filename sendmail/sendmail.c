@@ -27,26 +27,29 @@
 #include "queue.h"
 #include "runq.h"
 #include "server.h"
+#include "smtp.h"
 #include "status.h"
 #include "submit.h"
+#include "util.h"
 
 /*
  * The text of err made one line: a control character that came from
  * the input (a CR in a config value, say) would move the cursor or
- * split the line on the caller's terminal or in its log, so it is
- * shown as '?'. UTF-8 stays.
+ * split the line on the caller's terminal or in its log.
  */
 static const char *
-one_line(const struct buf *err)
+one_line(struct buf *err)
 {
-	for (size_t i = 0; i < err->len; i++)
-		if ((unsigned char)err->data[i] < 0x20 || err->data[i] == 0x7f)
-			err->data[i] = '?';
+	struct buf line = BUF_INIT;
+
+	buf_add_line(&line, err->data, err->len, 0);
+	buf_free(err);
+	*err = line;
 	return buf_str(err);
 }
 
 static int
-finish(enum status st, const struct buf *err)
+finish(enum status st, struct buf *err)
 {
 	if (st != ST_OK && err->len)
 		fprintf(stderr, "sendmail: %s\n", one_line(err));
@@ -63,11 +66,10 @@ config_path(const struct options *o)
 	const char *xdg = getenv("XDG_CONFIG_HOME");
 	const char *home = getenv("HOME");
 	struct buf p = BUF_INIT;
-	int raised = getuid() != geteuid() || getgid() != getegid();
 
 	if (o->config_file)
 		return xstrdup(o->config_file);
-	if (!raised && ((xdg && *xdg == '/') || (home && *home == '/'))) {
+	if (!raised_privileges() && ((xdg && *xdg == '/') || (home && *home == '/'))) {
 		if (xdg && *xdg == '/')
 			buf_printf(&p, "%s/saatja/saatja.ini", xdg);
 		else
@@ -84,51 +86,58 @@ static const char *
 scratch_dir(void)
 {
 	const char *t = getenv("TMPDIR");
-	int raised = getuid() != geteuid() || getgid() != getegid();
 
-	return !raised && t && *t == '/' ? t : "/tmp";
+	return !raised_privileges() && t && *t == '/' ? t : "/tmp";
 }
 
 /* -bm (the default), -bv and --dry-run: one message from standard input. */
 static enum status
-deliver_mode(const struct options *o, const struct config *c,
+deliver_mode(const struct config *c, const struct options *o,
     struct buf *err)
 {
 	struct message m;
 	struct submit_result r;
-	const char *spool = o->dry_run || o->mode == MODE_VERIFY ?
-	    scratch_dir() : submit_spool_dir(c, err);
-	enum status st = spool ? ST_OK : ST_CANTCREAT;
+	struct queue q, *queue = NULL;
+	const char *spool = scratch_dir();
+	enum status st = ST_OK;
 
+	memset(&q, 0, sizeof q);
+	if (!o->dry_run && o->mode != MODE_VERIFY) {
+		/* The body is spooled where the queue will hold it. */
+		st = queue_open(&q, c, err);
+		queue = &q;
+		spool = q.tmp;
+	}
 	message_init(&m);
 	if (st == ST_OK && o->mode != MODE_VERIFY)
 		st = message_read(&m, stdin, o->dot_ends, spool, err);
 	if (st == ST_OK)
-		st = submit_message(c, o, &m, &r, err);
+		st = submit_message(c, o, queue, &m, &r, err);
 	if (st == ST_OK && err->len) {
 		fprintf(stderr, _("sendmail: warning: %s\n"), one_line(err));
 		buf_reset(err);
 	}
 	message_free(&m);
+	queue_close(&q);
 	return st;
 }
 
 /* -bp and mailq. */
 static enum status
-list_mode(const struct options *o, const struct config *c, struct buf *err)
+list_mode(const struct config *c, const struct options *o, struct buf *err)
 {
 	struct queue q;
-	enum status st = queue_find(&q, c, err);
+	enum status st;
 
-	if (st == ST_OK)
-		st = mailq_print(&q, o->json, stdout, err);
+	queue_find(&q, c);
+	st = mailq_print(&q, o->json, stdout, err);
 	queue_close(&q);
 	return st;
 }
 
 /* -qI ID: one message now, also a failed one. */
 static enum status
-run_one_mode(const struct options *o, const struct config *c, struct buf *err)
+run_one_mode(const struct config *c, const struct options *o, struct buf *err)
 {
 	struct queue q;
 	enum status st = queue_open(&q, c, err);
@@ -141,12 +150,6 @@ run_one_mode(const struct options *o, const struct config *c, struct buf *err)
 	}
 	queue_close(&q);
 	return st;
-}
-
-static int
-raised(void)
-{
-	return getuid() != geteuid() || getgid() != getegid();
 }
 
 /*
@@ -167,7 +170,7 @@ harden(void)
 	setrlimit(RLIMIT_CORE, &none);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	unsetenv("SSLKEYLOGFILE");
-	if (!raised()) {
+	if (!raised_privileges()) {
 		umask(077);
 		return;
 	}
@@ -199,7 +202,7 @@ load_config(struct config *c, const char *path, int callers_file,
 	gid_t egid = getegid();
 	enum status st;
 
-	if (!callers_file || !raised())
+	if (!callers_file || !raised_privileges())
 		return config_load(c, path, err);
 	if (setegid(getgid()) != 0) {
 		buf_printf(err, _("cannot drop privileges to read %s"), path);
@@ -223,14 +226,86 @@ base_name(const char *path)
 	return slash ? slash + 1 : path;
 }
 
+/* --check [ADDR] */
+static enum status
+check_mode(const struct config *c, const struct options *o, struct buf *err)
+{
+	return check_run(c, o->check_address, stdout, err);
+}
+
+/*
+ * Runs mode with the config loaded and the log open. -X is tried first:
+ * a transcript that cannot be written is refused before a message is
+ * taken.
+ */
+static enum status
+with_config(const struct options *o,
+    enum status (*mode)(const struct config *, const struct options *,
+    struct buf *), struct buf *err)
+{
+	struct config c;
+	char *path;
+	enum status st;
+
+	if (o->transcript) {
+		FILE *f = smtp_trace_open(o->transcript, o->verbose);
+
+		if (f == NULL) {
+			fprintf(stderr, _("sendmail: cannot open the transcript file %s (-X): %s\n"),
+			    o->transcript, strerror(errno));
+			return ST_CANTCREAT;
+		}
+		smtp_trace_close(f);
+	}
+	path = config_path(o);
+	st = load_config(&c, path, o->config_file != NULL, err);
+	free(path);
+	if (st == ST_OK) {
+		log_open(c.log);
+		st = mode(&c, o, err);
+	}
+	config_free(&c);
+	log_close();
+	return st;
+}
+
+/* The one place that picks what this run does. */
+static enum status
+run(const struct options *o, struct buf *err)
+{
+	switch (o->mode) {
+	case MODE_VERSION:
+		printf(_("saatja %s (sendmail for submitting through a mail provider)\n"),
+		    PACKAGE_VERSION);
+		return ST_OK;
+	case MODE_HELP:
+		options_usage(stdout);
+		return ST_OK;
+	case MODE_NOTHING:
+		return ST_OK;
+	case MODE_LIST_QUEUE:
+		return with_config(o, list_mode, err);
+	case MODE_RUN_QUEUE:
+		return with_config(o, runq_run, err);
+	case MODE_RUN_ONE:
+		return with_config(o, run_one_mode, err);
+	case MODE_CHECK:
+		return with_config(o, check_mode, err);
+	case MODE_SMTP:
+		return with_config(o, server_run, err);
+	case MODE_DELIVER:
+	case MODE_VERIFY:
+		break;
+	}
+	return with_config(o, deliver_mode, err);
+}
+
 int
 main(int argc, char **argv)
 {
 	struct options o;
-	struct config c;
 	struct buf err = BUF_INIT;
 	enum status st;
-	char *path;
 	int code;
 
 	/* The locale comes from what harden() left of the environment. */
@@ -238,64 +313,10 @@ main(int argc, char **argv)
 	i18n_init(LOCALEDIR);
 	st = options_parse(&o, argc, argv, base_name(argc ? argv[0] : "sendmail"),
 	    &err);
-	if (st != ST_OK) {
-		code = finish(st, &err);
-		options_free(&o);
-		buf_free(&err);
-		return code;
-	}
-	switch (o.mode) {
-	case MODE_VERSION:
-		printf(_("saatja %s (sendmail for submitting through a mail provider)\n"),
-		    PACKAGE_VERSION);
-		return 0;
-	case MODE_HELP:
-		options_usage(stdout);
-		return 0;
-	case MODE_NOTHING:
-		return 0;
-	case MODE_CHECK:
-	case MODE_DELIVER:
-	case MODE_VERIFY:
-	case MODE_LIST_QUEUE:
-	case MODE_RUN_QUEUE:
-	case MODE_RUN_ONE:
-	case MODE_SMTP:
-		break;
-	}
-	if (o.transcript) {	/* -X: refuse now, before a message is taken */
-		FILE *f = runq_open_trace(&o);
-
-		if (f == NULL) {
-			fprintf(stderr, _("sendmail: cannot open the transcript file %s (-X): %s\n"),
-			    o.transcript, strerror(errno));
-			options_free(&o);
-			return status_exit_code(ST_CANTCREAT);
-		}
-		fclose(f);
-	}
-	path = config_path(&o);
-	st = load_config(&c, path, o.config_file != NULL, &err);
-	free(path);
-	if (st == ST_OK) {
-		log_open(c.log);
-		if (o.mode == MODE_LIST_QUEUE)
-			st = list_mode(&o, &c, &err);
-		else if (o.mode == MODE_RUN_QUEUE)
-			st = runq_run(&c, &o, o.due_only, &err);
-		else if (o.mode == MODE_CHECK)
-			st = check_run(&c, o.check_address, stdout, &err);
-		else if (o.mode == MODE_RUN_ONE)
-			st = run_one_mode(&o, &c, &err);
-		else if (o.mode == MODE_SMTP)
-			st = server_run(&c, &o, &err);
-		else
-			st = deliver_mode(&o, &c, &err);
-	}
+	if (st == ST_OK)
+		st = run(&o, &err);
 	code = finish(st, &err);
-	config_free(&c);
 	options_free(&o);
 	buf_free(&err);
-	log_close();
 	return code;
 }

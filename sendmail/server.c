@@ -37,6 +37,7 @@
 #include "i18n.h"
 #include "log.h"
 #include "message.h"
+#include "queue.h"
 #include "server.h"
 #include "smtp_cmd.h"
 #include "submit.h"
@@ -78,10 +79,11 @@ struct session {
 	char *sender;		/* MAIL FROM, NULL for <> */
 	const char *body_type;	/* BODY=, or NULL */
 	struct strlist rcpts;
+	struct queue queue;	/* opened at the first DATA */
 };
 
 static void
-flush(struct session *s)
+flush_replies(struct session *s)
 {
 	struct sigaction ign, old;
 	size_t done = 0;
@@ -115,7 +117,7 @@ flush(struct session *s)
 /* Makes input available; replies wait only while input is at hand.
  * Returns 0 at the end of the input. */
 static int
-fill(struct session *s)
+fill_input(struct session *s)
 {
 	ssize_t n;
 
@@ -123,7 +125,7 @@ fill(struct session *s)
 		return 1;
 	if (s->in_eof)
 		return 0;
-	flush(s);
+	flush_replies(s);
 	do
 		n = read(STDIN_FILENO, s->in, IN_BLOCK);
 	while (n < 0 && errno == EINTR);
@@ -155,7 +157,7 @@ read_line(struct session *s, struct buf *line)
 		const char *nl;
 		size_t take;
 
-		if (!fill(s))
+		if (!fill_input(s))
 			return LINE_EOF;
 		p = s->in + s->in_pos;
 		nl = memchr(p, '\n', s->in_len - s->in_pos);
@@ -198,16 +200,9 @@ reply(struct session *s, const char *fmt, ...)
 static void
 reply_reason(struct session *s, const char *code, const char *text)
 {
-	size_t n = 0;
-
 	buf_adds(&s->out, code);
 	buf_addc(&s->out, ' ');
-	for (const char *p = text; *p && n < REPLY_TEXT_MAX; p++, n++) {
-		unsigned char ch = (unsigned char)*p;
-
-		buf_addc(&s->out, ch >= 0x20 && ch < 0x7f ? (char)ch :
-		    ch >= 0x80 ? '?' : ' ');
-	}
+	buf_add_line(&s->out, text, strnlen(text, REPLY_TEXT_MAX), 1);
 	if (*text == '\0')
 		buf_adds(&s->out, "Error");
 	buf_adds(&s->out, "\r\n");
@@ -236,7 +231,7 @@ data_read(void *cookie, char *dst, size_t size)
 	while (got < size && s->data != DATA_END && s->data != DATA_EOF) {
 		char ch;
 
-		if (s->in_pos == s->in_len && (got > 0 || !fill(s))) {
+		if (s->in_pos == s->in_len && (got > 0 || !fill_input(s))) {
 			if (got == 0)
 				s->data = DATA_EOF;
 			break;
@@ -383,7 +378,7 @@ reply_outcome(struct session *s, enum status st,
 
 /* Reads the message and hands it to the same path as sendmail -t. */
 static enum status
-submit(struct session *s, FILE *in, const char *spool)
+submit(struct session *s, FILE *in)
 {
 	struct message m;
 	struct submit_result r;
@@ -393,7 +388,7 @@ submit(struct session *s, FILE *in, const char *spool)
 
 	message_init(&m);
 	memset(&r, 0, sizeof r);
-	st = message_read(&m, in, 0, spool, &why);
+	st = message_read(&m, in, 0, s->queue.tmp, &why);
 	data_skip(s);
 	if (s->data == DATA_EOF) {
 		log_msg(LOG_NOTICE, "-bs: the input ended inside DATA; nothing was queued");
@@ -409,7 +404,7 @@ submit(struct session *s, FILE *in, const char *spool)
 		t.sender = s->sender;
 		if (s->body_type)
 			t.body_type = s->body_type;
-		st = submit_message(s->c, &t, &m, &r, &why);
+		st = submit_message(s->c, &t, &s->queue, &m, &r, &why);
 	}
 	reply_outcome(s, st, &r, &why);
 	message_free(&m);
@@ -422,7 +417,6 @@ cmd_data(struct session *s)
 {
 	static const cookie_io_functions_t io = { data_read, NULL, NULL, NULL };
 	struct buf why = BUF_INIT;
-	const char *spool;
 	enum status st;
 	FILE *in;
 
@@ -430,8 +424,9 @@ cmd_data(struct session *s)
 		reply(s, "503 5.5.1 Error: need RCPT command");
 		return ST_OK;
 	}
-	spool = submit_spool_dir(s->c, &why);
-	if (spool == NULL) {
+	/* Bodies are spooled where the queue will hold them. */
+	if (s->queue.dir == NULL && queue_open(&s->queue, s->c, &why) != ST_OK) {
+		queue_close(&s->queue);
 		log_msg(LOG_WARNING, "-bs: %s", buf_str(&why));
 		reply_reason(s, "451 4.3.0", buf_str(&why));
 		buf_free(&why);
@@ -449,7 +444,7 @@ cmd_data(struct session *s)
 		transaction_reset(s);
 		return ST_OK;
 	}
-	st = submit(s, in, spool);
+	st = submit(s, in);
 	fclose(in);
 	transaction_reset(s);
 	return st;
@@ -554,7 +549,7 @@ server_run(const struct config *c, const struct options *o,
 		}
 	}
 	write_failed = s.out_errno;
-	flush(&s);	/* the client may be gone after QUIT: not an error */
+	flush_replies(&s);	/* the client may be gone after QUIT: not an error */
 	i18n_plain_end(saved);
 	if (write_failed && st == ST_OK) {
 		buf_printf(err, _("-bs: cannot write the SMTP reply to standard output: %s"),
@@ -562,6 +557,7 @@ server_run(const struct config *c, const struct options *o,
 		st = ST_IOERR;
 	}
 	transaction_reset(&s);
+	queue_close(&s.queue);
 	buf_free(&s.out);
 	buf_free(&line);
 	free(s.in);

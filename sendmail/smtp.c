@@ -1,12 +1,14 @@
 /*
- * smtp - the submission session; see smtp.h.
+ * smtp - the submission session: connect, EHLO, STARTTLS, AUTH, QUIT,
+ * and the command and reply plumbing (smtp_io.h); the mail transactions
+ * are in smtp_mail.c. See smtp.h.
  *
- * Every command goes through cmd() (or cmd_secret() for AUTH data, which
- * the trace shows as ********) into one output buffer that flush() writes
- * in one go; every reply comes back through read_reply() and the one
- * parser in smtp_reply.c. A command group therefore leaves as one TLS
- * record and one TCP segment, which avoids the delayed-ACK stalls that
- * small writes cause.
+ * Every command goes through smtp_put() (or smtp_put_secret() for AUTH
+ * data, which the trace shows as ********) into one output buffer that
+ * smtp_flush() writes in one go; every reply comes back through
+ * smtp_read_reply() and the one parser in smtp_reply.c. A command group
+ * therefore leaves as one TLS record and one TCP segment, which avoids
+ * the delayed-ACK stalls that small writes cause.
  */
 #include "autoconf.h"
 
@@ -22,13 +24,12 @@
 #include <unistd.h>
 
 #include "i18n.h"
+#include "password.h"
 #include "sasl.h"
 #include "smtp.h"
+#include "smtp_io.h"
 #include "tls.h"
 #include "util.h"
-
-/* Body writes: large, so that TLS records are full (16 KiB) and few. */
-#define CHUNK (64 * 1024)
 
 static void
 trace(struct smtp *s, const char *dir, const char *p, size_t n)
@@ -55,12 +56,8 @@ trace_info(struct smtp *s, const char *what)
 	buf_free(&b);
 }
 
-static void
-cmd(struct smtp *s, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void
-cmd(struct smtp *s, const char *fmt, ...)
+void
+smtp_put(struct smtp *s, const char *fmt, ...)
 {
 	size_t start = s->out.len;
 	va_list ap;
@@ -73,8 +70,8 @@ cmd(struct smtp *s, const char *fmt, ...)
 }
 
 /* Queues shown followed by secret; the trace shows shown and ********. */
-static void
-cmd_secret(struct smtp *s, const char *shown, const char *secret)
+void
+smtp_put_secret(struct smtp *s, const char *shown, const char *secret)
 {
 	struct buf t = BUF_INIT;
 
@@ -84,8 +81,8 @@ cmd_secret(struct smtp *s, const char *shown, const char *secret)
 	buf_printf(&s->out, "%s%s\r\n", shown, secret);
 }
 
-static enum status
-flush(struct smtp *s, struct buf *err)
+enum status
+smtp_flush(struct smtp *s, struct buf *err)
 {
 	enum status st = ST_OK;
 
@@ -104,8 +101,8 @@ flush(struct smtp *s, struct buf *err)
 	return st;
 }
 
-static enum status
-read_reply(struct smtp *s, struct buf *err)
+enum status
+smtp_read_reply(struct smtp *s, struct buf *err)
 {
 	enum status st;
 
@@ -140,8 +137,8 @@ reply_status(const struct smtp_reply *r)
 }
 
 /* err := "the server H[ip]:p <verb> <what>: <reply>" */
-static enum status
-refused(struct smtp *s, const char *what, struct buf *err)
+enum status
+smtp_refused(struct smtp *s, const char *what, struct buf *err)
 {
 	enum status st = reply_status(&s->reply);
 
@@ -158,11 +155,11 @@ ehlo(struct smtp *s, struct buf *err)
 {
 	enum status st;
 
-	cmd(s, "EHLO %s", s->helo);
-	if ((st = flush(s, err)) != ST_OK || (st = read_reply(s, err)) != ST_OK)
+	smtp_put(s, "EHLO %s", s->helo);
+	if ((st = smtp_flush(s, err)) != ST_OK || (st = smtp_read_reply(s, err)) != ST_OK)
 		return st;
 	if (s->reply.code != 250)
-		return refused(s, "EHLO", err);
+		return smtp_refused(s, "EHLO", err);
 	smtp_caps_parse(&s->caps, &s->reply);
 	return ST_OK;
 }
@@ -185,8 +182,8 @@ starttls(struct smtp *s, struct buf *err)
 
 	if (!s->caps.starttls)
 		return no_encryption(s, _("did not offer encryption (no STARTTLS in its reply to EHLO)"), err);
-	cmd(s, "STARTTLS");
-	if ((st = flush(s, err)) != ST_OK || (st = read_reply(s, err)) != ST_OK)
+	smtp_put(s, "STARTTLS");
+	if ((st = smtp_flush(s, err)) != ST_OK || (st = smtp_read_reply(s, err)) != ST_OK)
 		return st;
 	if (s->reply.code != 220) {
 		buf_adds(&why, _("refused to start encryption ("));
@@ -269,10 +266,10 @@ smtp_open(struct smtp *s, struct account *a, const char *helo, FILE *trace_to,
 		}
 		trace_info(s, "TLS started with");
 	}
-	if ((st = read_reply(s, err)) != ST_OK)
+	if ((st = smtp_read_reply(s, err)) != ST_OK)
 		return st;
 	if (s->reply.code != 220)
-		return refused(s, _("the connection"), err);
+		return smtp_refused(s, _("the connection"), err);
 	if ((st = ehlo(s, err)) != ST_OK)
 		return st;
 	if (a->tls == TLS_STARTTLS)
@@ -289,7 +286,7 @@ smtp_tls_version(const struct smtp *s)
 /* Adds the hint for a refused login: the password, and the provider's
  * word on app passwords. */
 static void
-login_hint(const struct account *a, struct buf *err)
+password_hint(const struct account *a, struct buf *err)
 {
 	const struct provider *p = a->provider;
 
@@ -323,19 +320,19 @@ auth_with(struct smtp *s, const char *mech, int *next, struct buf *err)
 		st = sasl_step(x, NULL, &resp, &done, err);
 		buf_printf(&shown, "AUTH %s ", mech);
 		if (st == ST_OK)
-			cmd_secret(s, shown.data, resp.len ? resp.data : "=");
+			smtp_put_secret(s, shown.data, resp.len ? resp.data : "=");
 		buf_free(&shown);
 	} else {
-		cmd(s, "AUTH %s", mech);
+		smtp_put(s, "AUTH %s", mech);
 	}
-	if (st == ST_OK && (st = flush(s, err)) == ST_OK)
-		st = read_reply(s, err);
+	if (st == ST_OK && (st = smtp_flush(s, err)) == ST_OK)
+		st = smtp_read_reply(s, err);
 	while (st == ST_OK && s->reply.code == 334) {
 		if (done) {
 			/* The mechanism is finished but the server asks more. */
-			cmd(s, "*");
-			if ((st = flush(s, err)) == ST_OK)
-				st = read_reply(s, err);
+			smtp_put(s, "*");
+			if ((st = smtp_flush(s, err)) == ST_OK)
+				st = smtp_read_reply(s, err);
 			if (st == ST_OK) {
 				buf_printf(err, _("the server asked for more AUTH %s data than the mechanism has"),
 				    mech);
@@ -345,9 +342,9 @@ auth_with(struct smtp *s, const char *mech, int *next, struct buf *err)
 		}
 		st = sasl_step(x, buf_str(&s->reply.text), &resp, &done, err);
 		if (st == ST_OK) {
-			cmd_secret(s, "", resp.data ? resp.data : "");
-			if ((st = flush(s, err)) == ST_OK)
-				st = read_reply(s, err);
+			smtp_put_secret(s, "", resp.data ? resp.data : "");
+			if ((st = smtp_flush(s, err)) == ST_OK)
+				st = smtp_read_reply(s, err);
 		}
 	}
 	sasl_wipe(&resp);
@@ -356,13 +353,12 @@ auth_with(struct smtp *s, const char *mech, int *next, struct buf *err)
 	if (st != ST_OK || s->reply.code == 235)
 		return st;
 	buf_printf(&what, "the login of %s (AUTH %s)", a->address, mech);
-	st = refused(s, buf_str(&what), err);
+	st = smtp_refused(s, buf_str(&what), err);
 	buf_free(&what);
 	*next = s->reply.code == 504;	/* mechanism not available */
 	if (st == ST_UNAVAILABLE) {
-		if (s->reply.code == 535 || s->reply.code == 534 ||
-		    s->reply.code == 530)
-			login_hint(a, err);
+		if (smtp_reply_refuses_login(&s->reply))
+			password_hint(a, err);
 		st = ST_NOPERM;
 	}
 	return st;
@@ -385,9 +381,9 @@ smtp_auth(struct smtp *s, struct buf *err)
 	mech = sasl_choose(a, &s->caps.auth, &from);
 	if (mech == NULL) {
 		for (size_t i = 0; i < a->nauth; i++)
-			buf_printf(&mine, "%s%s", i ? " " : "", a->auth[i]);
+			buf_list_add(&mine, " ", "%s", a->auth[i]);
 		for (size_t i = 0; i < s->caps.auth.n; i++)
-			buf_printf(&theirs, "%s%s", i ? " " : "", s->caps.auth.v[i]);
+			buf_list_add(&theirs, " ", "%s", s->caps.auth.v[i]);
 		if (s->caps.auth.n)
 			buf_printf(err, _("the server %s offers login with %s, but the account allows only %s (auth = in the config); nothing was sent"),
 			    net_name(&s->conn), theirs.data, mine.data);
@@ -398,7 +394,7 @@ smtp_auth(struct smtp *s, struct buf *err)
 		buf_free(&theirs);
 		return ST_NOPERM;
 	}
-	if ((st = config_password(a, err)) != ST_OK)
+	if ((st = password_get(a, err)) != ST_OK)
 		return st;
 	do {
 		/* Only the last refusal counts. */
@@ -420,339 +416,30 @@ smtp_auth_mechanism(const struct smtp *s)
 	return s->mech;
 }
 
-static int
-headers_8bit(const struct message *m)
+FILE *
+smtp_trace_open(const char *transcript, int verbose)
 {
-	for (size_t i = 0; i < m->nhdrs; i++)
-		for (const unsigned char *p = (const unsigned char *)m->hdrs[i].field;
-		    *p; p++)
-			if (*p >= 0x80)
-				return 1;
-	return 0;
-}
+	gid_t egid = getegid();
+	FILE *f;
 
-static off_t
-message_size(const struct message *m)
-{
-	off_t n = 2 + (m->body_fd >= 0 ? m->body_size : 0);
-
-	for (size_t i = 0; i < m->nhdrs; i++)
-		n += (off_t)strlen(m->hdrs[i].field) + 2;
-	return n;
-}
-
-/* Appends p to out, doubling a '.' that starts a line. */
-static void
-stuff(struct buf *out, const char *p, size_t n, int *bol)
-{
-	while (n) {
-		const char *lf = memchr(p, '\n', n);
-		size_t take = lf ? (size_t)(lf - p) + 1 : n;
-
-		if (*bol && *p == '.')
-			buf_addc(out, '.');
-		buf_add(out, p, take);
-		*bol = lf != NULL;
-		p += take;
-		n -= take;
+	if (transcript == NULL)
+		return verbose ? stderr : NULL;
+	if (egid != getgid() && setegid(getgid()) != 0)
+		return NULL;
+	f = fopen(transcript, "ae");
+	if (egid != getegid() && setegid(egid) != 0) {
+		if (f)
+			fclose(f);
+		return NULL;
 	}
-}
-
-/* Streams m after 354: header fields, empty line, body, final dot. */
-static enum status
-send_message(struct smtp *s, const struct message *m, off_t *size,
-    struct buf *err)
-{
-	struct buf out = BUF_INIT;
-	char *block = NULL;
-	off_t off = 0;
-	int bol = 1;
-	enum status st = ST_OK;
-
-	*size = 0;
-	for (size_t i = 0; i < m->nhdrs; i++) {
-		stuff(&out, m->hdrs[i].field, strlen(m->hdrs[i].field), &bol);
-		stuff(&out, "\r\n", 2, &bol);
-	}
-	stuff(&out, "\r\n", 2, &bol);
-	if (m->body_fd >= 0)
-		block = xmalloc(CHUNK);
-	while (st == ST_OK && m->body_fd >= 0 && off < m->body_size) {
-		ssize_t got = pread(m->body_fd, block, CHUNK, off);
-
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0) {
-			buf_printf(err, _("cannot read the spooled message back: %s"),
-			    got < 0 ? strerror(errno) : _("it is shorter than it was"));
-			st = ST_IOERR;
-			break;
-		}
-		off += got;
-		stuff(&out, block, (size_t)got, &bol);
-		if (out.len >= CHUNK) {
-			*size += (off_t)out.len;
-			st = net_write(&s->conn, out.data, out.len, err);
-			buf_reset(&out);
-		}
-	}
-	free(block);
-	if (st != ST_OK) {
-		buf_free(&out);
-		s->open = 0;	/* DATA cannot be ended cleanly any more */
-		return st;
-	}
-	if (!bol)
-		buf_adds(&out, "\r\n");
-	*size += (off_t)out.len;
-	if (s->trace)
-		fprintf(s->trace, ">>> (%lld octets of message)\n>>> .\n",
-		    (long long)*size);
-	buf_adds(&out, ".\r\n");
-	st = net_write(&s->conn, out.data, out.len, err);
-	buf_free(&out);
-	if (st != ST_OK)
-		s->open = 0;
-	else
-		s->turns++;
-	return st;
-}
-
-static void
-mail_command(struct smtp *s, const struct smtp_envelope *e,
-    const struct message *m, off_t size)
-{
-	struct buf params = BUF_INIT;
-	int eight = m->body_8bit || headers_8bit(m) ||
-	    (e->body_type && strcasecmp(e->body_type, "8BITMIME") == 0);
-
-	if (s->caps.has_size)
-		buf_printf(&params, " SIZE=%lld", (long long)size);
-	if (s->caps.eightbitmime)
-		buf_adds(&params, eight ? " BODY=8BITMIME" :
-		    e->body_type ? " BODY=7BIT" : "");
-	if (e->smtputf8)
-		buf_adds(&params, " SMTPUTF8");
-	if (s->caps.dsn && e->dsn_ret)
-		buf_printf(&params, " RET=%s",
-		    strcasecmp(e->dsn_ret, "full") == 0 ? "FULL" : "HDRS");
-	if (s->caps.dsn && e->dsn_envid)
-		buf_printf(&params, " ENVID=%s", e->dsn_envid);
-	cmd(s, "MAIL FROM:<%s>%s", e->from, buf_str(&params));
-	buf_free(&params);
-}
-
-static void
-rcpt_command(struct smtp *s, const struct smtp_envelope *e, size_t i)
-{
-	struct buf notify = BUF_INIT;
-
-	if (s->caps.dsn && e->dsn_notify) {
-		buf_adds(&notify, " NOTIFY=");
-		for (const char *p = e->dsn_notify; *p; p++)
-			buf_addc(&notify, (char)toupper((unsigned char)*p));
-	}
-	cmd(s, "RCPT TO:<%s>%s", e->rcpts->v[i], buf_str(&notify));
-	buf_free(&notify);
-}
-
-/* Refuses before MAIL what the server said it cannot take. */
-static enum status
-precheck(struct smtp *s, const struct smtp_envelope *e, off_t size,
-    struct buf *err)
-{
-	if (s->caps.size && (unsigned long long)size > s->caps.size) {
-		buf_printf(err, _("the message is %lld octets, but the server %s accepts at most %llu; nothing was sent. Send the attachment another way (a link, or split it)"),
-		    (long long)size, net_name(&s->conn), s->caps.size);
-		return ST_UNAVAILABLE;
-	}
-	if (e->smtputf8 && !s->caps.smtputf8) {
-		buf_printf(err, _("an address of this message is not plain ASCII and needs SMTPUTF8, which the server %s does not offer; nothing was sent"),
-		    net_name(&s->conn));
-		return ST_UNAVAILABLE;
-	}
-	return ST_OK;
-}
-
-/* The outcome when every recipient was refused. */
-static enum status
-all_refused(struct smtp *s, const struct smtp_result *r, struct buf *err)
-{
-	int permanent = 0;
-
-	buf_printf(err, _("the server %s refused every recipient:"), net_name(&s->conn));
-	for (size_t i = 0; i < r->n; i++) {
-		buf_printf(err, "%s %s (%s)", i ? "," : "", r->rcpts[i].addr,
-		    r->rcpts[i].reply ? r->rcpts[i].reply : "no reply");
-		if (r->rcpts[i].reply && r->rcpts[i].reply[0] == '5')
-			permanent = 1;
-	}
-	return permanent ? ST_NOUSER : ST_TEMP_SERVER;
-}
-
-enum status
-smtp_send(struct smtp *s, const struct smtp_envelope *e,
-    const struct message *m, struct smtp_result *r, struct buf *err)
-{
-	off_t size = message_size(m);
-	int pipe = s->caps.pipelining, mail_ok = 0, data_ok = 0;
-	size_t accepted = 0;
-	enum status st, failed = ST_OK;
-	struct buf what = BUF_INIT;
-
-	memset(r, 0, sizeof *r);
-	buf_init(&r->reply);
-	r->n = e->rcpts->n;
-	r->rcpts = xcalloc(r->n ? r->n : 1, sizeof *r->rcpts);
-	for (size_t i = 0; i < r->n; i++)
-		r->rcpts[i].addr = e->rcpts->v[i];
-	if (!s->open)
-		return ST_TEMP_PROTOCOL;
-	if ((st = precheck(s, e, size, err)) != ST_OK)
-		return st;
-
-	if (s->rset_pending)
-		cmd(s, "RSET");
-	mail_command(s, e, m, size);
-	for (size_t i = 0; pipe && i < r->n; i++)
-		rcpt_command(s, e, i);
-	if (pipe)
-		cmd(s, "DATA");
-	if ((st = flush(s, err)) != ST_OK)
-		return st;
-	if (s->rset_pending) {
-		s->rset_pending = 0;
-		if ((st = read_reply(s, err)) != ST_OK)
-			return st;
-		if (s->reply.code != 250) {
-			/* Not this message's fault, and the rest of the
-			 * pipeline is answered, unread: the session cannot go
-			 * on, the message waits for the next one. */
-			refused(s, "RSET", err);
-			s->open = 0;
-			return ST_TEMP_PROTOCOL;
-		}
-	}
-	if ((st = read_reply(s, err)) != ST_OK)
-		return st;
-	if (s->reply.code / 100 == 2)
-		mail_ok = 1;
-	else {
-		buf_printf(&what, _("the sender MAIL FROM:<%s>"), e->from);
-		failed = refused(s, buf_str(&what), err);
-		buf_free(&what);
-	}
-	for (size_t i = 0; i < r->n && (pipe || mail_ok); i++) {
-		if (!pipe) {
-			rcpt_command(s, e, i);
-			if ((st = flush(s, err)) != ST_OK)
-				return st;
-		}
-		if ((st = read_reply(s, err)) != ST_OK)
-			return st;
-		if (s->reply.code / 100 == 2) {
-			r->rcpts[i].accepted = 1;
-			accepted++;
-		} else {
-			struct buf d = BUF_INIT;
-
-			smtp_reply_describe(&s->reply, &d);
-			r->rcpts[i].reply = buf_take(&d);
-			r->refused++;
-		}
-	}
-	if (mail_ok && accepted == 0 && failed == ST_OK)
-		failed = all_refused(s, r, err);
-	if (pipe || failed == ST_OK) {
-		if (!pipe) {
-			cmd(s, "DATA");
-			if ((st = flush(s, err)) != ST_OK)
-				return st;
-		}
-		if ((st = read_reply(s, err)) != ST_OK)
-			return st;
-		data_ok = s->reply.code == 354;
-		if (!data_ok && failed == ST_OK)
-			failed = refused(s, "DATA", err);
-	}
-	if (data_ok && failed != ST_OK) {
-		/* The server wants data it will not deliver: send none. */
-		cmd(s, ".");
-		if ((st = flush(s, err)) != ST_OK ||
-		    (st = read_reply(s, err)) != ST_OK)
-			return st;
-	} else if (data_ok) {
-		if ((st = send_message(s, m, &r->size, err)) != ST_OK ||
-		    (st = read_reply(s, err)) != ST_OK)
-			return st;
-		smtp_reply_describe(&s->reply, &r->reply);
-		if (s->reply.code / 100 == 2)
-			return ST_OK;
-		failed = refused(s, _("the message"), err);
-	}
-	/* Leave the session ready for the next transaction. */
-	if (s->open) {
-		struct buf ignore = BUF_INIT;
-
-		smtp_reset(s, &ignore);
-		buf_free(&ignore);
-	}
-	return failed;
+	return f;
 }
 
 void
-smtp_result_free(struct smtp_result *r)
+smtp_trace_close(FILE *trace)
 {
-	for (size_t i = 0; i < r->n; i++)
-		free(r->rcpts[i].reply);
-	free(r->rcpts);
-	buf_free(&r->reply);
-	memset(r, 0, sizeof *r);
-}
-
-enum status
-smtp_reset(struct smtp *s, struct buf *err)
-{
-	enum status st;
-
-	if (!s->open)
-		return ST_TEMP_PROTOCOL;
-	if (s->caps.pipelining) {
-		s->rset_pending = 1;
-		return ST_OK;
-	}
-	cmd(s, "RSET");
-	if ((st = flush(s, err)) != ST_OK || (st = read_reply(s, err)) != ST_OK)
-		return st;
-	return s->reply.code == 250 ? ST_OK : refused(s, "RSET", err);
-}
-
-enum status
-smtp_try_sender(struct smtp *s, const char *from, struct buf *err)
-{
-	struct buf what = BUF_INIT;
-	enum status st, verdict = ST_OK;
-
-	if (!s->open)
-		return ST_TEMP_PROTOCOL;
-	cmd(s, "MAIL FROM:<%s>", from);
-	if (s->caps.pipelining)
-		cmd(s, "RSET");
-	if ((st = flush(s, err)) != ST_OK || (st = read_reply(s, err)) != ST_OK)
-		return st;
-	if (s->reply.code / 100 != 2) {
-		buf_printf(&what, "the sender MAIL FROM:<%s>", from);
-		verdict = refused(s, buf_str(&what), err);
-		buf_free(&what);
-	}
-	if (!s->caps.pipelining) {
-		cmd(s, "RSET");
-		if ((st = flush(s, err)) != ST_OK)
-			return st;
-	}
-	if ((st = read_reply(s, err)) != ST_OK)
-		return st;
-	return verdict;
+	if (trace && trace != stderr)
+		fclose(trace);
 }
 
 void
@@ -762,8 +449,8 @@ smtp_close(struct smtp *s)
 		struct buf ignore = BUF_INIT;
 
 		/* The mail is delivered; the reply to QUIT changes nothing. */
-		cmd(s, "QUIT");
-		flush(s, &ignore);
+		smtp_put(s, "QUIT");
+		smtp_flush(s, &ignore);
 		buf_free(&ignore);
 	}
 	tls_end(&s->conn);

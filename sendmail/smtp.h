@@ -31,8 +31,8 @@
 
 #include <stdio.h>
 
+#include "account.h"
 #include "buf.h"
-#include "config.h"
 #include "message.h"
 #include "net.h"
 #include "smtp_reply.h"
@@ -125,6 +125,16 @@ enum status smtp_reset(struct smtp *s, struct buf *err);
 
 /* Sends QUIT (when the session works) and closes; always safe to call. */
 void smtp_close(struct smtp *s);
+
+/*
+ * Where the -v/-X dialogue goes: the file transcript (-X, opened for
+ * appending with the caller's own rights: a set-group-ID sendmail must
+ * not write where the caller cannot), else standard error when verbose
+ * (-v), else NULL. NULL with transcript set: it cannot be opened (errno
+ * says why). Close with smtp_trace_close.
+ */
+FILE *smtp_trace_open(const char *transcript, int verbose);
+void smtp_trace_close(FILE *trace);
 
 /* The TLS protocol in use ("TLSv1.3"), or "none". */
 const char *smtp_tls_version(const struct smtp *s);

@@ -106,15 +106,17 @@ smtp_reply_add(struct smtp_reply *r, const char *line, size_t len,
 	r->code = code;
 	if (r->text.len)
 		buf_addc(&r->text, '\n');
-	for (size_t i = 4; i < len; i++) {
-		unsigned char ch = (unsigned char)line[i];
-
-		buf_addc(&r->text, ch == '\t' || (ch >= 0x20 && ch != 0x7f) ?
-		    (char)ch : '?');
-	}
+	if (len > 4)
+		buf_add_line(&r->text, line + 4, len - 4, 0);
 	if (len == 3 || line[3] == ' ')
 		r->complete = 1;
 	return ST_OK;
+}
+
+int
+smtp_reply_refuses_login(const struct smtp_reply *r)
+{
+	return r->complete && (r->code == 535 || r->code == 534 || r->code == 530);
 }
 
 void
@@ -148,22 +150,16 @@ keyword(const char *line, size_t n, const char *kw)
 static void
 parse_auth(struct smtp_caps *c, const char *p)
 {
-	while (*p) {
-		size_t n;
+	struct strlist words = STRLIST_INIT;
 
-		p += strspn(p, " ");
-		n = strcspn(p, " ");
-		if (n) {
-			char *m = xstrndup(p, n);
-
-			for (char *q = m; *q; q++)
-				*q = (char)toupper((unsigned char)*q);
-			if (!strlist_has(&c->auth, m))
-				strlist_add(&c->auth, m);
-			free(m);
-		}
-		p += n;
+	strlist_split(&words, p, " ");
+	for (size_t i = 0; i < words.n; i++) {
+		for (char *q = words.v[i]; *q; q++)
+			*q = (char)toupper((unsigned char)*q);
+		if (!strlist_has(&c->auth, words.v[i]))
+			strlist_add(&c->auth, words.v[i]);
 	}
+	strlist_free(&words);
 }
 
 void

@@ -46,6 +46,13 @@ enum status smtp_reply_add(struct smtp_reply *r, const char *line,
 /* Appends "code text" to out, lines joined by " / ", for messages. */
 void smtp_reply_describe(const struct smtp_reply *r, struct buf *out);
 
+/*
+ * Non-zero when complete reply r refuses a login for its credentials
+ * (535 bad credentials, 534 another kind of password wanted, 530
+ * authentication required): the password, not the server, is to blame.
+ */
+int smtp_reply_refuses_login(const struct smtp_reply *r);
+
 /* What the server offers, from its reply to EHLO. */
 struct smtp_caps {
 	int pipelining;

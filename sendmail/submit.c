@@ -23,18 +23,6 @@
 #include "runq.h"
 #include "submit.h"
 
-const char *
-submit_spool_dir(const struct config *c, struct buf *err)
-{
-	static struct queue q;
-
-	if (q.dir == NULL && queue_open(&q, c, err) != ST_OK) {
-		queue_close(&q);
-		return NULL;
-	}
-	return q.tmp;
-}
-
 static void
 print_envelope(const struct plan *p, FILE *out)
 {
@@ -92,17 +80,53 @@ deliver_in_background(const struct config *c, const struct options *o,
 	_exit(0);
 }
 
+/* Delivers the message just queued as r->queue_id, as mode says. */
+static enum status
+deliver(const struct config *c, const struct options *o, struct queue *q,
+    enum delivery_mode mode, struct submit_result *r, struct buf *err)
+{
+	struct buf w = BUF_INIT;
+	enum status st = ST_OK;
+
+	if (mode == DELIVERY_QUEUE) {
+		r->queued_for_later = 1;
+	} else if (mode == DELIVERY_BACKGROUND) {
+		r->queued_for_later = 1;
+		fflush(NULL);
+		deliver_in_background(c, o, q, r->queue_id);
+	} else {
+		st = runq_deliver_one(c, o, q, r->queue_id, 0, err);
+		if (status_is_temporary(st)) {
+			buf_printf(&w, _("queued as %s, will retry (%s)"), r->queue_id,
+			    buf_str(err));
+			r->queued_for_later = 1;
+			st = ST_OK;
+		} else if (st != ST_OK) {
+			buf_printf(&w, _("not sent: message %s is kept in the failed area (mailq lists it; once the cause is fixed, sendmail -qI %s sends it). The reason: %s"),
+			    r->queue_id, r->queue_id, buf_str(err));
+		}
+		/* The reason stays English (it is also the log's and the
+		 * queue's); what it means and what to do is said in the
+		 * caller's language. */
+		if (w.len) {
+			buf_reset(err);
+			buf_adds(err, buf_str(&w));
+		}
+	}
+	buf_free(&w);
+	return st;
+}
+
 enum status
 submit_message(const struct config *c, const struct options *o,
-    struct message *m, struct submit_result *r, struct buf *err)
+    struct queue *q, struct message *m, struct submit_result *r,
+    struct buf *err)
 {
 	struct plan p;
-	struct queue q;
 	enum delivery_mode mode = o->delivery_set ? o->delivery : c->delivery;
 	enum status st;
 
 	memset(r, 0, sizeof *r);
-	memset(&q, 0, sizeof q);
 	/* A refusal (ST_NOPERM) was logged where it was decided. */
 	st = account_plan(&p, c, o, m, err);
 	if (st == ST_OK)
@@ -115,9 +139,7 @@ submit_message(const struct config *c, const struct options *o,
 	} else if (st == ST_OK && o->mode == MODE_VERIFY) {
 		print_envelope(&p, stdout);
 	} else if (st == ST_OK) {
-		st = queue_open(&q, c, err);
-		if (st == ST_OK)
-			st = queue_add(&q, &p, o, m, 0, r->queue_id, err);
+		st = queue_add(q, &p, m, r->queue_id, err);
 		if (st == ST_OK) {
 			log_decisions(&p, r->queue_id);
 			log_msg(LOG_INFO, "%s: queued from=<%s> nrcpt=%zu size=%lld (%s delivery)",
@@ -127,39 +149,8 @@ submit_message(const struct config *c, const struct options *o,
 			    mode == DELIVERY_BACKGROUND ? "background" : "interactive");
 			/* The queued copy is what gets delivered. */
 			message_free(m);
+			st = deliver(c, o, q, mode, r, err);
 		}
-		if (st == ST_OK && mode == DELIVERY_QUEUE) {
-			r->queued_for_later = 1;
-		} else if (st == ST_OK && mode == DELIVERY_BACKGROUND) {
-			r->queued_for_later = 1;
-			fflush(NULL);
-			deliver_in_background(c, o, &q, r->queue_id);
-		} else if (st == ST_OK) {
-			st = runq_deliver_one(c, o, &q, r->queue_id, 0, err);
-			if (status_is_temporary(st)) {
-				struct buf w = BUF_INIT;
-
-				buf_printf(&w, _("queued as %s, will retry (%s)"), r->queue_id,
-				    buf_str(err));
-				buf_reset(err);
-				buf_adds(err, buf_str(&w));
-				buf_free(&w);
-				r->queued_for_later = 1;
-				st = ST_OK;
-			} else if (st != ST_OK) {
-				struct buf w = BUF_INIT;
-
-				/* The reason stays English (it is also the log's
-				 * and the queue's); what it means and what to do
-				 * is said in the caller's language. */
-				buf_printf(&w, _("not sent: message %s is kept in the failed area (mailq lists it; once the cause is fixed, sendmail -qI %s sends it). The reason: %s"),
-				    r->queue_id, r->queue_id, buf_str(err));
-				buf_reset(err);
-				buf_adds(err, buf_str(&w));
-				buf_free(&w);
-			}
-		}
-		queue_close(&q);
 	}
 	plan_free(&p);
 	return st;

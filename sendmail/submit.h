@@ -12,6 +12,7 @@
 #include "config.h"
 #include "message.h"
 #include "options.h"
+#include "queue.h"
 #include "status.h"
 
 struct submit_result {
@@ -21,25 +22,19 @@ struct submit_result {
 };
 
 /*
- * The directory where message bodies are spooled while they are read:
- * the queue's tmp directory when the queue can be used (created if
- * needed), so a queued body never has to be copied. Returns NULL, with
- * the reason in err, when no queue directory is usable.
- */
-const char *submit_spool_dir(const struct config *c, struct buf *err);
-
-/*
- * Handles message m, already read (its body spooled in
- * submit_spool_dir), as options o say: o->rcpts, o->sender and
- * o->headers_give_rcpts give the envelope, o->dry_run prints instead of
- * sending. Returns ST_OK when the message was delivered or is safely
- * queued (r says which); a refusal (sender rule, no recipients, bad
+ * Handles message m, already read, as options o say: o->rcpts, o->sender
+ * and o->headers_give_rcpts give the envelope, o->dry_run prints instead
+ * of sending. q is the opened queue (queue_open), m's body spooled in
+ * q->tmp so that it never has to be copied; q may be NULL for o->dry_run
+ * and -bv, which queue nothing. Returns ST_OK when the message was
+ * delivered or is safely queued (r says which); a refusal (sender rule, no recipients, bad
  * headers) before anything was queued; or the permanent failure of an
  * interactive delivery, after the message was moved to the failed area.
  * A warning for the caller (some recipients refused, message queued after
  * a temporary failure) is left in err with ST_OK.
  */
 enum status submit_message(const struct config *c, const struct options *o,
-    struct message *m, struct submit_result *r, struct buf *err);
+    struct queue *q, struct message *m, struct submit_result *r,
+    struct buf *err);
 
 #endif

@@ -12,8 +12,8 @@
 #ifndef SAATJA_TLS_H
 #define SAATJA_TLS_H
 
+#include "account.h"
 #include "buf.h"
-#include "config.h"
 #include "net.h"
 #include "status.h"
 

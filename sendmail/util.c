@@ -54,12 +54,6 @@ host_fqdn(void)
 	return fqdn;
 }
 
-static struct passwd *
-caller(void)
-{
-	return getpwuid(getuid());
-}
-
 const char *
 caller_full_name(void)
 {
@@ -68,7 +62,7 @@ caller_full_name(void)
 
 	if (name)
 		return *name ? name : NULL;
-	pw = caller();
+	pw = getpwuid(getuid());
 	if (pw && pw->pw_gecos)
 		name = xstrndup(pw->pw_gecos, strcspn(pw->pw_gecos, ","));
 	else
@@ -76,17 +70,10 @@ caller_full_name(void)
 	return *name ? name : NULL;
 }
 
-const char *
-caller_login(void)
+int
+raised_privileges(void)
 {
-	static char *login;
-	struct passwd *pw;
-
-	if (login == NULL) {
-		pw = caller();
-		login = xstrdup(pw && pw->pw_name ? pw->pw_name : "unknown");
-	}
-	return login;
+	return getuid() != geteuid() || getgid() != getegid();
 }
 
 void

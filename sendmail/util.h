@@ -15,8 +15,9 @@ const char *host_fqdn(void);
 /* The caller's full name from the password file (GECOS up to ','), or
  * NULL. */
 const char *caller_full_name(void);
-/* The caller's login name, or "unknown". */
-const char *caller_login(void);
+/* Non-zero when this process runs with raised privileges (set-group-ID
+ * or set-user-ID): then the caller's environment picks nothing. */
+int raised_privileges(void);
 /* Fills out with n random bytes (getrandom, falling back to time). */
 void random_bytes(void *out, unsigned n);
 

@@ -75,7 +75,7 @@ suite "sanitizers (ASan + UBSan)" "$builds/asan" --enable-werror \
 # (no code that the others do not run), test_status_mail (a shell script
 # around sendmail -t, which test_clients runs).
 echo "== valgrind"
-valgrind_tests="tests/integration/test_dryrun.py tests/integration/test_clients.py
+valgrind_tests="tests/integration/test_sender_rule.py tests/integration/test_clients.py
 	tests/integration/test_config_errors.py tests/integration/test_bad_input.py
 	tests/integration/test_transport.py tests/integration/test_transport_faults.py tests/integration/test_trust.py
 	tests/integration/test_queue.py tests/integration/test_bs.py

@@ -3,7 +3,7 @@
  * iniparser and the checks of every value.
  *
  * config_load reads a path, so each input is written to a private file
- * (mode 0600, as a real saatja.ini holding passwords). config_password is
+ * (mode 0600, as a real saatja.ini holding passwords). password_get is
  * never called: it would run the input's password_command.
  */
 #include "autoconf.h"
@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "account.h"
 #include "config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

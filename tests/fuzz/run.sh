@@ -62,7 +62,7 @@ sources_for() {
 	message)	echo message buf ;;
 	smtp_reply)	echo smtp_reply buf ;;
 	smtp_cmd)	echo smtp_cmd address buf ;;
-	config)		echo config address buf providers status ;;
+	config)		echo config ini address buf providers status ;;
 	esac
 }
 

@@ -3,7 +3,6 @@ Mailer, Laravel and Nextcloud speak it. The protocol tests queue into a
 private queue (delivery = queue) and look at what was queued; the
 end-to-end tests deliver through the real Postfix of
 tests/server/mailserver.sh."""
-import glob
 import os
 import select
 import subprocess
@@ -13,7 +12,7 @@ import time
 import uuid
 
 from saatja_test import (Config, sendmail_argv, BASIC_INI, eq, contains, run_tests, SkipTest,
-                         sendmail, parse_headers, header, SENDMAIL, SRCDIR)
+                         sendmail, parse_headers, header, queue_files, SENDMAIL, SRCDIR)
 
 import mailserver
 from mailserver import CA, MAILDIR
@@ -27,26 +26,6 @@ def queue_config(extra_settings="", ini=BASIC_INI):
     cfg = Config(text)
     cfg.queue = queue
     return cfg
-
-
-def queued(cfg):
-    """{id: (envelope dict, header fields, body bytes)} in cfg's queue."""
-    out = {}
-    for env_path in glob.glob(os.path.join(cfg.queue, "*.env")):
-        qid = os.path.basename(env_path)[:-4]
-        with open(env_path, "rb") as f:
-            head, _, section = f.read().partition(b"\n\n")
-        env = {"rcpt": []}
-        for line in head.decode().split("\n"):
-            k, _, v = line.partition(": ")
-            if k == "rcpt":
-                env["rcpt"].append(v)
-            else:
-                env[k] = v
-        with open(env_path[:-4] + ".body", "rb") as f:
-            body = f.read()
-        out[qid] = (env, parse_headers(section + b"\r\n"), body)
-    return out
 
 
 class Session:
@@ -188,7 +167,7 @@ def test_helo_answers_250_and_a_message_follows():
     expect(s.cmd("HELO client.test"), 250)
     qid = queued_id(transaction(s, ["klient@example.ee"], message("helo")))
     quit_clean(s)
-    eq(list(queued(cfg)), [qid])
+    eq(list(queue_files(cfg.queue)), [qid])
 
 
 def test_two_messages_in_one_session():
@@ -199,7 +178,7 @@ def test_two_messages_in_one_session():
     b = queued_id(transaction(s, ["b@example.ee", "c@example.ee"],
                               message("two", to="b@example.ee", extra="Cc: c@example.ee\r\n")))
     quit_clean(s)
-    q = queued(cfg)
+    q = queue_files(cfg.queue)
     eq(sorted(q), sorted([a, b]), "both queued, distinct IDs")
     eq(q[a][0]["rcpt"], ["a@example.ee"])
     eq(q[b][0]["rcpt"], ["b@example.ee", "c@example.ee"])
@@ -219,7 +198,7 @@ def test_pipelined_transaction_in_one_write_answered_in_order():
     eq(codes, [250, 250, 250, 250, 354, 250, 250, 250, 354, 250, 221], "replies in order")
     code, out, err = s.finish()
     eq(code, 0, err)
-    eq(len(queued(cfg)), 2)
+    eq(len(queue_files(cfg.queue)), 2)
 
 
 def test_dot_unstuffing():
@@ -229,7 +208,7 @@ def test_dot_unstuffing():
     body = "..\r\n..leading dot\r\n...two\r\nmid.dle .\r\n. space\r\nend\r\n"
     qid = queued_id(transaction(s, ["a@example.ee"], message("dots", body=body)))
     quit_clean(s)
-    eq(queued(cfg)[qid][2], b".\r\n.leading dot\r\n..two\r\nmid.dle .\r\n space\r\nend\r\n")
+    eq(queue_files(cfg.queue)[qid][2], b".\r\n.leading dot\r\n..two\r\nmid.dle .\r\n space\r\nend\r\n")
 
 
 def test_lf_only_input():
@@ -244,7 +223,7 @@ def test_lf_only_input():
     eq(s.reply()[0], 221)
     code, _, err = s.finish()
     eq((code, err), (0, b""))
-    q = queued(cfg)[qid]
+    q = queue_files(cfg.queue)[qid]
     eq(header(q[1], "Subject"), ["lf"])
     eq(q[2], b".x\r\nline two\r\n", "LF became CRLF, dot unstuffed")
 
@@ -260,7 +239,7 @@ def test_rset_mid_transaction_forgets_it():
     expect(s.cmd("DATA"), 503, "5.5.1", "DATA after RSET")
     qid = queued_id(transaction(s, ["new@example.ee"], message("rset", to="new@example.ee")))
     quit_clean(s)
-    eq(queued(cfg)[qid][0]["rcpt"], ["new@example.ee"], "the old recipient is gone")
+    eq(queue_files(cfg.queue)[qid][0]["rcpt"], ["new@example.ee"], "the old recipient is gone")
 
 
 def test_rcpt_before_mail_is_out_of_sequence():
@@ -286,7 +265,7 @@ def test_data_with_no_recipients_is_out_of_sequence():
     expect(s.cmd("DATA"), 503, "5.5.1")
     expect(s.cmd("NOOP"), 250, "2.0.0", "no message is read")
     quit_clean(s)
-    eq(queued(cfg), {})
+    eq(queue_files(cfg.queue), {})
 
 
 def test_mail_twice_is_out_of_sequence():
@@ -330,7 +309,7 @@ def test_thousand_recipients():
     s.send(message("thousand", to="undisclosed-recipients:;") + ".\r\n")
     qid = queued_id(s.reply())
     quit_clean(s)
-    eq(queued(cfg)[qid][0]["rcpt"], rcpts)
+    eq(queue_files(cfg.queue)[qid][0]["rcpt"], rcpts)
 
 
 def test_too_many_recipients_452():
@@ -359,7 +338,7 @@ def test_mail_parameters():
     s.send(message("8bit", body="t\xe4ht\r\n") + ".\r\n")
     qid = queued_id(s.reply())
     quit_clean(s)
-    eq(queued(cfg)[qid][0].get("body-type"), "8BITMIME", "BODY= kept for the provider")
+    eq(queue_files(cfg.queue)[qid][0].get("body-type"), "8BITMIME", "BODY= kept for the provider")
 
 
 def test_recipient_forms():
@@ -384,7 +363,7 @@ def test_recipient_forms():
     s.send(message("forms") + ".\r\n")
     qid = queued_id(s.reply())
     quit_clean(s)
-    eq(queued(cfg)[qid][0]["rcpt"],
+    eq(queue_files(cfg.queue)[qid][0]["rcpt"],
        ["lower@example.ee", "disp@example.ee", "bare@example.ee", "route@example.ee"])
 
 
@@ -410,7 +389,7 @@ def test_eof_inside_data_queues_nothing_and_exits_non_zero_quietly():
     eq(code != 0, True, "non-zero exit")
     eq(out, b"", "no reply to a message that never ended")
     eq(err, b"", "quiet: the caller knows its own failure")
-    eq(queued(cfg), {}, "nothing queued")
+    eq(queue_files(cfg.queue), {}, "nothing queued")
     eq([f for f in os.listdir(os.path.join(cfg.queue, "tmp"))], [], "no leftover in tmp")
 
 
@@ -421,7 +400,7 @@ def test_eof_between_transactions_exits_zero():
     qid = queued_id(transaction(s, ["a@example.ee"], message("eof")))
     code, out, err = s.finish()
     eq((code, out, err), (0, b"", b""))
-    eq(list(queued(cfg)), [qid])
+    eq(list(queue_files(cfg.queue)), [qid])
 
 
 def test_foreign_sender_refused_550_and_nothing_queued():
@@ -435,7 +414,7 @@ def test_foreign_sender_refused_550_and_nothing_queued():
     eq(all(32 <= ord(ch) < 127 for ch in r[1][0]), True, "printable ASCII")
     qid = queued_id(transaction(s, ["a@example.ee"], message("after refusal")))
     quit_clean(s)
-    eq(list(queued(cfg)), [qid], "only the second message was queued")
+    eq(list(queue_files(cfg.queue)), [qid], "only the second message was queued")
 
 
 def test_unusable_message_554():
@@ -446,7 +425,7 @@ def test_unusable_message_554():
     expect(r, 554, "5.6.0")
     expect(s.cmd("NOOP"), 250, None, "the rest of DATA was skipped")
     quit_clean(s)
-    eq(queued(cfg), {})
+    eq(queue_files(cfg.queue), {})
 
 
 def test_mail_from_chooses_the_account_when_the_message_has_no_from():
@@ -456,7 +435,7 @@ def test_mail_from_chooses_the_account_when_the_message_has_no_from():
     qid = queued_id(transaction(s, ["a@example.ee"], "To: a@example.ee\r\nSubject: nofrom\r\n\r\nx\r\n",
                                 sender="info@firma.ee"))
     quit_clean(s)
-    env, fields, _ = queued(cfg)[qid]
+    env, fields, _ = queue_files(cfg.queue)[qid]
     eq(env["account"], "info@firma.ee")
     contains(header(fields, "From")[0], "info@firma.ee")
 
@@ -468,7 +447,7 @@ def test_bcc_header_removed_bcc_recipient_kept():
     qid = queued_id(transaction(s, ["a@example.ee", "hidden@example.ee"],
                                 message("bcc", extra="Bcc: hidden@example.ee\r\n")))
     quit_clean(s)
-    env, fields, _ = queued(cfg)[qid]
+    env, fields, _ = queue_files(cfg.queue)[qid]
     eq(header(fields, "Bcc"), [], "Bcc never leaves the machine")
     eq(env["rcpt"], ["a@example.ee", "hidden@example.ee"])
 
@@ -481,7 +460,7 @@ def test_headers_do_not_add_recipients():
     qid = queued_id(transaction(s, ["only@example.ee"],
                                 message("envelope", extra="Cc: other@example.ee\r\n")))
     quit_clean(s)
-    eq(queued(cfg)[qid][0]["rcpt"], ["only@example.ee"])
+    eq(queue_files(cfg.queue)[qid][0]["rcpt"], ["only@example.ee"])
 
 
 def test_mailq_lists_what_bs_queued():
@@ -581,7 +560,7 @@ def test_delivered_through_postfix_two_messages_one_session():
     [(env, data)] = delivered(t2, 1)
     eq(env["from"], "<info@firma.test>", "MAIL FROM chose the account")
     contains(data.decode(), "info@firma.test")
-    eq(queued(cfg), {}, "delivered messages left the queue")
+    eq(queue_files(cfg.queue), {}, "delivered messages left the queue")
 
 
 def test_foreign_sender_never_reaches_postfix():
@@ -594,7 +573,7 @@ def test_foreign_sender_never_reaches_postfix():
                        sender="boss@gmail.test"), 550, "5.7.1")
     quit_clean(s)
     eq(delivered(token, None, wait=2), [], "nothing delivered")
-    eq(queued(cfg), {})
+    eq(queue_files(cfg.queue), {})
 
 
 if __name__ == "__main__":

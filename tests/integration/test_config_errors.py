@@ -25,6 +25,17 @@ def test_unknown_key_names_file_section_key():
     contains(r.err, cfg.path + ": [arved@firma.ee] prot: unknown setting")
 
 
+def test_unknown_key_error_lists_every_key_of_the_section():
+    _, r = run("[arved@firma.ee]\nprovider = zone\npassword = x\nprot = 587\n")
+    contains(r.err, "an account knows: provider, host, port, tls, password, "
+             "password_command, auth, ca_file, fingerprint, max_per_hour, "
+             "timeout, cc, bcc, user")
+    _, r = run("[saatja]\nretry = 5d\n[arved@firma.ee]\nprovider = zone\npassword = x\n")
+    eq(r.code, 78)
+    contains(r.err, "[saatja] retry: unknown setting; the [saatja] section knows: "
+             "default, foreign_from, delivery, queue, retry_for, log, helo, local_domains")
+
+
 def test_world_readable_with_password_refused():
     cfg, r = run("[arved@firma.ee]\nprovider = zone\npassword = x\n", 0o644)
     eq(r.code, 78)

@@ -6,7 +6,6 @@ the server's 250 and the removal from the queue.
 
 SAATJA_CRASH_ITERATIONS sets the number of kills of each kind (CI runs a
 small count; run 200 by hand)."""
-import json
 import os
 import random
 import signal
@@ -15,7 +14,7 @@ import time
 import uuid
 
 from faults import FaultServer
-from saatja_test import SENDMAIL, sendmail, eq, run_tests
+from saatja_test import SENDMAIL, sendmail, eq, mailq_json, run_tests
 
 N = int(os.environ.get("SAATJA_CRASH_ITERATIONS", "40"))
 FAULTS = FaultServer()
@@ -25,11 +24,6 @@ RNG = random.Random(int(os.environ.get("SAATJA_CRASH_SEED", "20261127")))
 def message(token, size):
     return ("From: arved@firma.test\nTo: bob@example.test\nSubject: crash %s\n\n"
             "%s\nend %s\n" % (token, "x" * size, token)).encode()
-
-
-def queued(cfg):
-    r = sendmail(["-bp", "--json"], b"", cfg)
-    return [json.loads(l) for l in r.out.decode().splitlines() if l.strip()]
 
 
 def delivered_counts(tokens):
@@ -69,7 +63,7 @@ def test_kill_during_enqueue_loses_only_unconfirmed_messages():
         code = kill_after(p, RNG.uniform(0, 0.02))
         (confirmed if code == 0 else killed).append(token)
     eq(sendmail(["-q"], b"", cfg).code, 0)
-    left = queued(cfg)
+    left = mailq_json(cfg)
     eq(left, [], "every whole message in the queue was delivered")
     counts = delivered_counts(confirmed + killed)
     lost = [t for t in confirmed if counts[t] == 0]
@@ -95,7 +89,7 @@ def test_kill_during_queue_runs_never_loses_a_message():
         kill_after(p, RNG.uniform(0, 0.03))
         kills += 1
     eq(sendmail(["-q"], b"", cfg).code, 0)
-    eq(queued(cfg), [], "queue empty after a clean run")
+    eq(mailq_json(cfg), [], "queue empty after a clean run")
     counts = delivered_counts(tokens)
     eq([t for t in tokens if counts[t] == 0], [], "lost messages")
     dups = sum(n - 1 for n in counts.values() if n > 1)

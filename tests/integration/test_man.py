@@ -48,10 +48,10 @@ def test_every_option_letter_documented():
 def test_every_config_key_documented():
     code = read("sendmail", "config.c")
     page = plain(read("man", "saatja.ini.5"))
-    keys = []
-    for name in ("saatja_keys", "account_keys"):
-        block = re.search(r"%s\[\] = \{(.*?)\};" % name, code, re.S).group(1)
-        keys += re.findall(r'"(\w+)"', block)
+    # The key table of the config: { SECTION, "name", parser, offset } rows.
+    block = re.search(r"struct key config_keys\[\] = \{(.*?)\n\};", code, re.S).group(1)
+    keys = re.findall(r'\{ SEC_\w+, "(\w+)", ', block)
+    assert len(keys) > 20, keys
     missing = [k for k in keys if not re.search(r"^\.B %s$" % k, page, re.M)]
     eq(missing, [], "config keys without their own entry in saatja.ini.5")
 

@@ -2,15 +2,16 @@
 permanent ones go to the failed area with a notice, delivery modes,
 sendmail -q / -q --due / -qI, mailq, max_per_hour, one connection per
 account, and no message delivered twice by concurrent runs."""
-import json
 import os
 import subprocess
+import tempfile
 import time
 import uuid
 
 import mailserver
 from faults import FaultServer
-from saatja_test import closed_port, VALGRIND, sendmail_argv, sendmail, eq, contains, run_tests
+from saatja_test import (Config, closed_port, VALGRIND, sendmail_argv, sendmail, eq,
+                         contains, mailq_json, run_tests)
 
 FAULTS = FaultServer()
 
@@ -18,13 +19,6 @@ FAULTS = FaultServer()
 def message(token, to="bob@example.test", sender="arved@firma.test"):
     return "From: %s\nTo: %s\nSubject: queue test %s\n\nbody %s\n" % (
         sender, to, token, token)
-
-
-def queue(cfg):
-    """mailq --json, parsed."""
-    r = sendmail(["-bp", "--json"], b"", cfg)
-    eq(r.code, 0, r.err)
-    return [json.loads(l) for l in r.out.decode().splitlines() if l.strip()]
 
 
 def set_port(cfg, old, new):
@@ -42,7 +36,7 @@ def test_server_down_queues_then_q_delivers_once():
     eq(r.code, 0, "accepted and queued; stderr: %s" % r.err)
     contains(r.err, "will retry")
     contains(r.err, "Connection refused")
-    q = queue(cfg)
+    q = mailq_json(cfg)
     eq(len(q), 1, "one message queued")
     eq(q[0]["queue_name"], "deferred")
     contains(q[0]["reason"], "Connection refused")
@@ -67,10 +61,10 @@ def test_due_waits_for_the_retry_time_q_does_not():
     eq(sendmail(["-t"], message(token), cfg).code, 0)
     set_port(cfg, down, mailserver.SUBMISSION)
     eq(sendmail(["-q", "--due"], b"", cfg).code, 0)
-    eq(len(queue(cfg)), 1, "--due leaves a message whose retry time has not come")
+    eq(len(mailq_json(cfg)), 1, "--due leaves a message whose retry time has not come")
     eq(mailserver.delivered_by_token(token), [], "nothing sent by --due")
     eq(sendmail(["-q"], b"", cfg).code, 0)
-    eq(queue(cfg), [], "-q sends it whatever its retry time")
+    eq(mailq_json(cfg), [], "-q sends it whatever its retry time")
     eq(len(mailserver.delivered_by_token(token, wait=10)), 1)
 
 
@@ -82,9 +76,9 @@ def test_queue_mode_never_connects_until_q():
     eq(r.code, 0, r.err)
     eq(r.err, "", "nothing said for a queued message")
     eq(FAULTS.sessions(), 0, "no connection in queue mode")
-    eq(len(queue(cfg)), 1)
+    eq(len(mailq_json(cfg)), 1)
     eq(sendmail(["-q"], b"", cfg).code, 0)
-    eq(queue(cfg), [])
+    eq(mailq_json(cfg), [])
     eq(len(FAULTS.messages(token)), 1, "delivered by the queue run")
 
 
@@ -102,17 +96,17 @@ def test_background_returns_before_the_network():
     while not FAULTS.messages(token) and time.time() < deadline:
         time.sleep(0.2)
     eq(len(FAULTS.messages(token)), 1, "the background child delivered it")
-    eq(queue(cfg), [], "and removed it from the queue")
+    eq(mailq_json(cfg), [], "and removed it from the queue")
 
 
 def test_delivery_key_background():
     cfg = FAULTS.config(saatja="delivery = queue\n")
     FAULTS.script({})
     eq(sendmail(["-t"], message(uuid.uuid4().hex), cfg).code, 0)
-    eq(len(queue(cfg)), 1, "delivery = queue in the config")
+    eq(len(mailq_json(cfg)), 1, "delivery = queue in the config")
     eq(FAULTS.sessions(), 0)
     eq(sendmail(["-odi", "-t"], message(uuid.uuid4().hex), cfg).code, 0)
-    eq(len(queue(cfg)), 1, "-odi overrides the config")
+    eq(len(mailq_json(cfg)), 1, "-odi overrides the config")
 
 
 def test_all_recipients_refused_fails_with_notice():
@@ -121,7 +115,7 @@ def test_all_recipients_refused_fails_with_notice():
     r = sendmail(["-t"], message(token, to="nobody-here@example.test"), cfg)
     eq(r.code, 67, "every recipient refused; stderr: %s" % r.err)
     contains(r.err, "550 5.1.1")
-    q = queue(cfg)
+    q = mailq_json(cfg)
     eq([m["queue_name"] for m in q], ["failed"], "kept in the failed area")
     contains(q[0]["reason"], "No such user")
     table = sendmail(["-bp"], b"", cfg).out.decode()
@@ -137,19 +131,19 @@ def test_auth_refused_fails_and_notice_never_loops():
     cfg = mailserver.config(password="wrong-password")
     r = sendmail(["-t"], message(uuid.uuid4().hex), cfg)
     eq(r.code, 77, r.err)
-    q = queue(cfg)
+    q = mailq_json(cfg)
     eq(len(q), 2, "the message and its notice, both failed: %r" % q)
     eq({m["queue_name"] for m in q}, {"failed"})
     eq(sendmail(["-q"], b"", cfg).code, 0)
-    eq(len(queue(cfg)), 2, "no notice about the notice")
+    eq(len(mailq_json(cfg)), 2, "no notice about the notice")
 
 
 def test_qI_resends_a_failed_message_after_the_fix():
     cfg = mailserver.config(password="wrong-password")
     token = uuid.uuid4().hex
     eq(sendmail(["-t"], message(token), cfg).code, 77)
-    ids = [m["queue_id"] for m in queue(cfg) if token not in m.get("reason", "")]
-    original = [m for m in queue(cfg) if m["recipients"][0]["address"] == "bob@example.test"]
+    ids = [m["queue_id"] for m in mailq_json(cfg) if token not in m.get("reason", "")]
+    original = [m for m in mailq_json(cfg) if m["recipients"][0]["address"] == "bob@example.test"]
     eq(len(original), 1, "original in the failed area: %r" % ids)
     with open(cfg.path) as f:
         text = f.read()
@@ -158,7 +152,7 @@ def test_qI_resends_a_failed_message_after_the_fix():
     r = sendmail(["-qI", original[0]["queue_id"]], b"", cfg)
     eq(r.code, 0, r.err)
     eq(len(mailserver.delivered_by_token(token, wait=10)), 1)
-    eq([m["queue_id"] for m in queue(cfg) if m["queue_id"] == original[0]["queue_id"]], [])
+    eq([m["queue_id"] for m in mailq_json(cfg) if m["queue_id"] == original[0]["queue_id"]], [])
 
 
 def test_gives_up_after_retry_for():
@@ -167,7 +161,7 @@ def test_gives_up_after_retry_for():
     eq(sendmail(["-t"], message(uuid.uuid4().hex), cfg).code, 0)
     time.sleep(2)
     eq(sendmail(["-q"], b"", cfg).code, 0)
-    q = [m for m in queue(cfg) if m["recipients"][0]["address"] == "bob@example.test"]
+    q = [m for m in mailq_json(cfg) if m["recipients"][0]["address"] == "bob@example.test"]
     eq(q[0]["queue_name"], "failed")
     contains(q[0]["reason"], "gave up")
 
@@ -196,7 +190,7 @@ def test_refused_rset_defers_the_rest_never_fails_them():
     r = sendmail(["-q"], b"", cfg)
     eq(r.code, 0, r.err)
     eq(sum(len(FAULTS.messages(t)) for t in tokens), 1, "the first message went")
-    left = queue(cfg)
+    left = mailq_json(cfg)
     eq(len(left), 2, "two wait")
     eq([m["queue_name"] for m in left], ["deferred", "deferred"], "deferred, not failed")
     contains(left[0]["reason"], "RSET")
@@ -209,7 +203,7 @@ def test_max_per_hour_excess_waits():
         eq(sendmail(["-odq", "-t"], message(uuid.uuid4().hex), cfg).code, 0)
     eq(sendmail(["-q"], b"", cfg).code, 0)
     eq(len(FAULTS.commands("MAIL FROM")), 2, "two sent this hour")
-    q = queue(cfg)
+    q = mailq_json(cfg)
     eq(len(q), 2, "two wait")
     eq({m["queue_name"] for m in q}, {"deferred"})
     contains(q[0]["reason"], "max_per_hour")
@@ -228,11 +222,11 @@ def test_concurrent_senders_and_runs_deliver_exactly_once():
         procs.append(p)
     for p in procs:
         eq(p.wait(), 0, p.stderr.read().decode())
-    eq(len(queue(cfg)), 50)
+    eq(len(mailq_json(cfg)), 50)
     runs = [subprocess.Popen(sendmail_argv() + ["-C", cfg.path, "-q"]) for _ in range(3)]
     for p in runs:
         eq(p.wait(), 0)
-    eq(queue(cfg), [], "queue empty after the runs")
+    eq(mailq_json(cfg), [], "queue empty after the runs")
     deadline = time.time() + 20
     while time.time() < deadline:
         got = mailserver.delivered_by_token(run)
@@ -245,6 +239,20 @@ def test_concurrent_senders_and_runs_deliver_exactly_once():
         subjects[s] = subjects.get(s, 0) + 1
     eq(len(subjects), 50, "every message delivered")
     eq([s for s, n in subjects.items() if n != 1], [], "none twice")
+
+
+
+def test_unreadable_queue_directory_is_an_error_not_an_empty_queue():
+    work = tempfile.mkdtemp(prefix="saatja-test-")
+    # A file where the queue directory should be: unreadable even for root.
+    open(os.path.join(work, "queue"), "w").close()
+    cfg = Config("[saatja]\nlog = %s/saatja.log\nqueue = %s/queue\n"
+                 "[arved@firma.test]\nhost = 127.0.0.1\npassword = x\n" % (work, work))
+    for args in (["-q"], ["-bp"]):
+        r = sendmail(args, b"", cfg)
+        eq(r.code, 74, "sendmail %s: %s" % (" ".join(args), r.err))
+        contains(r.err, "cannot read the queue directory %s/queue" % work)
+        eq(r.out, b"", "no 'Mail queue is empty'")
 
 
 if __name__ == "__main__":

@@ -18,8 +18,8 @@ import time
 import uuid
 
 from saatja_test import (Config, VALGRIND, sendmail_argv, eq, contains, run_tests, SkipTest, parse_headers,
-                         header, SENDMAIL, SRCDIR)
-from test_bs import MAILDIR, CA, queued
+                         header, queue_files, SENDMAIL, SRCDIR)
+from test_bs import MAILDIR, CA
 
 import mailserver
 
@@ -111,7 +111,7 @@ def from_postfix(token):
 
 def from_queue(token):
     return [Arrived(env["account"], env["rcpt"], fields, body.replace(b"\r\n", b"\n"))
-            for env, fields, body in queued(CFG).values()
+            for env, fields, body in queue_files(CFG.queue).values()
             if token in " ".join(v for _, v in fields)]
 
 

@@ -7,7 +7,7 @@ import os
 import subprocess
 import tempfile
 
-from saatja_test import Config, SRCDIR
+from saatja_test import SRCDIR, server_config
 
 PYTHON = os.environ.get("SAATJA_PYTHON", "/usr/bin/python3")
 FAULTSERVER = os.path.join(SRCDIR, "tests", "server", "faultserver.py")
@@ -68,19 +68,6 @@ class FaultServer:
 
     def config(self, account="arved@firma.test", extra="", saatja="",
                password="fault-secret-1"):
-        work = tempfile.mkdtemp(prefix="saatja-test-", dir=self.work)
-        cfg = Config("""\
-[saatja]
-log = %s/saatja.log
-queue = %s/queue
-%s
-[%s]
-host = 127.0.0.1
-port = %d
-ca_file = %s/ca.pem
-password = %s
-timeout = 10
-%s""" % (work, work, saatja, account, self.port, CERTDIR, password, extra))
-        cfg.work = work
-        cfg.log = os.path.join(work, "saatja.log")
-        return cfg
+        return server_config(self.port, os.path.join(CERTDIR, "ca.pem"), password,
+                             account=account, timeout=10, saatja=saatja,
+                             extra=extra, parent=self.work)

@@ -6,10 +6,9 @@ found by a unique token or Postfix queue ID, never by counting files."""
 import glob
 import os
 import subprocess
-import tempfile
 import time
 
-from saatja_test import Config, SkipTest, SRCDIR, eq, header, parse_headers
+from saatja_test import SkipTest, SRCDIR, eq, header, parse_headers, server_config
 
 MAILSERVER = os.path.join(SRCDIR, "tests", "server", "mailserver.sh")
 STATE = os.environ.get("SAATJA_TEST_STATE", "/tmp/saatja-test-server")
@@ -49,23 +48,9 @@ def config(account="arved@firma.test", port=SUBMISSION, tls="starttls",
     """A config for account on the test server, with a private queue and
     log in work (a new temporary directory when None)."""
     server()
-    work = work or tempfile.mkdtemp(prefix="saatja-test-")
-    cfg = Config("""\
-[saatja]
-log = %s/saatja.log
-queue = %s/queue
-%s
-[%s]
-host = 127.0.0.1
-port = %d
-tls = %s
-ca_file = %s
-password = "%s"
-%s""" % (work, work, saatja, account, port, tls, CA,
-         USERS[account] if password is None else password, extra))
-    cfg.work = work
-    cfg.log = os.path.join(work, "saatja.log")
-    return cfg
+    return server_config(port, CA, USERS[account] if password is None else password,
+                         account=account, tls=tls, saatja=saatja, extra=extra,
+                         work=work)
 
 
 def read_pair(env_path):

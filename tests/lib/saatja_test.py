@@ -4,7 +4,9 @@ sendmail, writing configs, and parsing --dry-run output.
 Each test file defines functions named test_*; run_tests() runs them in
 file order and prints TAP. A test passes when it returns without raising.
 """
+import glob
 import inspect
+import json
 import os
 import subprocess
 import sys
@@ -93,6 +95,58 @@ class Config:
         with open(self.path, "w", encoding="utf-8") as f:
             f.write(text)
         os.chmod(self.path, mode)
+
+
+def server_config(port, ca_file, password, account="arved@firma.test",
+                  tls=None, timeout=None, saatja="", extra="", work=None,
+                  parent=None):
+    """The config of one test server account: send as account through
+    127.0.0.1:port (tls = as given, else what the port implies), trusting
+    ca_file, with a private queue and log in work (a new directory in
+    parent when None): cfg.work, cfg.log. saatja and extra are more lines
+    for the [saatja] section and the account."""
+    work = work or tempfile.mkdtemp(prefix="saatja-test-", dir=parent)
+    lines = ["[saatja]", "log = %s/saatja.log" % work,
+             "queue = %s/queue" % work, saatja,
+             "[%s]" % account, "host = 127.0.0.1", "port = %d" % port]
+    if tls:
+        lines.append("tls = %s" % tls)
+    lines += ["ca_file = %s" % ca_file, 'password = "%s"' % password]
+    if timeout:
+        lines.append("timeout = %d" % timeout)
+    cfg = Config("\n".join(lines + [extra]))
+    cfg.work = work
+    cfg.log = os.path.join(work, "saatja.log")
+    return cfg
+
+
+def queue_files(queue_dir):
+    """{id: (envelope dict, header fields, body bytes)}: the messages in
+    queue_dir, read from their files (the format at the top of
+    sendmail/queue.c); "rcpt" is a list."""
+    out = {}
+    for env_path in glob.glob(os.path.join(queue_dir, "*.env")):
+        qid = os.path.basename(env_path)[:-4]
+        with open(env_path, "rb") as f:
+            head, _, section = f.read().partition(b"\n\n")
+        env = {"rcpt": []}
+        for line in head.decode().split("\n"):
+            k, _, v = line.partition(": ")
+            if k == "rcpt":
+                env["rcpt"].append(v)
+            else:
+                env[k] = v
+        with open(env_path[:-4] + ".body", "rb") as f:
+            body = f.read()
+        out[qid] = (env, parse_headers(section + b"\r\n"), body)
+    return out
+
+
+def mailq_json(cfg):
+    """The queue as mailq --json lists it, one dict a message."""
+    r = sendmail(["-bp", "--json"], b"", cfg)
+    eq(r.code, 0, r.err)
+    return [json.loads(l) for l in r.out.decode().splitlines() if l.strip()]
 
 
 VALGRIND = os.environ.get("SAATJA_VALGRIND") == "1"

@@ -10,7 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "account.h"
 #include "config.h"
+#include "password.h"
 #include "../lib/tap.h"
 
 static struct config c;
@@ -143,11 +145,11 @@ test_password_command(void)
 
 	load("[a@b.ee]\nprovider = zone\npassword_command = printf 'from cmd\\nsecond'\n", 0600);
 	a = config_default(&c);
-	is_int(a ? (long)config_password(a, &err) : -1, ST_OK, "password_command runs");
+	is_int(a ? (long)password_get(a, &err) : -1, ST_OK, "password_command runs");
 	is_str(a ? a->password : NULL, "from cmd", "first line of its output");
 	load("[a@b.ee]\nprovider = zone\npassword_command = false\n", 0600);
 	a = config_default(&c);
-	is_int(a ? (long)config_password(a, &err) : -1, ST_CONFIG, "a failing command is an error");
+	is_int(a ? (long)password_get(a, &err) : -1, ST_CONFIG, "a failing command is an error");
 }
 
 int

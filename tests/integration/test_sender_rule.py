@@ -1,4 +1,6 @@
-"""--dry-run: the SPEC §2 output format and the sender rule of SPEC §4."""
+"""The sender rule of SPEC §4 (account choice, header rewriting, the
+envelope), seen through --dry-run, whose output format (SPEC §2) is
+pinned here too."""
 from saatja_test import (Config, BASIC_INI, sendmail, eq, contains, header,
                          run_tests)
 

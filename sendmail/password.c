@@ -1,0 +1,77 @@
+/*
+ * password - an account's password, from the config or its
+ * password_command; see password.h.
+ */
+#include "autoconf.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "i18n.h"
+#include "password.h"
+
+enum status
+password_get(struct account *a, struct buf *err)
+{
+	static char *const clean_env[] = {
+		"PATH=/usr/local/bin:/usr/bin:/bin", "LC_ALL=C", NULL
+	};
+	struct buf out = BUF_INIT;
+	int fds[2], status;
+	pid_t pid;
+	char block[512];
+	ssize_t got;
+
+	if (a->password)
+		return ST_OK;
+	if (pipe(fds) != 0) {
+		buf_printf(err, _("cannot run password_command: %s"), strerror(errno));
+		return ST_OSERR;
+	}
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		buf_printf(err, _("cannot run password_command: %s"), strerror(errno));
+		return ST_OSERR;
+	}
+	if (pid == 0) {
+		gid_t g = a->callers_command ? getgid() : getegid();
+
+		if (setregid(g, g) != 0)
+			_exit(126);
+		dup2(fds[1], STDOUT_FILENO);
+		close(fds[0]);
+		close(fds[1]);
+		execle("/bin/sh", "sh", "-c", a->password_command, (char *)NULL,
+		    clean_env);
+		_exit(127);
+	}
+	close(fds[1]);
+	while ((got = read(fds[0], block, sizeof block)) != 0) {
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (out.len < 4096)
+			buf_add(&out, block, (size_t)got);
+	}
+	explicit_bzero(block, sizeof block);
+	close(fds[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	out.len = strcspn(buf_str(&out), "\r\n");
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || out.len == 0) {
+		xfree_secret(buf_take(&out));
+		buf_printf(err, _("[%s] password_command failed (%s); run it by hand to see why"),
+		    a->address, WIFEXITED(status) && WEXITSTATUS(status) == 0 ?
+		    _("it printed nothing") : _("it exited with an error"));
+		return ST_CONFIG;
+	}
+	out.data[out.len] = '\0';
+	a->password = buf_take(&out);
+	return ST_OK;
+}

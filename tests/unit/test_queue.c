@@ -1,0 +1,184 @@
+/*
+ * Unit tests for the queue: the ID.env text read back as written (the
+ * format at the top of queue.c), what queue_find finds, and one message
+ * through queue_add, queue_list, queue_take and queue_done.
+ */
+#include "autoconf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "account.h"
+#include "config.h"
+#include "message.h"
+#include "queue.h"
+#include "queue_env.h"
+#include "../lib/tap.h"
+
+static char work[] = "/tmp/saatja-test-queue-XXXXXX";
+
+/* A message read from text, its body spooled in dir. */
+static void
+read_message(struct message *m, const char *text, const char *dir)
+{
+	FILE *in = fmemopen((void *)text, strlen(text), "r");
+	struct buf err = BUF_INIT;
+
+	message_init(m);
+	is_int(message_read(m, in, 0, dir, &err), ST_OK, "the message reads");
+	fclose(in);
+	buf_free(&err);
+}
+
+static void
+test_env_round_trip(void)
+{
+	struct account a;
+	struct plan p;
+	struct message m, back;
+	struct queue_entry qm;
+	struct buf text = BUF_INIT;
+	FILE *f;
+
+	memset(&a, 0, sizeof a);
+	a.address = "arved@firma.test";
+	memset(&p, 0, sizeof p);
+	p.account = &a;
+	strlist_add(&p.rcpts, "klient@example.test");
+	strlist_add(&p.rcpts, "j\xc3\xbcri@example.test");
+	p.needs_smtputf8 = 1;
+	p.body_type = "8BITMIME";
+	p.dsn_notify = "success,failure";
+	p.dsn_ret = "hdrs";
+	p.dsn_envid = "env42";
+	p.notice = 1;
+	read_message(&m, "From: arved@firma.test\nSubject: a long\n subject\n\nbody\n", work);
+	queue_env_text(&text, &p, &m);
+	ok(strncmp(buf_str(&text), "saatja-queue: 1\naccount: arved@firma.test\n", 42) == 0,
+	    "ID.env starts with its version and the account");
+
+	f = fmemopen(text.data, text.len, "r");
+	memset(&qm, 0, sizeof qm);
+	message_init(&back);
+	is_int(queue_env_parse(f, &qm), 0, "ID.env reads back");
+	queue_env_headers(f, &back);
+	fclose(f);
+	is_str(qm.account, "arved@firma.test", "account");
+	is_int(qm.rcpts.n, 2, "both recipients");
+	is_str(qm.rcpts.n > 1 ? qm.rcpts.v[1] : NULL, "j\xc3\xbcri@example.test", "UTF-8 recipient");
+	is_int((long)qm.size, (long)message_size(&m), "size is the message's");
+	ok(qm.arrival > 0, "arrival time");
+	is_str(qm.body_type, "8BITMIME", "body type");
+	is_str(qm.dsn_notify, "success,failure", "DSN notify");
+	is_str(qm.dsn_ret, "hdrs", "DSN ret");
+	is_str(qm.dsn_envid, "env42", "DSN envid");
+	ok(qm.smtputf8 && qm.notice && !qm.body_8bit, "flags");
+	is_int(back.nhdrs, 2, "the header section");
+	is_str(back.nhdrs > 1 ? back.hdrs[1].field : NULL, "Subject: a long\r\n subject",
+	    "a folded field stays folded");
+
+	qm.attempts = 3;
+	qm.next_try = 1764150000;
+	qm.reason = xstrdup("the server said:\r\n421 busy");
+	buf_reset(&text);
+	queue_state_text(&text, &qm);
+	is_str(buf_str(&text), "attempts: 3\nnext: 1764150000\nreason: the server said:  421 busy\n",
+	    "ID.state, the reason on one line");
+	queue_entry_free(&qm);
+	message_free(&m);
+	message_free(&back);
+	strlist_free(&p.rcpts);
+	buf_free(&text);
+}
+
+static void
+test_queue_find(void)
+{
+	struct config c;
+	struct queue q;
+	struct buf dir = BUF_INIT, user = BUF_INIT;
+
+	memset(&c, 0, sizeof c);
+	buf_printf(&dir, "%s/configured", work);
+	c.queue_dir = dir.data;
+	queue_find(&q, &c);
+	is_str(q.dir, dir.data, "the queue key names the queue, made or not");
+	queue_close(&q);
+
+	c.queue_dir = NULL;
+	if (access(LOCALSTATEDIR "/spool/saatja", W_OK | X_OK) == 0) {
+		ok(1, "# SKIP the system spool is writable here");
+	} else {
+		setenv("XDG_STATE_HOME", work, 1);
+		queue_find(&q, &c);
+		ok(q.dir == NULL, "no queue anywhere: none, and none made");
+		queue_close(&q);
+		buf_printf(&user, "%s/saatja", work);
+		mkdir(user.data, 0700);
+		queue_find(&q, &c);
+		is_str(q.dir, user.data, "the per-user state directory once it exists");
+		queue_close(&q);
+		rmdir(user.data);
+	}
+	buf_free(&dir);
+	buf_free(&user);
+}
+
+static void
+test_add_list_take_done(void)
+{
+	struct config c;
+	struct account a;
+	struct plan p;
+	struct queue q;
+	struct message m, taken;
+	struct queue_entry *v, qm;
+	struct buf dir = BUF_INIT, err = BUF_INIT;
+	char id[QUEUE_ID_LEN + 1];
+	size_t n;
+
+	memset(&c, 0, sizeof c);
+	buf_printf(&dir, "%s/q", work);
+	c.queue_dir = dir.data;
+	is_int(queue_open(&q, &c, &err), ST_OK, "queue_open makes the queue");
+	memset(&a, 0, sizeof a);
+	a.address = "arved@firma.test";
+	memset(&p, 0, sizeof p);
+	p.account = &a;
+	strlist_add(&p.rcpts, "klient@example.test");
+	read_message(&m, "From: arved@firma.test\n\nline 1\nline 2\n", q.tmp);
+	is_int(queue_add(&q, &p, &m, id, &err), ST_OK, "queue_add");
+	is_int(strlen(id), QUEUE_ID_LEN, "a queue ID");
+	is_int(queue_list(&q, &v, &n, &err), ST_OK, "queue_list");
+	is_int(n, 1, "one message listed");
+	is_str(n ? v[0].id : NULL, id, "by its ID");
+	queue_list_free(v, n);
+	message_init(&taken);
+	is_int(queue_take(&q, id, 0, &qm, &taken, &err), ST_OK, "queue_take");
+	is_int((long)taken.body_size, (long)m.body_size, "the body comes back whole");
+	queue_done(&q, &qm);
+	queue_entry_free(&qm);
+	is_int(queue_list(&q, &v, &n, &err), ST_OK, "queue_list after done");
+	is_int(n, 0, "the queue is empty");
+	queue_list_free(v, n);
+	message_free(&m);
+	message_free(&taken);
+	strlist_free(&p.rcpts);
+	queue_close(&q);
+	buf_free(&dir);
+	buf_free(&err);
+}
+
+int
+main(void)
+{
+	if (mkdtemp(work) == NULL)
+		return 1;
+	test_env_round_trip();
+	test_queue_find();
+	test_add_list_take_done();
+	return done_testing();
+}
