@@ -293,6 +293,22 @@ check "php mail() as tester: true, at the server from arved@firma.test to php@ex
 	eval '[ "$prc" = 0 ] && delivered "php $token" arved@firma.test php@example.test'
 check "mailq as tester: the queue is empty" eval '[ "$(as_user mailq 2>&1)" = "Mail queue is empty" ]'
 
+# ------------------------------------------------------------ upgrade ----
+# Installing the package again (as an upgrade does) keeps the edited
+# configuration and an administrator's own statoverride.
+step "apt install --reinstall, with an administrator's statoverride"
+sum_before=$(md5sum <"$R/etc/saatja.ini")
+in_root "dpkg-statoverride --remove /usr/sbin/sendmail &&
+	dpkg-statoverride --update --add root saatja 2750 /usr/sbin/sendmail"
+in_root "cd /root && apt install -y --reinstall ./$(basename "$deb")" </dev/null >"$build/apt-reinstall.out" 2>&1 ||
+	{ tail -20 "$build/apt-reinstall.out"; fail "apt install --reinstall ./saatja_*.deb"; }
+check "a reinstall keeps the edited /etc/saatja.ini and its mode" \
+	eval '[ "$(md5sum <"$R/etc/saatja.ini")" = "$sum_before" ] && [ "$(mode /etc/saatja.ini)" = "640 root:saatja" ]'
+check "a reinstall keeps the administrator's statoverride ($(mode /usr/sbin/sendmail))" \
+	eval '[ "$(mode /usr/sbin/sendmail)" = "2750 root:saatja" ]'
+in_root "dpkg-statoverride --remove /usr/sbin/sendmail &&
+	dpkg-statoverride --update --add root saatja 2755 /usr/sbin/sendmail"
+
 # ------------------------------------------------------ timer, cron line ----
 timer_enabled() {
 	if [ -x "$R/bin/systemctl" ] || [ -x "$R/usr/bin/systemctl" ]; then
