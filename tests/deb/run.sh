@@ -8,17 +8,8 @@
 # not run yet), the queue timer or cron line, apt purge, and exim4 again.
 # lintian checks the package on the way.
 #
-# The cache, shared with CI (.ci/run) which builds its own root from it:
-#   ${SAATJA_CACHE:-/var/cache/saatja}/bookworm-minbase.tar.gz
-#     a gzip'd tar (numeric owners, paths relative to the root) of a
-#     finished `debootstrap --variant=minbase bookworm ROOT MIRROR` root,
-#     nothing added. Made here when missing, under flock on the same name
-#     + ".lock"; delete it to refresh.
-#   ${SAATJA_CACHE:-/var/cache/saatja}/apt-archives/
-#     the .deb files apt downloads inside bookworm roots (exim4, PHP, ...),
-#     shared with .ci/run's root and bind-mounted as this root's
-#     /var/cache/apt/archives, so that a warm run downloads only the
-#     package lists.
+# The minbase root comes from the cache that .ci/run uses too
+# (tests/lib/minbase.sh).
 # The root lives in ${SAATJA_DEB_TMP:-/var/tmp}/saatja-deb.XXXXXX with /proc,
 # /dev, /dev/pts and the archive cache mounted into it; all of it is
 # unmounted, every process in it killed and the root deleted on exit, also
@@ -37,10 +28,10 @@ export PATH
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-cache=${SAATJA_CACHE:-/var/cache/saatja}
-tarball=$cache/bookworm-minbase.tar.gz
-archives=$cache/apt-archives
-mirror=${SAATJA_DEB_MIRROR:-http://deb.debian.org/debian}
+SAATJA_MIRROR=${SAATJA_DEB_MIRROR:-${SAATJA_MIRROR:-http://deb.debian.org/debian}}
+. "$top/tests/lib/minbase.sh"
+archives=$SAATJA_CACHE/apt-archives
+mirror=$SAATJA_MIRROR
 build=${SAATJA_DEB_BUILD:-$top/.build/deb}
 t0=$(date +%s)
 
@@ -115,29 +106,6 @@ in_root() { chroot "$R" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
 as_user() { chroot "$R" /usr/bin/setpriv --reuid=tester --regid=tester --init-groups \
 	/usr/bin/env -i PATH=/usr/bin:/bin HOME=/home/tester LC_ALL=C /bin/sh -c "$*"; }
 
-make_tarball() {
-	local d
-	mkdir -p "$cache"
-	exec 8>"$tarball.lock"
-	flock -w 900 8 || { echo "tests/deb: cannot lock $tarball.lock" >&2; return 1; }
-	if [ ! -s "$tarball" ]; then
-		step "debootstrap --variant=minbase bookworm (cache $tarball)"
-		d=$(mktemp -d "${SAATJA_DEB_TMP:-/var/tmp}/saatja-debootstrap.XXXXXX")
-		if ! debootstrap --variant=minbase bookworm "$d" "$mirror" >"$d.log" 2>&1; then
-			tail -20 "$d.log"
-			rm -rf "$d" "$d.log"
-			exec 8>&-
-			return 1
-		fi
-		chmod 755 "$d" # mktemp's 0700 would be the root's mode
-		rm -f "$d"/var/cache/apt/archives/*.deb
-		tar -C "$d" --numeric-owner -czf "$tarball.tmp" . && mv "$tarball.tmp" "$tarball"
-		rm -rf "$d" "$d.log"
-	fi
-	exec 8>&-
-	[ -s "$tarball" ]
-}
-
 # ------------------------------------------------------------ the build ----
 step "make deb"
 [ -x "$top/configure" ] || (cd "$top" && autoreconf -fi >/dev/null 2>&1)
@@ -161,13 +129,9 @@ cat "$build/lintian.out"
 check "lintian: no error or warning" [ "$lrc" = 0 ]
 
 # ------------------------------------------------------------- the root ----
-make_tarball || { fail "debootstrap into $tarball"; finish; }
 step "unpack the minbase root"
 R=$(mktemp -d "${SAATJA_DEB_TMP:-/var/tmp}/saatja-deb.XXXXXX")
-tar -C "$R" --numeric-owner -xzf "$tarball" || { fail "unpack $tarball"; finish; }
-# A tar of a mktemp -d directory has "./" 0700, and then no program that
-# drops root (exim4's config check) can open /etc/passwd.
-chmod 755 "$R"
+saatja_minbase_unpack "$R" || { fail "a minbase root from $saatja_minbase_tarball"; finish; }
 mkdir -p "$archives/partial"
 mnt -t proc proc "$R/proc" && mnt --bind /dev "$R/dev" && mnt --bind /dev/pts "$R/dev/pts" &&
 	mnt --bind "$archives" "$R/var/cache/apt/archives" ||
