@@ -15,6 +15,9 @@
 #                 git git-email libmailtools-perl
 #   fuzzing:      clang-14 libfuzzer-14-dev libclang-rt-14-dev (the fuzzer
 #                 runtime, only a Recommends of libclang-common-14-dev)
+#   Debian package: debhelper (dh, dh-autoreconf), lintian, debootstrap
+#                 (tests/deb/run.sh); libcurl4-gnutls-dev and libjson-c-dev
+#                 are in its Build-Depends for saatja-oauth (the OAuth2 helper)
 SAATJA_PACKAGES="build-essential autoconf automake pkg-config gettext autopoint
 	libgnutls28-dev libgsasl-dev libiniparser-dev libcurl4-gnutls-dev libjson-c-dev
 	ca-certificates
@@ -22,7 +25,8 @@ SAATJA_PACKAGES="build-essential autoconf automake pkg-config gettext autopoint
 	postfix dovecot-core msmtp gdb procps valgrind
 	php-cli libphp-phpmailer php-symfony-mailer mutt s-nail
 	git git-email libmailtools-perl
-	clang-14 libfuzzer-14-dev libclang-rt-14-dev"
+	clang-14 libfuzzer-14-dev libclang-rt-14-dev
+	debhelper lintian debootstrap"
 
 # Installs what is missing; non-zero when something is missing and cannot
 # be installed (not root, or apt-get failed).
