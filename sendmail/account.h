@@ -14,6 +14,7 @@
 #include "buf.h"
 #include "config.h"
 #include "message.h"
+#include "oauth_conf.h"
 #include "options.h"
 #include "providers.h"
 #include "status.h"
@@ -45,6 +46,7 @@ struct account {
 	unsigned timeout;	/* seconds per network step */
 	struct strlist cc;
 	struct strlist bcc;
+	struct oauth_conf oauth;	/* OAuth2 token service (SPEC 3.1) */
 };
 
 /*

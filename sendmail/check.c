@@ -42,6 +42,7 @@
 #include "runq.h"
 #include "smtp.h"
 #include "tls.h"
+#include "token.h"
 
 #define CHECK_TIMEOUT 15	/* seconds per network step, at most */
 #define GREETING_MS 5000	/* silence that makes a TLS port suspect */
@@ -252,8 +253,11 @@ check_config(struct report *r, const struct config *c, const struct account *a)
 	    config_tls_name(a->tls));
 	if (p && strcasecmp(p->host, a->host) != 0)
 		buf_adds(&d, _(" (host = from the config)"));
-	buf_printf(&d, _(", password from %s"),
-	    a->password_command ? "password_command" : "password =");
+	if (a->oauth.store && oauth_conf_mech(a->auth[0]))
+		buf_printf(&d, _(", OAuth2 token from %s"), a->oauth.token_url);
+	else
+		buf_printf(&d, _(", password from %s"),
+		    a->password_command ? "password_command" : "password =");
 	more(r, "", "%s", buf_str(&d));
 	if (p && !p->verified)
 		more(r, _("note: "), _("the %s preset's server %s is not verified: %s"),
@@ -534,9 +538,73 @@ login_hint(struct report *r, const struct account *a)
 		more(r, hint(), _("%s uses %s (no app password): check password = in [%s], for instance by logging in to webmail with it"),
 		    p->name, _(p->password_hint), a->address);
 	} else {
-		more(r, hint(), _("check password = in [%s]; Gmail, mail.ee and Outlook want an app password instead of the mailbox password"),
+		more(r, hint(), _("check password = in [%s]; Gmail and mail.ee want an app password instead of the mailbox password, Outlook OAuth2"),
 		    a->address);
 	}
+}
+
+/* "59 minutes", "45 seconds", or "expired 3 minutes ago". */
+static void
+duration(struct buf *b, long long secs)
+{
+	long long n = secs < 0 ? -secs : secs;
+
+	if (n >= 120)
+		buf_printf(b, ngettext("%lld minute", "%lld minutes", n / 60), n / 60);
+	else
+		buf_printf(b, ngettext("%lld second", "%lld seconds", n), n);
+}
+
+/*
+ * The OAuth2 token (SPEC 3.1): stored? when does it expire? does a
+ * refresh work? The refresh goes through the store's locked path and
+ * is stored; where this run may not write the file, only the expiry is
+ * shown, since a refresh it could not store would burn a rotating grant.
+ */
+static enum status
+check_token(struct report *r, struct account *a)
+{
+	struct buf why = BUF_INIT, left = BUF_INIT;
+	struct token_info ti;
+	char *access = NULL;
+	enum status st = token_peek(a, &ti, &access, &why);
+
+	duration(&left, ti.expires - (long long)time(NULL));
+	if (st != ST_OK || !ti.stored) {
+		step(r, 0, "token", st != ST_OK ? "%s" : _("no OAuth2 token is stored for %s"),
+		    st != ST_OK ? buf_str(&why) : a->address);
+		more(r, hint(), _("sign in once with: sendmail --authorize %s"), a->address);
+		st = st != ST_OK ? st : ST_NOPERM;
+	} else if (!ti.writable) {
+		step(r, 1, "token", _("stored in %s; the access token expires in %s"),
+		    a->oauth.token_file, buf_str(&left));
+		more(r, "", _("not refreshed: this run may not replace the token file"));
+	} else if ((st = token_get(a, access ? access : "", &why)) == ST_OK) {
+		buf_reset(&left);
+		duration(&left, a->oauth.expires - (long long)time(NULL));
+		step(r, 1, "token", _("stored in %s; a refresh works: the new access token expires in %s"),
+		    a->oauth.token_file, buf_str(&left));
+	} else {
+		step(r, 0, "token", _("the refresh of the token of %s failed"), a->address);
+		more(r, "", "%s", buf_str(&why));
+	}
+	xfree_secret(access);
+	buf_free(&why);
+	buf_free(&left);
+	return st;
+}
+
+/* Microsoft's refusal of password login: what to add to the config. */
+static void
+oauth_needed(struct report *r, const struct account *a)
+{
+	more(r, hint(), _("Microsoft has switched password login off for this mailbox: it needs OAuth2. Add to [%s]:"),
+	    a->address);
+	more(r, hint_more(), "auth = xoauth2");
+	more(r, hint_more(), "oauth = microsoft");
+	more(r, hint_more(), _("oauth_client_id = <your application's ID>"));
+	more(r, hint_more(), _("then run: sendmail --authorize %s (saatja.ini(5), OAUTH2, says how to register the application)"),
+	    a->address);
 }
 
 static enum status
@@ -552,6 +620,15 @@ check_auth(struct report *r, struct account *a, struct smtp *s)
 		step(r, 1, "AUTH", _("logged in as %s with %s"), a->address,
 		    smtp_auth_mechanism(s));
 		more(r, "", _("the server offers: %s"), buf_str(&d));
+	} else if (st == ST_NOPERM && s->reply.complete && token_basic_auth_off(&s->reply)) {
+		buf_reset(&d);
+		smtp_reply_describe(&s->reply, &d);
+		step(r, 0, "AUTH", _("the server refused the password for %s"), a->address);
+		more(r, "", _("it said: %s"), buf_str(&d));
+		oauth_needed(r, a);
+	} else if (st == ST_NOPERM && refused && oauth_conf_mech(a->auth[0])) {
+		step(r, 0, "AUTH", _("the server refused the OAuth2 token of %s"), a->address);
+		more(r, "", "%s", buf_str(&why));
 	} else if (st == ST_NOPERM && refused) {
 		buf_reset(&d);
 		smtp_reply_describe(&s->reply, &d);
@@ -643,7 +720,9 @@ check_run(const struct config *c, const char *address, FILE *out,
 		a->timeout = CHECK_TIMEOUT;
 	fprintf(out, _("Checking %s; no message will be sent.\n"), a->address);
 	check_config(&r, c, a);
-	st = check_dns(&r, a);
+	st = a->oauth.store && oauth_conf_mech(a->auth[0]) ? check_token(&r, a) : ST_OK;
+	if (st == ST_OK)
+		st = check_dns(&r, a);
 	if (st == ST_OK)
 		st = connect_probe(&r, a, &probe);
 	if (st == ST_OK)

@@ -388,10 +388,12 @@ account_auth(struct loader *l, const char *v)
 		free(a->auth[i]);
 	a->nauth = 0;
 	for (size_t i = 0; i < mechs.n && st == ST_OK; i++) {
-		static const char *const known[] = { "plain", "login", NULL };
+		static const char *const known[] = {
+			"plain", "login", "xoauth2", "oauthbearer", NULL
+		};
 
 		if (word_index(known, mechs.v[i]) < 0)
-			st = bad(l, _("\"%s\" is not a supported mechanism (plain, login)"), mechs.v[i]);
+			st = bad(l, _("\"%s\" is not a supported mechanism (plain, login, xoauth2, oauthbearer)"), mechs.v[i]);
 		else if (a->nauth < AUTH_MAX) {
 			char *m = xstrdup(mechs.v[i]);
 
@@ -402,7 +404,7 @@ account_auth(struct loader *l, const char *v)
 	}
 	strlist_free(&mechs);
 	if (st == ST_OK && a->nauth == 0)
-		st = bad(l, _("no mechanism given (plain, login)"));
+		st = bad(l, _("no mechanism given (plain, login, xoauth2, oauthbearer)"));
 	return st;
 }
 
@@ -481,6 +483,17 @@ account_user(struct loader *l, const char *v)
 	return ST_OK;
 }
 
+/* oauth, oauth_client_id, ...: the account's struct oauth_conf. */
+static enum status
+account_oauth(struct loader *l, const char *v)
+{
+	struct buf why = BUF_INIT;
+	enum status st = oauth_conf_set(&l->a->oauth, l->key, v, &why) < 0 ?
+	    bad(l, "%s", buf_str(&why)) : ST_OK;
+
+	buf_free(&why);
+	return st;
+}
 
 static const struct key config_keys[] = {
 	{ SEC_SAATJA, "default", keep_string, offsetof(struct config, default_account) },
@@ -506,6 +519,15 @@ static const struct key config_keys[] = {
 	{ SEC_ACCOUNT, "cc", account_cc, offsetof(struct account, cc) },
 	{ SEC_ACCOUNT, "bcc", account_bcc, offsetof(struct account, bcc) },
 	{ SEC_ACCOUNT, "user", account_user, offsetof(struct account, address) },
+	{ SEC_ACCOUNT, "oauth", account_oauth, offsetof(struct account, oauth) },
+	{ SEC_ACCOUNT, "oauth_client_id", account_oauth, offsetof(struct account, oauth) },
+	{ SEC_ACCOUNT, "oauth_client_secret", account_oauth, offsetof(struct account, oauth) },
+	{ SEC_ACCOUNT, "oauth_tenant", account_oauth, offsetof(struct account, oauth) },
+	{ SEC_ACCOUNT, "oauth_device_url", account_oauth, offsetof(struct account, oauth) },
+	{ SEC_ACCOUNT, "oauth_auth_url", account_oauth, offsetof(struct account, oauth) },
+	{ SEC_ACCOUNT, "oauth_token_url", account_oauth, offsetof(struct account, oauth) },
+	{ SEC_ACCOUNT, "oauth_scope", account_oauth, offsetof(struct account, oauth) },
+	{ SEC_ACCOUNT, "oauth_token_file", account_oauth, offsetof(struct account, oauth) },
 };
 
 /* Parses key = v of section l->sec through its table entry. */
@@ -572,7 +594,7 @@ load_account_key(struct loader *l, const char *key, const char *v)
 static enum status
 finish_account(struct loader *l, struct account *a)
 {
-	const char *sec = a->address;
+	const char *sec = a->address, *key, *why;
 	const struct provider *p = a->provider;
 	int port_set = l->port_set, tls_set = l->tls_set;
 
@@ -597,16 +619,10 @@ finish_account(struct loader *l, struct account *a)
 		a->max_per_hour = p->max_per_hour;
 	if (a->tls == TLS_NONE && !is_loopback_host(a->host))
 		return fail(l, sec, "tls", _("tls = none sends the password unencrypted and is allowed only toward this machine (localhost, 127.0.0.1, ::1); use starttls (port 587) or tls (port 465)"));
-	if (a->password == NULL && a->password_command == NULL)
-		return fail(l, sec, NULL, _("no password: add password = (in double quotes if it holds ; or #) or password_command ="));
-	if (a->password && a->password_command)
-		return fail(l, sec, "password_command", _("give either password or password_command, not both"));
+	if (oauth_conf_settle(a, &key, &why) < 0)
+		return fail(l, sec, key, "%s", why);
 	if (a->password && p && p->app_password)
 		unspace_app_password(a->password);
-	if (a->nauth == 0) {
-		a->auth[a->nauth++] = xstrdup("PLAIN");
-		a->auth[a->nauth++] = xstrdup("LOGIN");
-	}
 	return ST_OK;
 }
 
@@ -738,6 +754,7 @@ account_free(struct account *a)
 	free(a->ca_file);
 	strlist_free(&a->cc);
 	strlist_free(&a->bcc);
+	oauth_conf_free(&a->oauth);
 }
 
 void

@@ -19,6 +19,7 @@ enum delivery_mode { DELIVERY_INTERACTIVE, DELIVERY_BACKGROUND, DELIVERY_QUEUE }
 
 struct account;		/* one [address] section: account.h */
 
+
 struct alias {
 	char *name;		/* local name, lower case; "*" is the catch-all */
 	char *target;		/* address */

@@ -87,7 +87,8 @@ prescan(const char *path, FILE *f, int *has_password, struct buf *err)
 				    lineno);
 			continue;
 		}
-		if ((size_t)(end - p) != 8 || strncasecmp(p, "password", 8) != 0)
+		if (!((size_t)(end - p) == 8 && strncasecmp(p, "password", 8) == 0) &&
+		    !((size_t)(end - p) == 19 && strncasecmp(p, "oauth_client_secret", 19) == 0))
 			continue;
 		*has_password = 1;
 		v = eq + 1 + strspn(eq + 1, " \t");

@@ -309,8 +309,18 @@ long_option(struct options *o, char **argv, int argc, int *i, struct buf *err)
 		o->mode = MODE_CHECK;
 		if (*i + 1 < argc && argv[*i + 1][0] != '-')
 			o->check_address = argv[++*i];
+	} else if (strncmp(arg, "--authorize=", 12) == 0) {
+		o->mode = MODE_AUTHORIZE;
+		o->authorize_address = arg + 12;
+	} else if (strcmp(arg, "--authorize") == 0) {
+		if (*i + 1 >= argc)
+			return usage_error(err, "%s", _("--authorize needs the account's address"));
+		o->mode = MODE_AUTHORIZE;
+		o->authorize_address = argv[++*i];
 	} else
 		return usage_error(err, _("unknown option %s"), arg);
+	if (o->authorize_address)
+		return check_value("--authorize", o->authorize_address, err);
 	if (o->check_address)
 		return check_value("--check", o->check_address, err);
 	return ST_OK;
@@ -384,6 +394,7 @@ options_usage(FILE *out)
 	    "  -v, -X FILE    show the SMTP dialogue (passwords hidden)\n"
 	    "  --dry-run      decide everything, send nothing, print the result\n"
 	    "  --check [ADDR] test an account's server, TLS and login\n"
+	    "  --authorize ADDR   sign in to an OAuth2 account and store its token\n"
 	    "  --version, --help\n"
 	    "See sendmail(8) and saatja.ini(5).\n"), out);
 }

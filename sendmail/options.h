@@ -25,6 +25,7 @@ enum mode {
 	MODE_RUN_QUEUE,		/* -q */
 	MODE_RUN_ONE,		/* -qI ID */
 	MODE_CHECK,		/* --check [ADDR] */
+	MODE_AUTHORIZE,		/* --authorize ADDR */
 	MODE_VERSION,
 	MODE_HELP,
 };
@@ -46,6 +47,7 @@ struct options {
 	const char *transcript;	/* -X FILE */
 	int dry_run;		/* --dry-run */
 	const char *check_address;	/* --check ADDR, or NULL */
+	const char *authorize_address;	/* --authorize ADDR */
 	int due_only;		/* -q --due */
 	const char *queue_id;	/* -qI ID */
 	int json;		/* mailq --json */

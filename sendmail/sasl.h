@@ -27,7 +27,8 @@ const char *sasl_choose(const struct account *a, const struct strlist *offered,
 int sasl_initial_response(const char *mech);
 
 /*
- * Starts mech for login user with password. Returns ST_OK with *s set;
+ * Starts mech for login user with password (for XOAUTH2 and OAUTHBEARER:
+ * the access token). Returns ST_OK with *s set;
  * ST_OSERR when the library fails, ST_CONFIG when it does not know mech
  * (err says why).
  */
@@ -42,6 +43,10 @@ enum status sasl_begin(struct sasl **s, const char *mech, const char *user,
  */
 enum status sasl_step(struct sasl *s, const char *challenge, struct buf *out,
     int *done, struct buf *err);
+
+/* What a bearer-token mechanism's server said when it refused the token
+ * (its JSON error, as one printable line), or NULL. */
+const char *sasl_refusal(const struct sasl *s);
 
 /* Ends the exchange and frees s; NULL is fine. */
 void sasl_end(struct sasl *s);

@@ -18,6 +18,7 @@
 
 #include "account.h"
 #include "check.h"
+#include "token.h"
 #include "config.h"
 #include "i18n.h"
 #include "log.h"
@@ -226,6 +227,45 @@ load_config(struct config *c, const char *path, int callers_file,
 	return st;
 }
 
+/*
+ * --authorize ADDR: the first OAuth2 tokens of an account. For the
+ * system config of a set-group-ID install only root may do it: the
+ * tokens are the group's, not the caller's.
+ */
+static enum status
+authorize_mode(const struct config *c, const struct options *o, struct buf *err)
+{
+	struct account *a = config_account(c, o->authorize_address);
+	enum status st;
+
+	if (a == NULL) {
+		buf_printf(err, _("%s has no account [%s]"), c->path, o->authorize_address);
+		return ST_CONFIG;
+	}
+	if (!a->oauth.store) {
+		buf_printf(err, _("%s: [%s] is not an OAuth2 account: add oauth = microsoft or google and oauth_client_id (see saatja.ini(5), OAUTH2)"),
+		    c->path, a->address);
+		return ST_CONFIG;
+	}
+	if (raised_privileges() && !a->callers_command && getuid() != 0) {
+		buf_printf(err, _("the tokens of the system configuration are kept for the group of sendmail: run sendmail --authorize %s as root"),
+		    a->address);
+		return ST_NOPERM;
+	}
+	if ((st = token_locate(c, 1, err)) != ST_OK)
+		return st;
+	if (a->oauth.token_file == NULL) {
+		buf_printf(err, _("no place for the token file of %s: set oauth_token_file in [%s]"),
+		    a->address, a->address);
+		return ST_CANTCREAT;
+	}
+	st = token_authorize(a, err);
+	if (st == ST_OK)
+		printf(_("Signed in. The token of %s is stored in %s; saatja renews it by itself from now on.\n"),
+		    a->address, a->oauth.token_file);
+	return st;
+}
+
 static const char *
 base_name(const char *path)
 {
@@ -277,6 +317,8 @@ with_config(const struct options *o,
 		st = ST_OK;
 	}
 	free(path);
+	if (st == ST_OK)
+		st = token_locate(&c, 0, err);
 	if (st == ST_OK) {
 		log_open(c.log);
 		st = mode(&c, o, err);
@@ -308,6 +350,8 @@ run(const struct options *o, struct buf *err)
 		return with_config(o, run_one_mode, err);
 	case MODE_CHECK:
 		return with_config(o, check_mode, err);
+	case MODE_AUTHORIZE:
+		return with_config(o, authorize_mode, err);
 	case MODE_SMTP:
 		return with_config(o, server_run, err);
 	case MODE_DELIVER:

@@ -29,6 +29,7 @@
 #include "smtp.h"
 #include "smtp_io.h"
 #include "tls.h"
+#include "token.h"
 #include "util.h"
 
 static void
@@ -300,19 +301,21 @@ password_hint(const struct account *a, struct buf *err)
 		buf_printf(err, " (%s)", _(p->note));
 }
 
-/* One AUTH exchange. *next is set when the server refused the mechanism
- * itself, so that the next one may be tried. */
+/* One AUTH exchange with secret (a password or an access token). *next
+ * is set when the server refused the mechanism itself, so that the next
+ * one may be tried; *bad_token when it refused a bearer token. */
 static enum status
-auth_with(struct smtp *s, const char *mech, int *next, struct buf *err)
+auth_with(struct smtp *s, const char *mech, const char *secret, int *next,
+    int *bad_token, struct buf *err)
 {
 	struct account *a = s->account;
 	struct sasl *x = NULL;
-	struct buf resp = BUF_INIT, what = BUF_INIT;
+	struct buf resp = BUF_INIT, what = BUF_INIT, refusal = BUF_INIT;
 	enum status st;
 	int done = 0;
 
-	*next = 0;
-	if ((st = sasl_begin(&x, mech, a->address, a->password, err)) != ST_OK)
+	*next = *bad_token = 0;
+	if ((st = sasl_begin(&x, mech, a->address, secret, err)) != ST_OK)
 		return st;
 	if (sasl_initial_response(mech)) {
 		struct buf shown = BUF_INIT;
@@ -349,18 +352,91 @@ auth_with(struct smtp *s, const char *mech, int *next, struct buf *err)
 	}
 	sasl_wipe(&resp);
 	buf_free(&resp);
+	if (sasl_refusal(x))
+		buf_adds(&refusal, sasl_refusal(x));
 	sasl_end(x);
-	if (st != ST_OK || s->reply.code == 235)
+	if (st != ST_OK || s->reply.code == 235) {
+		buf_free(&refusal);
 		return st;
+	}
 	buf_printf(&what, "the login of %s (AUTH %s)", a->address, mech);
 	st = smtp_refused(s, buf_str(&what), err);
 	buf_free(&what);
 	*next = s->reply.code == 504;	/* mechanism not available */
+	*bad_token = st == ST_UNAVAILABLE && !*next && oauth_conf_mech(mech);
 	if (st == ST_UNAVAILABLE) {
-		if (smtp_reply_refuses_login(&s->reply))
+		if (!token_login_hint(a, mech, &s->reply, buf_str(&refusal), err) &&
+		    smtp_reply_refuses_login(&s->reply))
 			password_hint(a, err);
 		st = ST_NOPERM;
 	}
+	buf_free(&refusal);
+	return st;
+}
+
+/* The secret mech needs: an access token from the store, or the
+ * password (which may be a token, msmtp style). */
+static enum status
+secret_for(struct smtp *s, const char *mech, const char **secret, struct buf *err)
+{
+	struct account *a = s->account;
+	enum status st;
+
+	if (oauth_conf_mech(mech) && a->oauth.store) {
+		st = token_get(a, NULL, err);
+		*secret = a->oauth.access;
+	} else {
+		st = password_get(a, err);
+		*secret = a->password;
+	}
+	return st;
+}
+
+/* Closes the session and opens it again (for a second AUTH). */
+static enum status
+reopen(struct smtp *s, struct buf *err)
+{
+	struct account *a = s->account;
+	FILE *to = s->trace;
+	char *helo = xstrdup(s->helo);
+	enum status st;
+
+	smtp_close(s);
+	st = smtp_open(s, a, helo, to, err);
+	free(helo);
+	return st;
+}
+
+/*
+ * AUTH with mech. A bearer token from the store that the server refuses
+ * although the store thought it valid gets one forced refresh (unless
+ * another process has stored a newer token meanwhile) and one more AUTH
+ * on a new connection (SPEC 3.1).
+ */
+static enum status
+auth_once(struct smtp *s, const char *mech, int *next, struct buf *err)
+{
+	struct account *a = s->account;
+	const char *secret = NULL;
+	size_t mark = err->len;
+	enum status st;
+	int bad_token;
+	char *refused;
+
+	if ((st = secret_for(s, mech, &secret, err)) != ST_OK)
+		return st;
+	st = auth_with(s, mech, secret, next, &bad_token, err);
+	if (st != ST_NOPERM || !bad_token || !a->oauth.store)
+		return st;
+	refused = xstrdup(a->oauth.access);
+	err->len = mark;
+	err->data[mark] = '\0';
+	st = token_get(a, refused, err);
+	xfree_secret(refused);
+	if (st == ST_OK)
+		st = reopen(s, err);
+	if (st == ST_OK)
+		st = auth_with(s, mech, a->oauth.access, next, &bad_token, err);
 	return st;
 }
 
@@ -394,15 +470,13 @@ smtp_auth(struct smtp *s, struct buf *err)
 		buf_free(&theirs);
 		return ST_NOPERM;
 	}
-	if ((st = password_get(a, err)) != ST_OK)
-		return st;
 	do {
 		/* Only the last refusal counts. */
 		if (err->data) {
 			err->len = mark;
 			err->data[mark] = '\0';
 		}
-		st = auth_with(s, mech, &next, err);
+		st = auth_once(s, mech, &next, err);
 	} while (st != ST_OK && next &&
 	    (mech = sasl_choose(a, &s->caps.auth, &from)) != NULL);
 	if (st == ST_OK)

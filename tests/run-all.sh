@@ -4,7 +4,8 @@
 # integration tests, which start their own mail servers), runs it again
 # under AddressSanitizer and UndefinedBehaviorSanitizer, runs the
 # integration tests that drive sendmail under valgrind, fuzzes the
-# parsers for 30 s each, then `make distcheck`. The last line is "N passed, N failed".
+# parsers for 30 s each, builds and tests the Debian package in a fresh
+# Debian 12 root (tests/deb/run.sh), then `make distcheck`. The last line is "N passed, N failed".
 # Every package and server is there, so a skipped test is a failed one
 # (SAATJA_NO_SKIP=1).
 set -u
@@ -78,7 +79,8 @@ valgrind_tests="tests/integration/test_sender_rule.py tests/integration/test_cli
 	tests/integration/test_config_errors.py tests/integration/test_bad_input.py
 	tests/integration/test_transport.py tests/integration/test_transport_faults.py tests/integration/test_trust.py
 	tests/integration/test_queue.py tests/integration/test_bs.py
-	tests/integration/test_check.py tests/integration/test_real_clients.py"
+	tests/integration/test_check.py tests/integration/test_real_clients.py
+	tests/integration/test_oauth.py"
 (cd "$builds/default" && SAATJA_VALGRIND=1 SAATJA_NO_SKIP=1 make -s check TESTS="$(echo $valgrind_tests)" \
 	TEST_SUITE_LOG=valgrind-suite.log >"$builds/default/valgrind.out" 2>&1)
 grep -E '^(FAIL|ERROR|XPASS)' "$builds/default/valgrind.out" | head -20
@@ -96,6 +98,18 @@ else
 	failed=$((failed + 1))
 	tail -30 "$builds/fuzz.out"
 fi
+
+# The Debian package, built and tested in a fresh Debian 12 root
+# (tests/deb/run.sh): each of its PASS and FAIL lines counts.
+echo "== Debian package"
+SAATJA_DEB_BUILD="$builds/deb" "$SAATJA_TOP/tests/deb/run.sh" >"$builds/deb.out" 2>&1
+drc=$?
+dp=$(grep -c '^PASS: ' "$builds/deb.out")
+df=$(grep -c '^FAIL: ' "$builds/deb.out")
+[ "$drc" = 0 ] || [ "$df" != 0 ] || df=1
+passed=$((passed + dp))
+failed=$((failed + df))
+if [ "$df" = 0 ]; then grep '^deb test: ' "$builds/deb.out"; else grep -v '^N:' "$builds/deb.out" | tail -40; fi
 
 if [ "${SAATJA_SKIP_DISTCHECK:-}" != 1 ]; then
 	echo "== make distcheck"

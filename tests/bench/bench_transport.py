@@ -20,7 +20,9 @@ leaves out what the server's first words cost: half a round trip on
 587; on 465 the TLS handshake before them too (one and a half).
 
 Prints, for one small message over STARTTLS + AUTH PLAIN: the median wall
-time of `runs` alternating runs of each, the dialogue turns (writes that
+time of `runs` alternating runs of each (and of saatja with an OAuth2
+account whose stored token is valid, AUTH XOAUTH2: no refresh, so the
+helper program does not run), the dialogue turns (writes that
 wait for a reply, from -v output), and the peak RSS (from /usr/bin/time -v)
 of each for a message of big-MB megabytes; then the cost of `batch`
 messages: as that many runs of each client, and as saatja's queue does it
@@ -38,10 +40,13 @@ import time
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SENDMAIL = os.environ.get("SAATJA_SENDMAIL", os.path.join(TOP, "sendmail", "sendmail"))
 STATE = os.environ.get("SAATJA_TEST_STATE", "/tmp/saatja-test-server")
-SUBMISSION = int(os.environ.get("SAATJA_TEST_SUBMISSION_PORT", "2587"))
-SMTPS = int(os.environ.get("SAATJA_TEST_SMTPS_PORT", "2465"))
 CA = os.path.join(STATE, "ca.pem")
 USER, PASSWORD = "arved@firma.test", "arved-secret-1"
+PORT = int(os.environ.get("SAATJA_TEST_SUBMISSION_PORT", "2587"))
+SMTPS = int(os.environ.get("SAATJA_TEST_SMTPS_PORT", "2465"))
+OAUTH_PORT = int(os.environ.get("SAATJA_TEST_OAUTH_PORT", PORT + 1))
+OAUTH_CONTROL = int(os.environ.get("SAATJA_TEST_OAUTH_CONTROL_PORT", PORT + 2))
+OAUTH_USER = "oauth@firma.test"
 DELAY_MODE = sys.argv[1:2] == ["--delay"]
 ARGS = sys.argv[2:] if DELAY_MODE else sys.argv[1:]
 RUNS = int(ARGS[0]) if len(ARGS) > 0 else 20
@@ -87,15 +92,56 @@ account default : bench
 """ % (port, "off" if implicit else "on", CA, USER, PASSWORD, USER))
 
 
-SAATJA_INI = saatja_ini(SUBMISSION)
-MSMTPRC = msmtprc(SUBMISSION)
+SAATJA_INI = saatja_ini(PORT)
+OAUTH_INI = write("oauth.ini", """[saatja]
+log = %s/saatja.log
+queue = %s/queue
+[%s]
+host = 127.0.0.1
+port = %d
+tls = starttls
+ca_file = %s
+auth = xoauth2
+oauth_client_id = saatja-test-bench
+oauth_device_url = https://localhost:%d/devicecode
+oauth_token_url = https://localhost:%d/token
+oauth_token_file = %s/token
+""" % (WORK, WORK, OAUTH_USER, PORT, CA, OAUTH_PORT, OAUTH_PORT, WORK))
+MSMTPRC = msmtprc(PORT)
 SMALL = write("small.eml", "From: %s\nTo: bench@example.test\nSubject: bench\n\n"
               "a short message\n" % USER)
+
+SMALL_OAUTH = write("small-oauth.eml", "From: %s\nTo: bench@example.test\nSubject: bench\n\n"
+                    "a short message\n" % OAUTH_USER)
 
 CLIENTS = {
     "saatja": [SENDMAIL, "-C", SAATJA_INI, "-t", "-i"],
     "msmtp": ["msmtp", "-C", MSMTPRC, "-t"],
 }
+
+
+def store_oauth_token():
+    """A valid token for OAUTH_INI, got from the test token service by the
+    device flow, written as saatja's token store keeps it."""
+    import json
+    import ssl
+    import urllib.parse
+    import urllib.request
+    ctx = ssl.create_default_context(cafile=CA)
+    svc = "https://localhost:%d" % OAUTH_PORT
+
+    def post(path, form):
+        req = urllib.request.Request(svc + path, urllib.parse.urlencode(form).encode())
+        with urllib.request.urlopen(req, context=ctx, timeout=10) as r:
+            return json.load(r)
+    d = post("/devicecode", {"client_id": "saatja-test-bench", "scope": "mail"})
+    urllib.request.urlopen(urllib.request.Request(
+        "http://127.0.0.1:%d/control/device?user_code=%s&user=%s" % (
+            OAUTH_CONTROL, d["user_code"], OAUTH_USER), method="POST"), timeout=10).read()
+    t = post("/token", {"client_id": "saatja-test-bench", "device_code": d["device_code"],
+                        "grant_type": "urn:ietf:params:oauth:grant-type:device_code"})
+    write("token", "account %s\nrefresh_token %s\naccess_token %s\nexpires %d\n" % (
+        OAUTH_USER, t["refresh_token"], t["access_token"], time.time() + t["expires_in"]))
 
 
 def run(argv, path, extra=()):
@@ -189,7 +235,7 @@ def delay_main():
     """Round trips and wall time through a delay proxy (see the top)."""
     d = DELAY_MS / 1000.0
     rows = []
-    for name, port, implicit in (("587 STARTTLS", SUBMISSION, False),
+    for name, port, implicit in (("587 STARTTLS", PORT, False),
                                  ("465 implicit TLS", SMTPS, True)):
         ports = {0: delay_proxy(port, 0.0), DELAY_MS: delay_proxy(port, d),
                  2 * DELAY_MS: delay_proxy(port, 2 * d)}
@@ -227,16 +273,23 @@ def main():
         sys.exit("cannot start the test server")
     if DELAY_MODE:
         return delay_main()
-    times = {k: [] for k in CLIENTS}
-    for k in CLIENTS:         # warm up caches once
-        run(CLIENTS[k], SMALL)
+    store_oauth_token()
+    small = dict(CLIENTS)
+    small["saatja-xoauth2"] = [SENDMAIL, "-C", OAUTH_INI, "-t", "-i"]
+    msg = {k: SMALL_OAUTH if k == "saatja-xoauth2" else SMALL for k in small}
+    times = {k: [] for k in small}
+    for k in small:           # warm up caches once
+        run(small[k], msg[k])
     for _ in range(RUNS):
-        for k in CLIENTS:     # alternate, so drift hits both alike
-            times[k].append(run(CLIENTS[k], SMALL)[0])
-    print("one small message, STARTTLS + AUTH PLAIN, %d alternating runs each:" % RUNS)
+        for k in small:       # alternate, so drift hits all alike
+            times[k].append(run(small[k], msg[k])[0])
+    print("one small message, STARTTLS + AUTH PLAIN (XOAUTH2 with a stored valid token), "
+          "%d alternating runs each:" % RUNS)
     for k, t in times.items():
-        print("  %-7s median %6.1f ms  min %6.1f ms  max %6.1f ms" % (
+        print("  %-14s median %6.1f ms  min %6.1f ms  max %6.1f ms" % (
             k, 1000 * statistics.median(t), 1000 * min(t), 1000 * max(t)))
+    print("  XOAUTH2 with a stored token minus password: %+.2f ms (median)" % (
+        1000 * (statistics.median(times["saatja-xoauth2"]) - statistics.median(times["saatja"]))))
     _, tr = run(CLIENTS["saatja"], SMALL, ["-v"])
     print("  saatja  dialogue turns after connect: %d (+ TLS handshake)" % turns(tr, ">>>", "<<<"))
     _, tr = run(CLIENTS["msmtp"], SMALL, ["-v"])

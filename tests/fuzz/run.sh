@@ -2,7 +2,7 @@
 # run.sh [SECONDS] - build saatja's fuzz targets with libFuzzer, ASan and
 # UBSan, and run each for SECONDS (default 30) from its seed corpus.
 #
-# Needs clang-14 and libfuzzer-14-dev. The sources are compiled directly,
+# Needs clang-14, libfuzzer-14-dev and libjson-c-dev. The sources are compiled directly,
 # but they include autoconf.h: the script uses the one in $SAATJA_BUILD
 # (a configured build directory), else the one in the source tree, else
 # runs configure in a scratch directory.
@@ -23,7 +23,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 CC=${CC:-clang-14}
 jobs=${FUZZ_JOBS:-1}
-targets=${FUZZ_TARGETS:-address message smtp_reply smtp_cmd config}
+targets=${FUZZ_TARGETS:-address message smtp_reply smtp_cmd config oauth_json oauth_url oauth_proto}
 
 case $secs in
 ''|*[!0-9]*) echo "usage: $0 [SECONDS]" >&2; exit 64 ;;
@@ -62,7 +62,10 @@ sources_for() {
 	message)	echo message buf ;;
 	smtp_reply)	echo smtp_reply buf ;;
 	smtp_cmd)	echo smtp_cmd address buf ;;
-	config)		echo config ini address buf providers status ;;
+	config)		echo config ini address buf providers status oauth_conf ;;
+	oauth_json)	echo oauth_json oauth_proto buf ;;
+	oauth_url)	echo oauth_url buf ;;
+	oauth_proto)	echo oauth_proto buf ;;
 	esac
 }
 
@@ -75,15 +78,18 @@ max_len_for() {
 	smtp_reply)	echo 8192 ;;
 	smtp_cmd)	echo 4096 ;;
 	config)		echo 8192 ;;
+	oauth_json)	echo 8192 ;;
+	oauth_url)	echo 9000 ;;
+	oauth_proto)	echo 8192 ;;
 	esac
 }
 
-libs=$(pkg-config --libs gnutls libgsasl) || exit 1
+libs=$(pkg-config --libs gnutls libgsasl json-c) || exit 1
 cflags="-std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined
 	-fno-sanitize-recover=undefined -fno-omit-frame-pointer
 	-Wall -Wextra -Werror
 	-I$confdir -I$top -I$top/sendmail -I/usr/include/iniparser
-	$(pkg-config --cflags gnutls libgsasl)"
+	$(pkg-config --cflags gnutls libgsasl json-c)"
 
 echo "== building in $out"
 for t in $targets; do

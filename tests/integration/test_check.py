@@ -4,6 +4,7 @@ never a message sent and never a password shown. Against the test Postfix
 (tests/server/mailserver.sh) for what a real server does, and the fault
 server for provider replies and broken servers."""
 import base64
+import re
 import os
 import pty
 import subprocess
@@ -125,13 +126,19 @@ def test_gmail_wrong_password_points_to_app_passwords():
     eq(FAULTS.commands("DATA"), [])
 
 
-def test_outlook_refusal_explains_oauth2_for_work_accounts():
-    r = check(fault({"auth": "535 5.7.139 Authentication unsuccessful, basic authentication is disabled."},
-                    account="mari@outlook.com", extra="provider = outlook\n"))
-    failed_at(r, "AUTH", 77)
-    contains(r.text, "outlook wants an app password")
-    contains(r.text, "Microsoft 365 work accounts accept only OAuth2 since 2026")
-    contains(r.text, "personal Outlook.com/Hotmail accounts work with an app password")
+def test_microsoft_basic_auth_refusal_shows_the_oauth2_lines():
+    for reply in ("535 5.7.139 Authentication unsuccessful, basic authentication is disabled.",
+                  "550 5.7.30 Basic authentication is not supported for Client Submission"):
+        r = check(fault({"auth": reply}, account="mari@outlook.com",
+                        extra="provider = outlook\n"))
+        failed_at(r, "AUTH", 77)
+        contains(r.text, "it needs OAuth2")
+        for line in ("auth = xoauth2", "oauth = microsoft", "oauth_client_id = "):
+            assert re.search(r"\n {10,}%s" % re.escape(line), r.text), \
+                "the line to add on a line of its own: %s\n%s" % (line, r.text)
+        contains(r.text, "sendmail --authorize mari@outlook.com")
+        contains(r.text, "Outlook.com/Hotmail/Live accounts need OAuth2")
+        eq("wants an app password" in r.text, False, "no app password for Outlook: " + r.text)
 
 
 def test_zone_refusal_asks_for_the_mailbox_password():

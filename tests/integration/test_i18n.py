@@ -74,7 +74,7 @@ def test_refused_password_hint_in_estonian():
     eq(r.code, 77, r.text + r.err)
     contains(r.text, FAIL + " AUTH     server ei võtnud kasutajanime arved@firma.test parooli vastu")
     contains(r.text, "vihje: kontrollige jaotise [arved@firma.test] rida password =; "
-             "Gmail, mail.ee ja Outlook nõuavad postkasti parooli asemel rakenduse parooli")
+             "Gmail ja mail.ee nõuavad postkasti parooli asemel rakenduse parooli, Outlook OAuth2-t")
     contains(r.err, "konto arved@firma.test kontroll ebaõnnestus sammul AUTH")
 
 

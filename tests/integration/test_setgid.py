@@ -3,13 +3,21 @@ system config that only the group can read, and nothing the user can do
 shows the password: -v, -X, --dry-run, --check, -C pointing at files they
 cannot read, the environment (SSLKEYLOGFILE, GNUTLS_*, LD_*, XDG_*), the
 spool, password_command (the system's with a clean environment, the
-user's own without the group), /proc/PID/mem, ptrace, core dumps.
+user's own without the group), /proc/PID/mem, ptrace, core dumps; and
+for an OAuth2 account no token from any of those channels, the token
+file beside the queue and group-only, --authorize of the system config
+for root only, and no helper program picked by the environment.
 
 The test configures, builds and installs saatja --with-group into a
 temporary prefix (as root), creates an unprivileged user, and runs
 sendmail as that user with runuser."""
 import base64
+import json
 import os
+import re
+import threading
+import urllib.parse
+import urllib.request
 import pwd
 import grp
 import shutil
@@ -27,6 +35,11 @@ USER = "saatja-user"
 PASSWORD = mailserver.USERS["arved@firma.test"]
 SECRETS = [PASSWORD.encode(), base64.b64encode(PASSWORD.encode()),
            base64.b64encode(b"\0arved@firma.test\0" + PASSWORD.encode())]
+OAUTH_CLIENT = "saatja-test-setgid-%s" % uuid.uuid4().hex[:8]
+OAUTH_CONTROL = int(os.environ.get("SAATJA_TEST_OAUTH_CONTROL_PORT", mailserver.SUBMISSION + 2))
+OAUTH_SERVICE = "https://localhost:%d" % int(os.environ.get("SAATJA_TEST_OAUTH_PORT",
+                                                              mailserver.SUBMISSION + 1))
+TOKEN_RE = re.compile(rb"\b(at|rt|dc)-[A-Za-z0-9_-]{10,}")
 _inst = None
 
 
@@ -74,12 +87,23 @@ def install():
     with open(cfg, "w") as f:
         f.write("""[saatja]
 log = %s/saatja.log
+default = arved@firma.test
 [arved@firma.test]
 host = 127.0.0.1
 port = %d
 ca_file = %s
 password = "%s"
-""" % (logdir, mailserver.SUBMISSION, mailserver.CA, PASSWORD))
+[oauth@firma.test]
+host = 127.0.0.1
+port = %d
+ca_file = %s
+auth = xoauth2
+oauth_client_id = %s
+oauth_device_url = %s/devicecode
+oauth_token_url = %s/token
+oauth_scope = mail
+""" % (logdir, mailserver.SUBMISSION, mailserver.CA, PASSWORD,
+       mailserver.SUBMISSION, mailserver.CA, OAUTH_CLIENT, OAUTH_SERVICE, OAUTH_SERVICE))
     os.chown(cfg, 0, gid)
     os.chmod(cfg, 0o640)
     home = os.path.join(top, "home")
@@ -108,6 +132,7 @@ def no_secret(*blobs):
     for b in blobs:
         for s in SECRETS:
             assert s not in b, "password shown: %r" % b[:300]
+        assert not TOKEN_RE.search(b), "an OAuth2 token shown: %r" % b[:300]
 
 
 def test_install_is_set_group_id():
@@ -329,6 +354,155 @@ def test_not_traceable_and_no_core_dump():
     finally:
         p.kill()
         p.wait()
+
+
+# ------------------------------------------------------------------ OAuth2
+
+def ctl(path, **args):
+    url = "http://127.0.0.1:%d/control/%s?%s" % (OAUTH_CONTROL, path, urllib.parse.urlencode(args))
+    method = "GET" if path == "stats" or (path == "device" and "client" in args) else "POST"
+    with urllib.request.urlopen(urllib.request.Request(url, method=method), timeout=10) as r:
+        return json.load(r)
+
+
+def approve_device(client, user):
+    """The user's part of the device flow, done in a thread."""
+    def run():
+        for _ in range(100):
+            code = ctl("device", client=client)["user_code"]
+            if code:
+                ctl("device", user_code=code, user=user)
+                return
+            time.sleep(0.1)
+    t = threading.Thread(target=run)
+    t.start()
+    return t
+
+
+_authorized = False
+
+
+def authorized():
+    """The system config's OAuth2 account, authorized by root once."""
+    global _authorized
+    inst = install()
+    if not _authorized:
+        t = approve_device(OAUTH_CLIENT, "oauth@firma.test")
+        r = subprocess.run([inst["sendmail"], "--authorize", "oauth@firma.test"],
+                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=60)
+        t.join()
+        eq(r.returncode, 0, r.stdout.decode() + r.stderr.decode())
+        no_secret(r.stdout, r.stderr)
+        _authorized = True
+    return os.path.join(inst["spool"], "oauth", "oauth@firma.test")
+
+
+def oauth_message(token):
+    return ("From: oauth@firma.test\nTo: bob@example.test\nSubject: setgid %s\n\nx\n"
+            % token).encode()
+
+
+def test_token_file_sits_beside_the_queue_group_only():
+    path = authorized()
+    st = os.stat(path)
+    eq(oct(st.st_mode & 0o777), "0o660", "token file mode")
+    eq(grp.getgrgid(st.st_gid).gr_name, GROUP, "token file group")
+    d = os.stat(os.path.dirname(path))
+    eq(grp.getgrgid(d.st_gid).gr_name, GROUP, "token directory group")
+    eq(d.st_mode & 0o007, 0, "token directory closed to others")
+    r = as_user(["cat", path])
+    assert r.returncode != 0 and not TOKEN_RE.search(r.stdout), "the user read the tokens"
+
+
+def test_user_sends_with_a_token_and_sees_none():
+    path = authorized()
+    inst = install()
+    xfile = os.path.join(inst["home"], "x-oauth.txt")
+    token = uuid.uuid4().hex
+    r = as_user([inst["sendmail"], "-t", "-X", xfile], oauth_message(token))
+    eq(r.returncode, 0, r.stderr.decode())
+    with open(xfile) as f:
+        contains(f.read(), "AUTH XOAUTH2 ********")
+    eq(len(mailserver.delivered_by_token(token, wait=10)), 1, "delivered")
+    # A refresh run by the user: the rotated token is stored (group-only
+    # still), and nothing shows it.
+    ctl("expire", client=OAUTH_CLIENT)
+    before = ctl("stats", client=OAUTH_CLIENT)["refresh"]
+    r2 = as_user([inst["sendmail"], "-t", "-v"], oauth_message(uuid.uuid4().hex))
+    eq(r2.returncode, 0, r2.stderr.decode())
+    eq(ctl("stats", client=OAUTH_CLIENT)["refresh"], before + 1, "the user's run refreshed")
+    st = os.stat(path)
+    eq((oct(st.st_mode & 0o777), grp.getgrgid(st.st_gid).gr_name), ("0o660", GROUP),
+       "token file after the user's refresh")
+    r3 = as_user([inst["sendmail"], "--check", "oauth@firma.test"])
+    eq(r3.returncode, 0, r3.stdout.decode() + r3.stderr.decode())
+    contains(r3.stdout.decode(), "token")
+    r4 = as_user([inst["sendmail"], "--dry-run", "-t"], oauth_message("dry"))
+    with open(xfile, "rb") as f, open(inst["log"], "rb") as log:
+        no_secret(r.stdout, r.stderr, r2.stdout, r2.stderr, r3.stdout, r3.stderr,
+                  r4.stdout, r4.stderr, f.read(), log.read())
+    r = as_user(["sh", "-c", "cat %s/*.env %s/failed/*.env 2>/dev/null" % (inst["spool"], inst["spool"])])
+    no_secret(r.stdout)
+
+
+def test_authorize_of_the_system_config_is_for_root():
+    inst = install()
+    r = as_user([inst["sendmail"], "--authorize", "oauth@firma.test"])
+    eq(r.returncode, 77, r.stderr.decode())
+    contains(r.stderr.decode(), "as root")
+
+
+def test_environment_picks_no_oauth_helper():
+    authorized()
+    inst = install()
+    evil = os.path.join(inst["home"], "evil-helper")
+    ran = os.path.join(inst["home"], "evil-helper-ran")
+    with open(evil, "w") as f:
+        f.write("#!/bin/sh\ntouch %s\ncat <&3 > %s.req\n" % (ran, ran))
+    os.chmod(evil, 0o755)
+    ctl("expire", client=OAUTH_CLIENT)
+    r = as_user([inst["sendmail"], "-t"], oauth_message(uuid.uuid4().hex),
+                env={"SAATJA_OAUTH_HELPER": evil, "https_proxy": "http://127.0.0.1:1"})
+    eq(r.returncode, 0, r.stderr.decode())
+    eq(os.path.exists(ran), False, "SAATJA_OAUTH_HELPER picked the helper")
+
+
+def test_callers_config_keeps_its_tokens_with_the_callers_rights():
+    inst = install()
+    uid = pwd.getpwnam(USER).pw_uid
+    client = "saatja-test-setgid-own-%s" % uuid.uuid4().hex[:8]
+    own = os.path.join(inst["home"], "own-oauth.ini")
+    tokens = os.path.join(inst["home"], "tokens", "oauth@firma.test")
+    with open(own, "w") as f:
+        f.write("""[saatja]
+queue = %s/q2
+[oauth@firma.test]
+host = 127.0.0.1
+port = %d
+ca_file = %s
+auth = xoauth2
+oauth_client_id = %s
+oauth_device_url = %s/devicecode
+oauth_token_url = %s/token
+oauth_token_file = %s
+""" % (inst["home"], mailserver.SUBMISSION, mailserver.CA, client,
+       OAUTH_SERVICE, OAUTH_SERVICE, tokens))
+    os.chown(own, uid, -1)
+    os.chmod(own, 0o600)
+    t = approve_device(client, "oauth@firma.test")
+    r = as_user([inst["sendmail"], "-C", own, "--authorize", "oauth@firma.test"])
+    t.join()
+    eq(r.returncode, 0, r.stdout.decode() + r.stderr.decode())
+    no_secret(r.stdout, r.stderr)
+    st = os.stat(tokens)
+    eq(st.st_uid, uid, "the caller owns the token file")
+    assert st.st_gid != grp.getgrnam(GROUP).gr_gid, "the token file got the group"
+    eq(st.st_mode & 0o007, 0, "closed to others")
+    token = uuid.uuid4().hex
+    r = as_user([inst["sendmail"], "-C", own, "-t"], oauth_message(token))
+    eq(r.returncode, 0, r.stderr.decode())
+    eq(len(mailserver.delivered_by_token(token, wait=10)), 1, "delivered")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,52 @@
+/*
+ * oauth_conf - an account's OAuth2 settings (the oauth* keys of
+ * saatja.ini, SPEC 3.1): the token service, the application the user
+ * registered, and where the tokens are kept.
+ *
+ * config.c reads the keys through oauth_conf_set and, once the section
+ * is read, oauth_conf_settle decides the mechanisms, fills what a preset
+ * (microsoft, google) gives and says what is still missing. Messages name no file or
+ * section: config.c adds them.
+ */
+#ifndef SAATJA_OAUTH_CONF_H
+#define SAATJA_OAUTH_CONF_H
+
+#include "buf.h"
+
+struct oauth_conf {
+	int store;		/* tokens come from saatja's token store: the
+				 * account has oauth or an oauth_* key */
+	char *preset;		/* "microsoft", "google", or NULL */
+	char *client_id;
+	char *client_secret;	/* secret; NULL for a public client */
+	char *tenant;		/* Microsoft: consumers, organizations, common, an ID */
+	char *device_url;	/* https; device flow (RFC 8628) when set */
+	char *auth_url;		/* https; browser flow otherwise */
+	char *token_url;	/* https */
+	char *scope;
+	char *token_file;	/* absolute; NULL: beside the queue (token.h) */
+	char *access;		/* this run's access token (memory only), or NULL */
+	long long expires;	/* when access expires (seconds since the epoch) */
+};
+
+struct account;
+
+/* Non-zero when mech (upper case) logs in with an OAuth2 bearer token. */
+int oauth_conf_mech(const char *mech);
+/* Sets key to v. Returns 0, or -1 with the reason in why. */
+int oauth_conf_set(struct oauth_conf *o, const char *key, const char *v,
+    struct buf *why);
+/*
+ * Settles how account a logs in, once its section is read: auth =
+ * decides; without it an OAuth2 account (the oauth keys, or the outlook
+ * preset without a password, SPEC 3) uses XOAUTH2, every other one PLAIN
+ * then LOGIN. Fills the token service preset's URLs and scope. A
+ * password (or an access token, msmtp style) is needed by PLAIN and
+ * LOGIN, and by the token mechanisms of an account without a token
+ * store. Returns 0, or -1 with the key to fix in *key (NULL: the
+ * section) and the reason, translated, in *why.
+ */
+int oauth_conf_settle(struct account *a, const char **key, const char **why);
+void oauth_conf_free(struct oauth_conf *o);
+
+#endif

@@ -1,0 +1,118 @@
+/*
+ * oauth_http - HTTPS POST through libcurl; see oauth_http.h.
+ */
+#include "autoconf.h"
+
+#include <curl/curl.h>
+#include <string.h>
+
+#include "oauth_http.h"
+
+struct sink {
+	struct buf *body;
+	int overflow;
+};
+
+static size_t
+collect(char *p, size_t size, size_t n, void *arg)
+{
+	struct sink *s = arg;
+
+	if (n != 0 && size > OAUTH_HTTP_MAX / n) {
+		s->overflow = 1;
+		return 0;
+	}
+	if (s->body->len + size * n > OAUTH_HTTP_MAX) {
+		s->overflow = 1;
+		return 0;	/* libcurl ends the transfer with an error */
+	}
+	buf_add(s->body, p, size * n);
+	return size * n;
+}
+
+int
+oauth_http_init(void)
+{
+	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+}
+
+static enum oauth_http_result
+classify(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_GOT_NOTHING:
+		return OAUTH_HTTP_NETWORK;
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+		return OAUTH_HTTP_TLS;
+	default:
+		return OAUTH_HTTP_PROTOCOL;
+	}
+}
+
+enum oauth_http_result
+oauth_http_post(const struct oauth_http *h, const char *url, const char *form,
+    struct buf *body, long *code, struct buf *err)
+{
+	char errbuf[CURL_ERROR_SIZE] = "";
+	struct sink sink = { body, 0 };
+	struct curl_slist *hdr = NULL;
+	enum oauth_http_result res = OAUTH_HTTP_OK;
+	CURL *c;
+	CURLcode rc;
+
+	*code = 0;
+	if (strncmp(url, "https://", 8) != 0) {
+		buf_printf(err, "%s is not an https:// URL", url);
+		return OAUTH_HTTP_PROTOCOL;
+	}
+	c = curl_easy_init();
+	if (c == NULL) {
+		buf_adds(err, "libcurl could not start");
+		return OAUTH_HTTP_PROTOCOL;
+	}
+	hdr = curl_slist_append(hdr, "Accept: application/json");
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https");
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (h->ca_file != NULL) {
+		curl_easy_setopt(c, CURLOPT_CAINFO, h->ca_file);
+		curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
+	}
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, h->timeout > 0 ? h->timeout : 60L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, PACKAGE_NAME "/" PACKAGE_VERSION);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, form);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	rc = curl_easy_perform(c);
+	if (sink.overflow) {
+		buf_printf(err, "the answer from %s is over %d octets", url, OAUTH_HTTP_MAX);
+		res = OAUTH_HTTP_PROTOCOL;
+	} else if (rc != CURLE_OK) {
+		buf_printf(err, "%s: %s", url, errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc));
+		res = classify(rc);
+	} else {
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, code);
+	}
+	curl_slist_free_all(hdr);
+	curl_easy_cleanup(c);
+	return res;
+}

@@ -1,0 +1,89 @@
+/*
+ * token - the OAuth2 token store (SPEC 3.1): one file per account that
+ * holds its refresh token, its access token and when that expires, and
+ * the one way to an access token that is fit to use.
+ *
+ * The file is as secret as a password: 0600, or 0660 in the group's
+ * spool of a set-group-ID install; an account from a file the caller
+ * chose (-C) keeps its tokens with the caller's own rights, in the
+ * caller's state directory. It is replaced whole (write FILE.tmp, fsync,
+ * rename, fsync the directory), so a crash or kill -9 at any moment
+ * leaves the old file or the new one, never a half-written or empty one.
+ *
+ * A refresh happens under an exclusive flock() on FILE.lock (the token
+ * file itself is replaced by rename, so a lock on it would exclude
+ * nobody). Whoever takes the lock reads the file again and refreshes
+ * only if it is still stale, so any number of concurrent senders cause
+ * one refresh; the rotated refresh token is on disk before the new
+ * access token is used.
+ */
+#ifndef SAATJA_TOKEN_H
+#define SAATJA_TOKEN_H
+
+#include <stdio.h>
+
+#include "account.h"
+#include "buf.h"
+#include "config.h"
+#include "smtp_reply.h"
+#include "status.h"
+
+/* Seconds an access token must have left to be used as it is. */
+#define TOKEN_MIN_LEFT 60
+
+/*
+ * Gives every account of c that uses the token store a token file where
+ * the config names none: QUEUE/oauth/ADDRESS beside the queue (a -C
+ * account of a set-group-ID run: the caller's own
+ * ~/.local/state/saatja/oauth/ADDRESS). create: make the queue
+ * directory when it does not exist yet (--authorize). ST_CANTCREAT when
+ * create is set and no place can be made.
+ */
+enum status token_locate(const struct config *c, int create, struct buf *err);
+
+/*
+ * Makes a->oauth.access a token to log in with: this run's, the stored
+ * one while it has TOKEN_MIN_LEFT seconds left, else a refresh under
+ * the lock. refused: the token the server has just refused, which is
+ * refreshed unless the file already holds a newer one; NULL otherwise.
+ * ST_NOPERM when nothing is stored or the service refuses (invalid_grant:
+ * the message names --authorize and -qI); ST_TEMP_* when the service
+ * cannot be reached; ST_CANTCREAT / ST_IOERR when the file cannot be
+ * read or written.
+ */
+enum status token_get(struct account *a, const char *refused, struct buf *err);
+
+/*
+ * sendmail --authorize: signs in through the helper (device or browser
+ * flow, on the caller's terminal) and stores the first tokens. ST_OK
+ * once the file is written; see oauth_client_failure for the refusals,
+ * ST_CANTCREAT when the file cannot be written.
+ */
+enum status token_authorize(struct account *a, struct buf *err);
+
+struct token_info {
+	int stored;		/* the file exists and holds a refresh token */
+	int has_access;		/* and an access token */
+	long long expires;	/* when it expires */
+	int writable;		/* this process may replace the file */
+};
+
+/* What the file holds (no secret leaves it). ST_IOERR with the reason
+ * when it cannot be read. */
+enum status token_peek(const struct account *a, struct token_info *ti,
+    char **access, struct buf *err);
+
+/*
+ * Adds to err what to do about a refused login, when there is something
+ * to say beyond the password: a refused bearer token (mech XOAUTH2 or
+ * OAUTHBEARER; refusal is the server's decoded JSON error, or NULL), or
+ * Microsoft's refusal of password login (5.7.139, 5.7.30), which means
+ * the mailbox needs OAuth2. Returns 1 when it added a hint.
+ */
+int token_login_hint(const struct account *a, const char *mech,
+    const struct smtp_reply *r, const char *refusal, struct buf *err);
+
+/* Non-zero for Microsoft's "basic authentication is disabled" refusals. */
+int token_basic_auth_off(const struct smtp_reply *r);
+
+#endif
