@@ -14,6 +14,7 @@
 
 #include "i18n.h"
 #include "oauth_client.h"
+#include "util.h"
 
 #define REQUEST_FD 3
 #define ANSWER_FD 4
@@ -79,22 +80,6 @@ child(const struct account *a, int req_r, int ans_w, int interactive)
 	signal(SIGPIPE, SIG_DFL);
 	execl(helper_path(), "saatja-oauth", (char *)NULL);
 	_exit(127);
-}
-
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
 }
 
 enum status

@@ -48,6 +48,7 @@
 #include "oauth_json.h"
 #include "oauth_proto.h"
 #include "oauth_url.h"
+#include "util.h"
 
 #define REQUEST_FD 3
 #define ANSWER_FD 4
@@ -537,22 +538,6 @@ read_all(int fd, struct buf *b)
 		buf_add(b, chunk, (size_t)n);
 		if (b->len > OAUTH_MSG_MAX)
 			return -1;
-	}
-	return 0;
-}
-
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
 	}
 	return 0;
 }

@@ -223,35 +223,6 @@ new_id(char id[QUEUE_ID_LEN + 1])
 	id[QUEUE_ID_LEN] = '\0';
 }
 
-static int
-fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int rc;
-
-	if (fd < 0)
-		return -1;
-	rc = fsync(fd);
-	close(fd);
-	return rc;
-}
-
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Writes data to dir/name through tmp/, fsynced: all or nothing. */
 static int
 write_file_atomic(struct queue *q, const char *dir, const char *name,

@@ -28,6 +28,7 @@
 #include "oauth_proto.h"
 #include "queue.h"
 #include "token.h"
+#include "util.h"
 
 #define FILE_MAX 65536
 #define DEFAULT_LIFETIME 3600
@@ -195,15 +196,10 @@ static void
 fsync_parent(const char *path)
 {
 	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
-	int fd;
 
 	if (slash != NULL && slash != dir)
 		*slash = '\0';
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		fsync(fd);
-		close(fd);
-	}
+	fsync_dir(dir);
 	free(dir);
 }
 
@@ -226,22 +222,6 @@ make_parent(const char *path)
 	return rc;
 }
 
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Replaces the token file with t, atomically; the caller holds the lock. */
 static enum status
 store_write(const struct account *a, const struct stored *t, struct buf *err)
@@ -261,8 +241,10 @@ store_write(const struct account *a, const struct stored *t, struct buf *err)
 	    close(fd) < 0 || rename(tmp.data, a->oauth.token_file) < 0) {
 		buf_printf(err, _("cannot write the token file %s: %s"), a->oauth.token_file,
 		    rc < 0 ? _("the service sent a token with a line break") : strerror(errno));
-		if (fd >= 0)
+		if (fd >= 0) {
+			close(fd);
 			unlink(tmp.data);
+		}
 		rc = -1;
 	} else {
 		fsync_parent(a->oauth.token_file);

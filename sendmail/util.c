@@ -1,8 +1,11 @@
 /*
- * util - host and caller facts; see util.h.
+ * util - host and caller facts, and the two file-writing helpers that
+ * the queue and the token store share; see util.h.
  */
 #include "autoconf.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <pwd.h>
 #include <stdlib.h>
@@ -87,4 +90,35 @@ random_bytes(void *out, unsigned n)
 	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
 	for (unsigned i = 0; i < n; i++)
 		p[i] = (unsigned char)random();
+}
+
+int
+write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w == 0)
+			errno = EIO;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int
+fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc;
+
+	if (fd < 0)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
 }

@@ -1,8 +1,12 @@
 /*
- * util - facts about this machine and the caller that several modules need.
+ * util - facts about this machine and the caller that several modules need,
+ * and writing a whole buffer or fsyncing a directory, for every module that
+ * puts a file durably in place.
  */
 #ifndef SAATJA_UTIL_H
 #define SAATJA_UTIL_H
+
+#include <stddef.h>
 
 /* The host name as gethostname() gives it ("web1"). */
 const char *host_name(void);
@@ -18,6 +22,12 @@ const char *caller_full_name(void);
 /* Non-zero when this process runs with raised privileges (set-group-ID
  * or set-user-ID): then the caller's environment picks nothing. */
 int raised_privileges(void);
+/* Writes all n bytes of p to fd, going on after EINTR and short writes.
+ * Returns 0, or -1 with errno set (0 from write() counts as an error). */
+int write_all(int fd, const char *p, size_t n);
+/* fsyncs the directory dir, so that a rename or unlink in it is on disk.
+ * Returns 0, or -1 with errno set. */
+int fsync_dir(const char *dir);
 /* Fills out with n random bytes (getrandom, falling back to time). */
 void random_bytes(void *out, unsigned n);
 
