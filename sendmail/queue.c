@@ -557,27 +557,33 @@ queue_release(struct queue_entry *qm)
 	qm->env_fd = -1;
 }
 
-static void
-unlink_message(const char *dir, const char *id)
+enum status
+queue_done(struct queue *q, struct queue_entry *qm, struct buf *err)
 {
-	static const char *const exts[] = { ".env", ".state", ".body" };
-
-	for (size_t i = 0; i < 3; i++) {
-		char *path = path_of(dir, id, exts[i]);
-
-		unlink(path);
-		free(path);
-	}
-}
-
-void
-queue_done(struct queue *q, struct queue_entry *qm)
-{
+	static const char *const exts[] = { ".state", ".body" };
 	const char *dir = qm->in_failed ? q->failed : q->dir;
+	char *path = path_of(dir, qm->id, ".env");
+	enum status st = ST_OK;
 
-	unlink_message(dir, qm->id);	/* ID.env first: out of the queue */
-	fsync_dir(dir);
+	/* ID.env first: out of the queue. If it stays, so does the rest:
+	 * the message is still whole, queued, and will go again. */
+	if (unlink(path) != 0 && errno != ENOENT) {
+		buf_printf(err, _("message %s was delivered, but %s cannot be removed (%s):"
+		    " the next queue run will send it again unless the file is removed"),
+		    qm->id, path, strerror(errno));
+		st = ST_IOERR;
+	} else {
+		for (size_t i = 0; i < 2; i++) {
+			char *p = path_of(dir, qm->id, exts[i]);
+
+			unlink(p);
+			free(p);
+		}
+		fsync_dir(dir);
+	}
+	free(path);
 	queue_release(qm);
+	return st;
 }
 
 static enum status

@@ -101,9 +101,14 @@ void queue_settled(struct queue_entry *qm, const char *addr);
 void queue_release(struct queue_entry *qm);
 void queue_entry_free(struct queue_entry *qm);
 
-/* The message was delivered: removes it (and releases it). Nothing can
- * stop that: ID.env goes first, and a leftover body is swept later. */
-void queue_done(struct queue *q, struct queue_entry *qm);
+/*
+ * The message was delivered: removes it (and releases it). ID.env goes
+ * first, and a leftover body is swept later. When ID.env cannot be
+ * removed, the message stays whole and queued (it would be sent again):
+ * returns ST_IOERR with err saying so, naming the file.
+ */
+enum status queue_done(struct queue *q, struct queue_entry *qm,
+    struct buf *err);
 /*
  * A temporary failure: counts the attempt and sets the next try (5 min
  * doubling to 2 h, or at `at` when not 0) with reason.

@@ -337,7 +337,7 @@ settle(const struct config *c, struct queue *q, struct queue_entry *qm,
 
 	if (st == ST_OK) {
 		if (qm->env_fd >= 0)
-			queue_done(q, qm);
+			queue_done(q, qm, &err);
 	} else if (status_is_temporary(st) &&
 	    time(NULL) - qm->arrival < c->retry_for) {
 		queue_defer(q, qm, reason, 0, &err);
@@ -425,9 +425,13 @@ attempt(const struct config *c, const struct options *o, struct queue *q,
 	for (size_t i = 0; i < t.r.n; i++)
 		given += t.r.rcpts[i].accepted;
 	if (t.st == ST_OK) {
+		struct buf gone = BUF_INIT;
+
 		/* Out of the queue first: until ID.env is gone, a crash means
 		 * a second delivery. Logging can wait. */
-		queue_done(q, qm);
+		if (queue_done(q, qm, &gone) != ST_OK)
+			log_msg(LOG_ERR, "%s: %s", qm->id, buf_str(&gone));
+		buf_free(&gone);
 		rate_record(&rate);
 	} else if (given) {
 		/* Some got it before the rest failed: never again to them,

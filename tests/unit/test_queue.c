@@ -2,7 +2,9 @@
  * Unit tests for the queue: the ID.env text read back as written (the
  * format at the top of queue.c), what queue_find finds, one message
  * through queue_add, queue_list, queue_take and queue_done, and settled
- * recipients kept out of later attempts (ID.state "done:").
+ * recipients kept out of later attempts (ID.state "done:"), and a
+ * queue_done that cannot remove ID.env saying so and keeping the message
+ * whole.
  */
 #include "autoconf.h"
 
@@ -160,7 +162,7 @@ test_add_list_take_done(void)
 	message_init(&taken);
 	is_int(queue_take(&q, id, 0, &qm, &taken, &err), ST_OK, "queue_take");
 	is_int((long)taken.body_size, (long)m.body_size, "the body comes back whole");
-	queue_done(&q, &qm);
+	is_int(queue_done(&q, &qm, &err), ST_OK, "queue_done");
 	queue_entry_free(&qm);
 	is_int(queue_list(&q, &v, &n, &err), ST_OK, "queue_list after done");
 	is_int(n, 0, "the queue is empty");
@@ -219,7 +221,7 @@ test_settled_recipients_stay_settled(void)
 	is_int(qm.rcpts.n, 1, "the next attempt has only the one left");
 	is_str(qm.rcpts.n ? qm.rcpts.v[0] : NULL, "b@example.test", "b");
 	is_int(qm.done.n, 2, "the settled two are remembered");
-	queue_done(&q, &qm);
+	is_int(queue_done(&q, &qm, &err), ST_OK, "queue_done");
 	queue_entry_free(&qm);
 	message_free(&m);
 	message_free(&taken);
@@ -227,6 +229,61 @@ test_settled_recipients_stay_settled(void)
 	queue_close(&q);
 	buf_free(&dir);
 	buf_free(&err);
+}
+
+/* ID.env that cannot be unlinked (here a directory in its place; root
+ * can unlink a file in any directory it may not write): queue_done says
+ * so, naming the file, and leaves the message whole. */
+static void
+test_done_cannot_remove(void)
+{
+	struct config c;
+	struct account a;
+	struct plan p;
+	struct queue q;
+	struct message m, taken;
+	struct queue_entry qm;
+	struct buf dir = BUF_INIT, err = BUF_INIT, env = BUF_INIT, aside = BUF_INIT,
+	    body = BUF_INIT, inner = BUF_INIT;
+	char id[QUEUE_ID_LEN + 1];
+	struct stat sb;
+	FILE *f;
+
+	memset(&c, 0, sizeof c);
+	buf_printf(&dir, "%s/q-stuck", work);
+	c.queue_dir = dir.data;
+	is_int(queue_open(&q, &c, &err), ST_OK, "queue_open");
+	memset(&a, 0, sizeof a);
+	a.address = "arved@firma.test";
+	memset(&p, 0, sizeof p);
+	p.account = &a;
+	strlist_add(&p.rcpts, "klient@example.test");
+	read_message(&m, "From: arved@firma.test\n\nline\n", q.tmp);
+	is_int(queue_add(&q, &p, &m, id, &err), ST_OK, "queue_add");
+	message_init(&taken);
+	is_int(queue_take(&q, id, 0, &qm, &taken, &err), ST_OK, "queue_take");
+	buf_printf(&env, "%s/%s.env", dir.data, id);
+	buf_printf(&aside, "%s/aside.env", work);
+	buf_printf(&body, "%s/%s.body", dir.data, id);
+	buf_printf(&inner, "%s/x", env.data);
+	ok(rename(env.data, aside.data) == 0 && mkdir(env.data, 0700) == 0 &&
+	    (f = fopen(inner.data, "w")) != NULL && fclose(f) == 0,
+	    "a directory stands in for ID.env");
+	is_int(queue_done(&q, &qm, &err), ST_IOERR, "queue_done fails");
+	ok(strstr(buf_str(&err), env.data) != NULL, "naming ID.env");
+	ok(strstr(buf_str(&err), "send it again") != NULL, "saying it would go again");
+	ok(stat(body.data, &sb) == 0, "the body is kept");
+	queue_entry_free(&qm);
+	message_free(&m);
+	message_free(&taken);
+	strlist_free(&p.rcpts);
+	queue_close(&q);
+	buf_free(&dir);
+	buf_free(&err);
+	buf_free(&env);
+	buf_free(&aside);
+	buf_free(&body);
+	buf_free(&inner);
 }
 
 int
@@ -238,5 +295,6 @@ main(void)
 	test_queue_find();
 	test_add_list_take_done();
 	test_settled_recipients_stay_settled();
+	test_done_cannot_remove();
 	return done_testing();
 }
