@@ -107,11 +107,13 @@ struct rate {
 /*
  * Opens and reads the account's rate file. Returns 0 when a message may
  * go now, else the time when it may (the oldest send of the last hour
- * leaves the hour). Without a limit, or without the file, it may.
+ * leaves the hour). Without a limit, or without the file, it may (the
+ * file that cannot be opened is logged, once a run).
  */
 static time_t
 rate_wait(struct rate *r, struct queue *q, const struct account *a)
 {
+	static int warned;
 	struct buf all = BUF_INIT, p = BUF_INIT;
 	time_t now = time(NULL), oldest = 0;
 	size_t n = 0;
@@ -124,9 +126,16 @@ rate_wait(struct rate *r, struct queue *q, const struct account *a)
 		return 0;
 	buf_printf(&p, "%s/%s.rate", q->dir, a->address);
 	r->fd = open(p.data, O_RDWR | O_CREAT | O_CLOEXEC, 0660);
-	buf_free(&p);
-	if (r->fd < 0)
+	if (r->fd < 0) {
+		/* Said once a run: every message of the run would say it. */
+		if (!warned)
+			log_msg(LOG_WARNING, "cannot open %s: %s; max_per_hour of %s is"
+			    " not applied", p.data, strerror(errno), a->address);
+		warned = 1;
+		buf_free(&p);
 		return 0;
+	}
+	buf_free(&p);
 	flock(r->fd, LOCK_EX);
 	while ((got = pread(r->fd, block, sizeof block, (off_t)all.len)) > 0)
 		buf_add(&all, block, (size_t)got);

@@ -210,6 +210,22 @@ def test_max_per_hour_excess_waits():
     contains(q[0]["reason"], "max_per_hour")
 
 
+def test_max_per_hour_without_its_rate_file_is_logged_once():
+    cfg = FAULTS.config(extra="max_per_hour = 2\n")
+    FAULTS.script({})
+    for _ in range(3):
+        eq(sendmail(["-odq", "-t"], message(uuid.uuid4().hex), cfg).code, 0)
+    # A directory where the rate file goes: open() fails, even for root.
+    rate = os.path.join(cfg.work, "queue", "arved@firma.test.rate")
+    os.mkdir(rate)
+    eq(sendmail(["-q"], b"", cfg).code, 0)
+    eq(len(FAULTS.commands("MAIL FROM")), 3, "the limit is not applied")
+    with open(cfg.log) as f:
+        log = f.read()
+    eq(log.count("max_per_hour of arved@firma.test is not applied"), 1, log)
+    contains(log, "cannot open %s: " % rate)
+
+
 def test_concurrent_senders_and_runs_deliver_exactly_once():
     cfg = mailserver.config()
     run = uuid.uuid4().hex
