@@ -425,12 +425,15 @@ account_plan(struct plan *p, const struct config *c, const struct options *o,
 		p->dsn_notify = o->dsn_notify;
 		p->dsn_ret = o->dsn_ret;
 		p->dsn_envid = o->dsn_envid;
+		p->notice = o->notice;
 		rewrite_sender(p, o, &cand, foreign, m);
 		add_date_and_id(p->account, m);
 		message_remove(m, "Bcc");
 		message_remove(m, "Resent-Bcc");
 		message_remove(m, "Return-Path");
-		add_account_copies(p->account, m, &rcpts);
+		/* A notice is the account's own mail, not its outgoing. */
+		if (!o->notice)
+			add_account_copies(p->account, m, &rcpts);
 		st = resolve_recipients(p, c, &rcpts, err);
 		if (addr_is_8bit(p->account->address))
 			p->needs_smtputf8 = 1;

@@ -69,7 +69,8 @@ struct plan {
 /*
  * Decides the plan for message m (edited in place: From rewritten or
  * added, Reply-To, Date, Message-ID added, Bcc and Return-Path removed,
- * the account's cc added). Returns ST_OK; ST_USAGE when there is no
+ * the account's cc added, and its cc and bcc among the recipients, except
+ * for a failure notice, o->notice). Returns ST_OK; ST_USAGE when there is no
  * recipient; ST_DATAERR for an unparsable address header; ST_NOPERM when
  * the sender rule refuses the message; ST_CONFIG when a local sender or
  * recipient needs a default account and there is none. err says why.

@@ -52,6 +52,8 @@ struct options {
 	const char *queue_id;	/* -qI ID */
 	int json;		/* mailq --json */
 	struct strlist rcpts;	/* recipient arguments, as given */
+	int notice;		/* no option: a failure notice (runq.c), to
+				 * the account alone, without its cc/bcc */
 };
 
 /*

@@ -269,12 +269,12 @@ send_notice(const struct config *c, struct queue *q,
 
 	/* Planned as "sendmail ACCOUNT" would plan it. */
 	memset(&o, 0, sizeof o);
+	o.notice = 1;	/* to the account alone: never its cc/bcc */
 	strlist_add(&o.rcpts, qm->account);
 	message_init(&m);
 	in = fmemopen(text.data, text.len, "r");
 	if (in && message_read(&m, in, 0, q->tmp, &err) == ST_OK &&
 	    account_plan(&p, c, &o, &m, &err) == ST_OK) {
-		p.notice = 1;
 		if (queue_add(q, &p, &m, id, &err) == ST_OK) {
 			log_msg(LOG_INFO, "%s: failure notice for %s queued to <%s>",
 			    id, qm->id, qm->account);

@@ -139,6 +139,24 @@ def test_auth_refused_fails_and_notice_never_loops():
     eq(len(mailq_json(cfg)), 2, "no notice about the notice")
 
 
+def test_notice_goes_to_the_account_alone_not_its_cc_bcc():
+    # cc/bcc copy the account's outgoing mail (SPEC 3); a notice is mail
+    # to the account itself. Refused login: the notice waits, failed too.
+    cfg = mailserver.config(password="wrong-password",
+                            extra="cc = kopia@example.test\nbcc = arhiiv@example.test\n")
+    eq(sendmail(["-t"], message(uuid.uuid4().hex), cfg).code, 77)
+    q = mailq_json(cfg)
+    eq(len(q), 2, "the message and its notice: %r" % q)
+    original = [m for m in q if m["recipients"][0]["address"] == "bob@example.test"]
+    eq(len(original), 1, "the original: %r" % q)
+    eq(sorted(r["address"] for r in original[0]["recipients"]),
+       ["arhiiv@example.test", "bob@example.test", "kopia@example.test"],
+       "the original has its copies")
+    notice = [m for m in q if m is not original[0]][0]
+    eq([r["address"] for r in notice["recipients"]], ["arved@firma.test"],
+       "the notice goes to the account alone")
+
+
 def test_qI_resends_a_failed_message_after_the_fix():
     cfg = mailserver.config(password="wrong-password")
     token = uuid.uuid4().hex
