@@ -24,7 +24,8 @@ import uuid
 
 import mailserver
 from mailserver import CA, SUBMISSION
-from saatja_test import Config, sendmail, sendmail_argv, eq, contains, run_tests
+from saatja_test import (Config, SkipTest, sendmail, sendmail_argv, eq, contains,
+                         run_tests)
 
 OAUTH = int(os.environ.get("SAATJA_TEST_OAUTH_PORT", SUBMISSION + 1))
 CONTROL = int(os.environ.get("SAATJA_TEST_OAUTH_CONTROL_PORT", SUBMISSION + 2))
@@ -217,6 +218,38 @@ def test_authorize_by_device_flow_shows_url_and_code_and_stores_tokens():
     d = acct.stored()
     eq(d["account"], acct.address, "account in the token file")
     eq(int(d["expires"]) > time.time() + 3000, True, "expiry from expires_in")
+
+
+def test_authorize_by_device_flow_in_estonian():
+    # The l10n twins of sendmail and of the helper (which prints the
+    # device flow's sentences), with the build tree's catalogs; as
+    # test_i18n.py runs them.
+    l10n = os.environ.get("SAATJA_L10N_SENDMAIL", "")
+    helper = os.environ.get("SAATJA_L10N_OAUTH_HELPER", "")
+    if not (os.path.exists(l10n) and os.path.exists(helper)):
+        raise SkipTest("tests/l10n/sendmail or tests/l10n/saatja-oauth is not built")
+    if not os.path.exists(os.path.join(os.path.dirname(l10n), "locale", "et",
+                                       "LC_MESSAGES", "saatja.mo")):
+        raise SkipTest("no Estonian catalog (built without NLS?)")
+    acct = Account()
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("LC_") and k not in ("LANG", "LANGUAGE")}
+    env.update(LC_ALL="C.UTF-8", LANGUAGE="et", SAATJA_OAUTH_HELPER=helper)
+    p = subprocess.Popen([l10n, "-C", acct.cfg.path, "--authorize", acct.address],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, env=env)
+    shown, m = read_until(p, r"ja sisestage kood:\s*\n\s+(\S+)\n")
+    ctl("device", user_code=m.group(1), action="approve", user=acct.address)
+    code, text = finish(p, shown)
+    eq(code, 0, "--authorize exit status: %s" % text)
+    contains(text, "Konto %s volitamiseks avage see leht brauseris (mis tahes seadmes):\n"
+             "    %s/device" % (acct.address, SERVICE))
+    contains(text, "Kood kehtib 10 minutit. Ootan, kuni logite sisse...\n")
+    contains(text, "Sisse logitud. Konto %s luba on salvestatud faili %s; edaspidi "
+             "uuendab saatja seda ise.\n" % (acct.address, acct.token_file))
+    for english in ("open this page", "Waiting for you", "Signed in"):
+        eq(english in text, False, "no English %r: %s" % (english, text))
+    eq(acct.stored()["account"], acct.address, "the token is stored")
 
 
 def test_sends_with_xoauth2_and_no_refresh_while_token_is_valid():
