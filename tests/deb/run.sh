@@ -297,8 +297,12 @@ listing >"$build/files-after"
 # New since before the install: only the group's backup files, and the
 # files of the libraries saatja pulled in (still installed: dpkg knows
 # their owner).
+# ca-certificates (a Recommends of libcurl3-gnutls, which the OAuth2 helper
+# links) stays installed, and its postinst makes /etc/ssl/certs links that
+# dpkg does not own.
 comm -13 "$build/files-before" "$build/files-after" | sed -e 's/^\.//' |
-	grep -v -x -e /etc/group- -e /etc/gshadow- >"$build/files-new"
+	grep -v -x -e /etc/group- -e /etc/gshadow- -e '/etc/ssl/certs/.*' \
+		-e /usr/local/share/ca-certificates >"$build/files-new"
 : >"$build/files-unowned"
 if [ -s "$build/files-new" ]; then
 	(tr '\n' '\0' <"$build/files-new" |
