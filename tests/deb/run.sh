@@ -153,9 +153,13 @@ chroot "$R" chown _apt:root /var/cache/apt/archives/partial
 eval "$("$top/tests/server/mailserver.sh" env)"
 install -D -m 644 "$SAATJA_TEST_CA" "$R/etc/ssl/saatja-test-ca.pem"
 
-step "an MTA first: exim4-daemon-light, cron, mdadm, bsd-mailx, php-cli"
+# ca-certificates too, as on any server that fetches over HTTPS: it is a
+# Recommends of libcurl3-gnutls (the OAuth2 helper's), and what its
+# postinst generates (/etc/ssl/certs) belongs to no package, so it must be
+# there before the listing that the purge is compared with.
+step "an MTA first: exim4-daemon-light, cron, mdadm, bsd-mailx, php-cli, ca-certificates"
 if in_root "apt-get -q update && apt-get install -y -q --no-install-recommends \
-		exim4-daemon-light cron mdadm bsd-mailx php-cli" >"$build/apt-exim.out" 2>&1 &&
+		exim4-daemon-light cron mdadm bsd-mailx php-cli ca-certificates" >"$build/apt-exim.out" 2>&1 &&
 	in_root "dpkg -s exim4-daemon-light" 2>/dev/null | grep -q '^Status: install ok installed'; then
 	pass "exim4-daemon-light installed in a fresh bookworm minbase root"
 else
@@ -297,12 +301,8 @@ listing >"$build/files-after"
 # New since before the install: only the group's backup files, and the
 # files of the libraries saatja pulled in (still installed: dpkg knows
 # their owner).
-# ca-certificates (a Recommends of libcurl3-gnutls, which the OAuth2 helper
-# links) stays installed, and its postinst makes /etc/ssl/certs links that
-# dpkg does not own.
 comm -13 "$build/files-before" "$build/files-after" | sed -e 's/^\.//' |
-	grep -v -x -e /etc/group- -e /etc/gshadow- -e '/etc/ssl/certs/.*' \
-		-e /usr/local/share/ca-certificates >"$build/files-new"
+	grep -v -x -e /etc/group- -e /etc/gshadow- >"$build/files-new"
 : >"$build/files-unowned"
 if [ -s "$build/files-new" ]; then
 	(tr '\n' '\0' <"$build/files-new" |
