@@ -114,34 +114,33 @@ def test_empty_system_store_says_to_install_ca_certificates():
     kept_as_failed(cfg, token)
 
 
-def check_lines(out):
-    return [l for l in out.splitlines() if l[:1] in ("\u2713", FAIL)]
+def check_fails_at_tls(code, out, err, hint):
+    """--check ends with the TLS step's cross, exit 78, and the hint."""
+    eq(code, 78, "exit status\n" + out + err)
+    steps = [l for l in out.splitlines() if l[:1] in ("\u2713", FAIL)]
+    eq(steps[-1].split()[:2], [FAIL, "TLS"], "the failing step\n" + out)
+    contains(out, "no trusted certificates")
+    contains(out, "hint: " + hint)
+
+
+def check(cfg):
+    r = sendmail(["--check"], b"", cfg)
+    return r.code, r.out.decode("utf-8"), r.err
 
 
 def test_check_shows_an_empty_ca_file_at_the_tls_step():
-    cfg = config_with_ca(empty)
-    r = sendmail(["--check"], b"", cfg)
-    out = r.out.decode("utf-8")
-    eq(r.code, 78, "exit status\n" + out + r.err)
-    eq(check_lines(out)[-1].split()[:2], [FAIL, "TLS"], "the failing step\n" + out)
-    contains(out, "no trusted certificates")
-    contains(out, "hint: ca_file = must name a PEM file with the CA certificate")
+    check_fails_at_tls(*check(config_with_ca(empty)),
+                       "ca_file = must name a PEM file with the CA certificate")
 
 
 def test_check_shows_a_key_only_ca_file_at_the_tls_step():
-    cfg = config_with_ca(key_only)
-    r = sendmail(["--check"], b"", cfg)
-    out = r.out.decode("utf-8")
-    eq(r.code, 78, "exit status\n" + out + r.err)
-    eq(check_lines(out)[-1].split()[:2], [FAIL, "TLS"], "the failing step\n" + out)
+    check_fails_at_tls(*check(config_with_ca(key_only)),
+                       "ca_file = must name a PEM file with the CA certificate")
 
 
 def test_check_with_an_empty_system_store_says_to_install_ca_certificates():
-    cfg = config_with_ca(None)
-    code, out, err = without_system_store(["--check"], b"", cfg)
-    eq(code, 78, "exit status\n" + out + err)
-    eq(check_lines(out)[-1].split()[:2], [FAIL, "TLS"], "the failing step\n" + out)
-    contains(out, "hint: apt-get install ca-certificates")
+    check_fails_at_tls(*without_system_store(["--check"], b"", config_with_ca(None)),
+                       "apt-get install ca-certificates")
 
 
 if __name__ == "__main__":
