@@ -24,6 +24,7 @@
 #include "config.h"
 #include "i18n.h"
 #include "ini.h"
+#include "password.h"
 
 struct loader {
 	struct config *c;
@@ -191,26 +192,6 @@ parse_fingerprint(const char *s, unsigned char out[32])
 		s += 2;
 	}
 	return n == 32;
-}
-
-/*
- * Google shows app passwords as four groups of four letters; people paste
- * them with the spaces. The spaces are not part of the password.
- */
-static void
-unspace_app_password(char *p)
-{
-	size_t n = strlen(p);
-
-	if (n != 19)
-		return;
-	for (size_t i = 0; i < n; i++) {
-		if (i % 5 == 4 ? p[i] != ' ' : !islower((unsigned char)p[i]))
-			return;
-	}
-	for (size_t i = 0, j = 0; i <= n; i++)
-		if (p[i] != ' ')
-			p[j++] = p[i];
 }
 
 /*
@@ -425,39 +406,32 @@ account_fingerprint(struct loader *l, const char *v)
 	return ST_OK;
 }
 
-/* port, max_per_hour and timeout: whole numbers within their ranges. */
+/* port, max_per_hour, max_rcpt and timeout: whole numbers in a range.
+ * Every key that config_keys gives account_number is in this table. */
+static const struct number_key {
+	const char *key;
+	long lo, hi;
+	const char *what;	/* the error, after the value in quotes */
+} number_keys[] = {
+	{ "port", 1, 65535, N_("is not a port number (usually 587 with tls = starttls, or 465 with tls = tls)") },
+	{ "max_per_hour", 0, 1000000, N_("is not a whole number of messages") },
+	{ "max_rcpt", 0, 1000000, N_("is not a whole number of recipients") },
+	{ "timeout", 1, 3600, N_("is not a number of seconds from 1 to 3600") },
+};
+
 static enum status
 account_number(struct loader *l, const char *v)
 {
-	int port = strcmp(l->key, "port") == 0;
-	int max = strcmp(l->key, "max_per_hour") == 0;
-	long n = parse_number(v, max ? 0 : 1, port ? 65535 : max ? 1000000 : 3600);
+	const struct number_key *k = number_keys;
+	long n;
 
-	if (n < 0 && port)
-		return bad(l, _("\"%s\" is not a port number (usually 587 with tls = starttls, or 465 with tls = tls)"), v);
-	if (n < 0 && max)
-		return bad(l, _("\"%s\" is not a whole number of messages"), v);
-	if (n < 0)
-		return bad(l, _("\"%s\" is not a number of seconds from 1 to 3600"), v);
-	if (port)
-		l->a->port = (unsigned)n;
-	else if (max)
-		l->a->max_per_hour = (unsigned)n;
-	else
-		l->a->timeout = (unsigned)n;
-	l->port_set |= port;
-	l->max_set |= max;
-	return ST_OK;
-}
-
-static enum status
-account_max_rcpt(struct loader *l, const char *v)
-{
-	long n = parse_number(v, 0, 1000000);
-
-	if (n < 0)
-		return bad(l, _("\"%s\" is not a whole number of recipients"), v);
-	l->a->max_rcpt = (unsigned)n;
+	while (strcmp(k->key, l->key) != 0)
+		k++;
+	if ((n = parse_number(v, k->lo, k->hi)) < 0)
+		return bad(l, "\"%s\" %s", v, _(k->what));
+	*(unsigned *)l->field = (unsigned)n;
+	l->port_set |= strcmp(k->key, "port") == 0;
+	l->max_set |= strcmp(k->key, "max_per_hour") == 0;
 	return ST_OK;
 }
 
@@ -514,7 +488,7 @@ static const struct key config_keys[] = {
 	{ SEC_ACCOUNT, "ca_file", account_ca_file, offsetof(struct account, ca_file) },
 	{ SEC_ACCOUNT, "fingerprint", account_fingerprint, offsetof(struct account, fingerprint) },
 	{ SEC_ACCOUNT, "max_per_hour", account_number, offsetof(struct account, max_per_hour) },
-	{ SEC_ACCOUNT, "max_rcpt", account_max_rcpt, offsetof(struct account, max_rcpt) },
+	{ SEC_ACCOUNT, "max_rcpt", account_number, offsetof(struct account, max_rcpt) },
 	{ SEC_ACCOUNT, "timeout", account_number, offsetof(struct account, timeout) },
 	{ SEC_ACCOUNT, "cc", account_cc, offsetof(struct account, cc) },
 	{ SEC_ACCOUNT, "bcc", account_bcc, offsetof(struct account, bcc) },
@@ -622,7 +596,7 @@ finish_account(struct loader *l, struct account *a)
 	if (oauth_conf_settle(a, &key, &why) < 0)
 		return fail(l, sec, key, "%s", why);
 	if (a->password && p && p->app_password)
-		unspace_app_password(a->password);
+		password_unspace(a->password);
 	return ST_OK;
 }
 
@@ -635,9 +609,10 @@ finish_account(struct loader *l, struct account *a)
 static enum status
 check_value(struct loader *l, const char *sec, const char *key, const char *v)
 {
-	/* iniparser lists a section "[a:b]" as the key "b" of section "a",
-	 * with no value: the key's own check names it. */
-	for (const char *p = v; p && *p; p++)
+	if (v == NULL)	/* iniparser reads a section "[a:b]" as key b of [a] */
+		return fail(l, sec, key, _("a section name cannot hold ':' (\"[%s:%s]\" reads as this key, with no value); remove the ':' from it"),
+		    sec, key);
+	for (const char *p = v; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			return fail(l, sec, key, _("the value holds a control character (0x%02x), such as a stray carriage return; retype it as plain text on one line"),
 			    (unsigned char)*p);

@@ -4,6 +4,7 @@
  */
 #include "autoconf.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -74,4 +75,20 @@ password_get(struct account *a, struct buf *err)
 	out.data[out.len] = '\0';
 	a->password = buf_take(&out);
 	return ST_OK;
+}
+
+void
+password_unspace(char *p)
+{
+	size_t n = strlen(p);
+
+	if (n != 19)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if (i % 5 == 4 ? p[i] != ' ' : !islower((unsigned char)p[i]))
+			return;
+	}
+	for (size_t i = 0, j = 0; i <= n; i++)
+		if (p[i] != ' ')
+			p[j++] = p[i];
 }

@@ -29,4 +29,11 @@
  */
 enum status password_get(struct account *a, struct buf *err);
 
+/*
+ * Google shows app passwords as four groups of four letters, and people
+ * paste them with the spaces, which are not part of the password:
+ * removes them from p when p has exactly that shape, else leaves it.
+ */
+void password_unspace(char *p);
+
 #endif

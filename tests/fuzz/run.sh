@@ -62,7 +62,7 @@ sources_for() {
 	message)	echo message buf ;;
 	smtp_reply)	echo smtp_reply buf ;;
 	smtp_cmd)	echo smtp_cmd address buf ;;
-	config)		echo config ini address buf providers status oauth_conf ;;
+	config)		echo config ini address buf providers status oauth_conf password ;;
 	oauth_json)	echo oauth_json oauth_proto buf ;;
 	oauth_url)	echo oauth_url buf ;;
 	oauth_proto)	echo oauth_proto buf ;;

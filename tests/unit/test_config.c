@@ -128,6 +128,9 @@ test_errors(void)
 	expect_error("[saatja]\n[saatja:defaulta@b.ee]\npassword = x\n", 0600,
 	    "[saatja] defaulta@b.ee",
 	    "a section named like a key has no value (found by tests/fuzz: NULL read)");
+	expect_error("[aliases]\nroot = a@b.ee\n[aliases:www]\n[a@b.ee]\nprovider = zone\npassword = x\n", 0600,
+	    "remove the ':'",
+	    "an alias section named like a key is refused (found by tests/fuzz: NULL read)");
 	expect_error("[a@b.ee]\nprovider = zone\npassword = x\nhost = a.b\rQUIT\n", 0600,
 	    "control character", "a CR inside a value");
 	config_free(&c);
