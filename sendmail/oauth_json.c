@@ -159,29 +159,42 @@ get_seconds(json_object *o, const char *name, long dflt, long max, long *out, st
 	return 0;
 }
 
+/*
+ * The start of every answer of the token service: -1 when it is malformed
+ * (t freed), 0 when it is an error answer (t->error set), 1 with *out the
+ * object otherwise (the caller puts it).
+ */
 static int
-read_error(json_object *o, struct oauth_tokens *t, struct buf *err)
+read_answer(const char *body, size_t len, struct oauth_tokens *t,
+    json_object **out, struct buf *err)
 {
-	if (get_string(o, "error", ERRCODE, &t->error, err) < 0 ||
-	    get_string(o, "error_description", TEXT, &t->error_description, err) < 0)
+	json_object *o = parse_object(body, len, err);
+
+	if (o == NULL)
 		return -1;
-	return 0;
+	if (get_string(o, "error", ERRCODE, &t->error, err) < 0 ||
+	    get_string(o, "error_description", TEXT, &t->error_description, err) < 0) {
+		json_object_put(o);
+		oauth_tokens_free(t);
+		return -1;
+	}
+	if (t->error != NULL) {
+		json_object_put(o);
+		return 0;
+	}
+	*out = o;
+	return 1;
 }
 
 int
 oauth_json_tokens(const char *body, size_t len, struct oauth_tokens *t, struct buf *err)
 {
-	json_object *o = parse_object(body, len, err), *v;
-	int rc = -1;
+	json_object *o = NULL, *v;
+	int rc = read_answer(body, len, t, &o, err);
 
-	if (o == NULL)
-		return -1;
-	if (read_error(o, t, err) < 0)
-		goto out;
-	if (t->error != NULL) {
-		rc = 0;
-		goto out;
-	}
+	if (rc <= 0)
+		return rc;
+	rc = -1;
 	free(t->error_description);
 	t->error_description = NULL;
 	if (get_string(o, "access_token", TOKEN, &t->access_token, err) < 0 ||
@@ -210,17 +223,12 @@ int
 oauth_json_device(const char *body, size_t len, struct oauth_device *d,
     struct oauth_tokens *t, struct buf *err)
 {
-	json_object *o = parse_object(body, len, err);
-	int rc = -1;
+	json_object *o = NULL;
+	int rc = read_answer(body, len, t, &o, err);
 
-	if (o == NULL)
-		return -1;
-	if (read_error(o, t, err) < 0)
-		goto out;
-	if (t->error != NULL) {
-		rc = 0;
-		goto out;
-	}
+	if (rc <= 0)
+		return rc;
+	rc = -1;
 	if (get_string(o, "device_code", TOKEN, &d->device_code, err) < 0 ||
 	    get_string(o, "user_code", TOKEN, &d->user_code, err) < 0 ||
 	    get_string(o, "verification_uri", URL, &d->verification_uri, err) < 0 ||
