@@ -130,104 +130,112 @@ test_queue_find(void)
 	buf_free(&user);
 }
 
-static void
-test_add_list_take_done(void)
-{
+/* A queue in work/name holding one message of arved@firma.test, with
+ * body text, to the NULL-terminated recipients. */
+struct fixture {
 	struct config c;
 	struct account a;
 	struct plan p;
 	struct queue q;
-	struct message m, taken;
-	struct queue_entry *v, qm;
-	struct buf dir = BUF_INIT, err = BUF_INIT;
+	struct message m;
+	struct buf dir;
 	char id[QUEUE_ID_LEN + 1];
+};
+
+static void
+fixture_add(struct fixture *f, const char *name, const char *text,
+    const char *const *rcpts)
+{
+	struct buf err = BUF_INIT;
+
+	memset(f, 0, sizeof *f);
+	buf_printf(&f->dir, "%s/%s", work, name);
+	f->c.queue_dir = f->dir.data;
+	is_int(queue_open(&f->q, &f->c, &err), ST_OK, "queue_open makes the queue");
+	f->a.address = "arved@firma.test";
+	f->p.account = &f->a;
+	for (; *rcpts; rcpts++)
+		strlist_add(&f->p.rcpts, *rcpts);
+	read_message(&f->m, text, f->q.tmp);
+	is_int(queue_add(&f->q, &f->p, &f->m, f->id, &err), ST_OK, "queue_add");
+	buf_free(&err);
+}
+
+static void
+fixture_free(struct fixture *f)
+{
+	message_free(&f->m);
+	strlist_free(&f->p.rcpts);
+	queue_close(&f->q);
+	buf_free(&f->dir);
+}
+
+static void
+test_add_list_take_done(void)
+{
+	static const char *const rcpts[] = { "klient@example.test", NULL };
+	struct fixture f;
+	struct message taken;
+	struct queue_entry *v, qm;
+	struct buf err = BUF_INIT;
 	size_t n;
 
-	memset(&c, 0, sizeof c);
-	buf_printf(&dir, "%s/q", work);
-	c.queue_dir = dir.data;
-	is_int(queue_open(&q, &c, &err), ST_OK, "queue_open makes the queue");
-	memset(&a, 0, sizeof a);
-	a.address = "arved@firma.test";
-	memset(&p, 0, sizeof p);
-	p.account = &a;
-	strlist_add(&p.rcpts, "klient@example.test");
-	read_message(&m, "From: arved@firma.test\n\nline 1\nline 2\n", q.tmp);
-	is_int(queue_add(&q, &p, &m, id, &err), ST_OK, "queue_add");
-	is_int(strlen(id), QUEUE_ID_LEN, "a queue ID");
-	is_int(queue_list(&q, &v, &n, &err), ST_OK, "queue_list");
+	fixture_add(&f, "q", "From: arved@firma.test\n\nline 1\nline 2\n", rcpts);
+	is_int(strlen(f.id), QUEUE_ID_LEN, "a queue ID");
+	is_int(queue_list(&f.q, &v, &n, &err), ST_OK, "queue_list");
 	is_int(n, 1, "one message listed");
-	is_str(n ? v[0].id : NULL, id, "by its ID");
+	is_str(n ? v[0].id : NULL, f.id, "by its ID");
 	queue_list_free(v, n);
 	message_init(&taken);
-	is_int(queue_take(&q, id, 0, &qm, &taken, &err), ST_OK, "queue_take");
-	is_int((long)taken.body_size, (long)m.body_size, "the body comes back whole");
-	is_int(queue_done(&q, &qm, &err), ST_OK, "queue_done");
+	is_int(queue_take(&f.q, f.id, 0, &qm, &taken, &err), ST_OK, "queue_take");
+	is_int((long)taken.body_size, (long)f.m.body_size, "the body comes back whole");
+	is_int(queue_done(&f.q, &qm, &err), ST_OK, "queue_done");
 	queue_entry_free(&qm);
-	is_int(queue_list(&q, &v, &n, &err), ST_OK, "queue_list after done");
+	is_int(queue_list(&f.q, &v, &n, &err), ST_OK, "queue_list after done");
 	is_int(n, 0, "the queue is empty");
 	queue_list_free(v, n);
-	message_free(&m);
 	message_free(&taken);
-	strlist_free(&p.rcpts);
-	queue_close(&q);
-	buf_free(&dir);
+	fixture_free(&f);
 	buf_free(&err);
 }
 
 static void
 test_settled_recipients_stay_settled(void)
 {
-	struct config c;
-	struct account a;
-	struct plan p;
-	struct queue q;
-	struct message m, taken;
+	static const char *const rcpts[] = {
+		"a@example.test", "b@example.test", "c@example.test", NULL
+	};
+	struct fixture f;
+	struct message taken;
 	struct queue_entry *v, qm;
-	struct buf dir = BUF_INIT, err = BUF_INIT;
-	char id[QUEUE_ID_LEN + 1];
+	struct buf err = BUF_INIT;
 	const char *given;
 	size_t n;
 
-	memset(&c, 0, sizeof c);
-	buf_printf(&dir, "%s/settled", work);
-	c.queue_dir = dir.data;
-	is_int(queue_open(&q, &c, &err), ST_OK, "queue_open");
-	memset(&a, 0, sizeof a);
-	a.address = "arved@firma.test";
-	memset(&p, 0, sizeof p);
-	p.account = &a;
-	strlist_add(&p.rcpts, "a@example.test");
-	strlist_add(&p.rcpts, "b@example.test");
-	strlist_add(&p.rcpts, "c@example.test");
-	read_message(&m, "From: arved@firma.test\n\nbody\n", q.tmp);
-	is_int(queue_add(&q, &p, &m, id, &err), ST_OK, "queue_add");
+	fixture_add(&f, "settled", "From: arved@firma.test\n\nbody\n", rcpts);
 	message_init(&taken);
-	is_int(queue_take(&q, id, 0, &qm, &taken, &err), ST_OK, "queue_take");
+	is_int(queue_take(&f.q, f.id, 0, &qm, &taken, &err), ST_OK, "queue_take");
 	given = qm.rcpts.v[0];
 	queue_settled(&qm, "a@example.test");
 	queue_settled(&qm, "c@example.test");
 	is_int(qm.rcpts.n, 1, "one recipient left");
 	is_str(qm.rcpts.n ? qm.rcpts.v[0] : NULL, "b@example.test", "the one not settled");
 	is_str(given, "a@example.test", "a settled address stays readable where it was pointed to");
-	is_int(queue_defer(&q, &qm, "452 too many", 0, &err), ST_OK, "queue_defer");
+	is_int(queue_defer(&f.q, &qm, "452 too many", 0, &err), ST_OK, "queue_defer");
 	queue_entry_free(&qm);
-	is_int(queue_list(&q, &v, &n, &err), ST_OK, "queue_list");
+	is_int(queue_list(&f.q, &v, &n, &err), ST_OK, "queue_list");
 	is_int(n == 1 ? v[0].rcpts.n : 0, 1, "mailq shows the one left");
 	queue_list_free(v, n);
 	message_free(&taken);
 	message_init(&taken);
-	is_int(queue_take(&q, id, 0, &qm, &taken, &err), ST_OK, "taken again");
+	is_int(queue_take(&f.q, f.id, 0, &qm, &taken, &err), ST_OK, "taken again");
 	is_int(qm.rcpts.n, 1, "the next attempt has only the one left");
 	is_str(qm.rcpts.n ? qm.rcpts.v[0] : NULL, "b@example.test", "b");
 	is_int(qm.done.n, 2, "the settled two are remembered");
-	is_int(queue_done(&q, &qm, &err), ST_OK, "queue_done");
+	is_int(queue_done(&f.q, &qm, &err), ST_OK, "queue_done");
 	queue_entry_free(&qm);
-	message_free(&m);
 	message_free(&taken);
-	strlist_free(&p.rcpts);
-	queue_close(&q);
-	buf_free(&dir);
+	fixture_free(&f);
 	buf_free(&err);
 }
 
@@ -237,48 +245,32 @@ test_settled_recipients_stay_settled(void)
 static void
 test_done_cannot_remove(void)
 {
-	struct config c;
-	struct account a;
-	struct plan p;
-	struct queue q;
-	struct message m, taken;
+	static const char *const rcpts[] = { "klient@example.test", NULL };
+	struct fixture f;
+	struct message taken;
 	struct queue_entry qm;
-	struct buf dir = BUF_INIT, err = BUF_INIT, env = BUF_INIT, aside = BUF_INIT,
+	struct buf err = BUF_INIT, env = BUF_INIT, aside = BUF_INIT,
 	    body = BUF_INIT, inner = BUF_INIT;
-	char id[QUEUE_ID_LEN + 1];
 	struct stat sb;
-	FILE *f;
+	FILE *fp;
 
-	memset(&c, 0, sizeof c);
-	buf_printf(&dir, "%s/q-stuck", work);
-	c.queue_dir = dir.data;
-	is_int(queue_open(&q, &c, &err), ST_OK, "queue_open");
-	memset(&a, 0, sizeof a);
-	a.address = "arved@firma.test";
-	memset(&p, 0, sizeof p);
-	p.account = &a;
-	strlist_add(&p.rcpts, "klient@example.test");
-	read_message(&m, "From: arved@firma.test\n\nline\n", q.tmp);
-	is_int(queue_add(&q, &p, &m, id, &err), ST_OK, "queue_add");
+	fixture_add(&f, "q-stuck", "From: arved@firma.test\n\nline\n", rcpts);
 	message_init(&taken);
-	is_int(queue_take(&q, id, 0, &qm, &taken, &err), ST_OK, "queue_take");
-	buf_printf(&env, "%s/%s.env", dir.data, id);
+	is_int(queue_take(&f.q, f.id, 0, &qm, &taken, &err), ST_OK, "queue_take");
+	buf_printf(&env, "%s/%s.env", f.dir.data, f.id);
 	buf_printf(&aside, "%s/aside.env", work);
-	buf_printf(&body, "%s/%s.body", dir.data, id);
+	buf_printf(&body, "%s/%s.body", f.dir.data, f.id);
 	buf_printf(&inner, "%s/x", env.data);
 	ok(rename(env.data, aside.data) == 0 && mkdir(env.data, 0700) == 0 &&
-	    (f = fopen(inner.data, "w")) != NULL && fclose(f) == 0,
+	    (fp = fopen(inner.data, "w")) != NULL && fclose(fp) == 0,
 	    "a directory stands in for ID.env");
-	is_int(queue_done(&q, &qm, &err), ST_IOERR, "queue_done fails");
+	is_int(queue_done(&f.q, &qm, &err), ST_IOERR, "queue_done fails");
 	ok(strstr(buf_str(&err), env.data) != NULL, "naming ID.env");
 	ok(strstr(buf_str(&err), "send it again") != NULL, "saying it would go again");
 	ok(stat(body.data, &sb) == 0, "the body is kept");
 	queue_entry_free(&qm);
-	message_free(&m);
 	message_free(&taken);
-	strlist_free(&p.rcpts);
-	queue_close(&q);
-	buf_free(&dir);
+	fixture_free(&f);
 	buf_free(&err);
 	buf_free(&env);
 	buf_free(&aside);
