@@ -43,6 +43,19 @@ TOKEN_RE = re.compile(rb"\b(at|rt|dc)-[A-Za-z0-9_-]{10,}")
 _inst = None
 
 
+def oauth_account(client, extra):
+    """The [oauth@firma.test] section: XOAUTH2 on the test server, tokens
+    from the test service for client, and extra lines."""
+    return """[oauth@firma.test]
+host = 127.0.0.1
+port = %d
+ca_file = %s
+auth = xoauth2
+oauth_client_id = %s
+oauth_device_url = %s/devicecode
+oauth_token_url = %s/token
+%s""" % (mailserver.SUBMISSION, mailserver.CA, client, OAUTH_SERVICE, OAUTH_SERVICE, extra)
+
 def install():
     """The installed prefix, built once; skips when impossible."""
     global _inst
@@ -93,17 +106,8 @@ host = 127.0.0.1
 port = %d
 ca_file = %s
 password = "%s"
-[oauth@firma.test]
-host = 127.0.0.1
-port = %d
-ca_file = %s
-auth = xoauth2
-oauth_client_id = %s
-oauth_device_url = %s/devicecode
-oauth_token_url = %s/token
-oauth_scope = mail
-""" % (logdir, mailserver.SUBMISSION, mailserver.CA, PASSWORD,
-       mailserver.SUBMISSION, mailserver.CA, OAUTH_CLIENT, OAUTH_SERVICE, OAUTH_SERVICE))
+%s""" % (logdir, mailserver.SUBMISSION, mailserver.CA, PASSWORD,
+             oauth_account(OAUTH_CLIENT, "oauth_scope = mail\n")))
     os.chown(cfg, 0, gid)
     os.chmod(cfg, 0o640)
     home = os.path.join(top, "home")
@@ -477,17 +481,7 @@ def test_callers_config_keeps_its_tokens_with_the_callers_rights():
     with open(own, "w") as f:
         f.write("""[saatja]
 queue = %s/q2
-[oauth@firma.test]
-host = 127.0.0.1
-port = %d
-ca_file = %s
-auth = xoauth2
-oauth_client_id = %s
-oauth_device_url = %s/devicecode
-oauth_token_url = %s/token
-oauth_token_file = %s
-""" % (inst["home"], mailserver.SUBMISSION, mailserver.CA, client,
-       OAUTH_SERVICE, OAUTH_SERVICE, tokens))
+%s""" % (inst["home"], oauth_account(client, "oauth_token_file = %s\n" % tokens)))
     os.chown(own, uid, -1)
     os.chmod(own, 0o600)
     t = approve_device(client, "oauth@firma.test")
