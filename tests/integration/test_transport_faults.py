@@ -10,7 +10,7 @@ import subprocess
 import tempfile
 import time
 
-from saatja_test import Config, sendmail, sendmail_argv, eq, contains, run_tests, SRCDIR
+from saatja_test import Config, sendmail, sendmail_argv, eq, contains, run_tests, SRCDIR, VALGRIND
 
 PYTHON = os.environ.get("SAATJA_PYTHON", "/usr/bin/python3")
 FAULTSERVER = os.path.join(SRCDIR, "tests", "server", "faultserver.py")
@@ -210,7 +210,9 @@ def test_stall_past_the_timeout():
     # The stalled session goes on in the server; let it end before the next
     # test empties the transcript, or its late lines land in that one.
     time.sleep(max(0.0, last_command + stall + 0.5 - time.monotonic()))
-    if not 1.9 <= waited <= 3.0:
+    # Under valgrind the deferral itself (queue writes, the log) is slow;
+    # the bound still tells 2 s from the 300 s default.
+    if not 1.9 <= waited <= (4.5 if VALGRIND else 3.0):
         raise AssertionError("the 2 s timeout took %.2f s:\n%s" % (waited, text))
 
 
