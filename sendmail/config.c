@@ -609,9 +609,6 @@ finish_account(struct loader *l, struct account *a)
 static enum status
 check_value(struct loader *l, const char *sec, const char *key, const char *v)
 {
-	if (v == NULL)	/* iniparser reads a section "[a:b]" as key b of [a] */
-		return fail(l, sec, key, _("a section name cannot hold ':' (\"[%s:%s]\" reads as this key, with no value); remove the ':' from it"),
-		    sec, key);
 	for (const char *p = v; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			return fail(l, sec, key, _("the value holds a control character (0x%02x), such as a stray carriage return; retype it as plain text on one line"),

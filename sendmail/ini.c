@@ -49,8 +49,8 @@ fail(struct buf *err, const char *path, const char *fmt, ...)
 
 /*
  * Checks the raw lines for what iniparser would mangle without a word:
- * keys outside any section, and an unquoted password or password_command
- * that holds ';' or '#'. Also tells whether the file holds a password at all.
+ * keys outside any section, a section name with ':' in it, and an
+ * unquoted password or password_command that holds ';' or '#'. Also tells whether the file holds a password at all.
  */
 static enum status
 prescan(const char *path, FILE *f, int *has_password, struct buf *err)
@@ -65,6 +65,13 @@ prescan(const char *path, FILE *f, int *has_password, struct buf *err)
 		lineno++;
 		p += strspn(p, " \t");
 		if (*p == '[') {
+			size_t n = strcspn(p + 1, "]\r\n");
+
+			/* iniparser reads "[a:b]" as a key b of section a,
+			 * kept silently when there is no [a] at all */
+			if (memchr(p + 1, ':', n))
+				return fail(err, path, _("line %d: the section name \"[%.*s]\" holds ':', which makes it a key of another section; remove the ':' from it"),
+				    lineno, (int)n, p + 1);
 			in_section = 1;
 			continue;
 		}

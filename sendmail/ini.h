@@ -4,7 +4,8 @@
  *
  * Before iniparser reads the file, one scan of the raw lines catches what
  * iniparser would silently get wrong for a mail program: a key outside
- * any section, an unquoted password or password_command holding ';' or
+ * any section, a section name holding ':' (read as a key of another
+ * section), an unquoted password or password_command holding ';' or
  * '#' (iniparser cuts the value there, as a comment). A file that holds
  * a password must not be readable by every user. No error repeats a line
  * of the file: it may hold a password.

@@ -95,6 +95,19 @@ def test_ini_syntax_error():
     contains(r.err, "line 1 is not valid ini syntax")
 
 
+def test_section_name_with_a_colon():
+    """iniparser reads "[a:b]" as a key b of [a]; with no [aliases] at
+    all the aliases were dropped without a word."""
+    base = "[arved@firma.ee]\nprovider = zone\npassword = x\n"
+    for text, line in ((base + "[aliases:root]\n", 4),
+                       ("[aliases]\n[aliases:root]\n" + base, 2),
+                       (base + "[arved@firma.ee:x]\nport = 25\n", 4)):
+        _, r = run(text)
+        eq(r.code, 78, text)
+        contains(r.err, "line %d: the section name" % line)
+        contains(r.err, "holds ':'")
+
+
 def test_syntax_error_never_shows_the_line():
     """The line may hold a password; a set-group-ID sendmail must not
     print it to a caller who cannot read the file."""
