@@ -50,7 +50,9 @@ fail(struct buf *err, const char *path, const char *fmt, ...)
 /*
  * Checks the raw lines for what iniparser would mangle without a word:
  * keys outside any section, a section name with ':' in it, and an
- * unquoted password or password_command that holds ';' or '#'. Also tells whether the file holds a password at all.
+ * unquoted password or password_command that holds ';' or '#'. Also
+ * tells whether the file holds a password at all. Only the text between
+ * a section's brackets is ever repeated in an error, never a value.
  */
 static enum status
 prescan(const char *path, FILE *f, int *has_password, struct buf *err)
