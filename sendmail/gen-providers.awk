@@ -1,7 +1,7 @@
 # gen-providers.awk - writes the C preset table (sendmail/providers-data.h)
-# from conf/providers.ini, so that the presets have one source of truth.
+# from sendmail/providers.ini, so that the presets have one source of truth.
 #
-# Usage: awk -f gen-providers.awk conf/providers.ini > providers-data.h
+# Usage: awk -f gen-providers.awk sendmail/providers.ini > providers-data.h
 #
 # The ini is read with the rules stated at the top of providers.ini:
 # [section] starts a preset, "key = value" runs to the end of the line,
@@ -94,7 +94,7 @@ END {
 	finish_section()
 	if (n == 0)
 		fail("no presets")
-	print "/* Generated from conf/providers.ini by sendmail/gen-providers.awk;"
+	print "/* Generated from sendmail/providers.ini by sendmail/gen-providers.awk;"
 	print " * edit those, not this file. */"
 	print ""
 	print "static const struct provider presets[] = {"

@@ -1,7 +1,7 @@
 /*
  * providers - preset lookups; see providers.h.
  *
- * The table itself, providers-data.h, is generated from conf/providers.ini
+ * The table itself, providers-data.h, is generated from sendmail/providers.ini
  * (the data and where it comes from are described there).
  */
 #include "autoconf.h"

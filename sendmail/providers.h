@@ -3,7 +3,7 @@
  * (SPEC §3): host, port and TLS mode by name, and the domains whose
  * addresses imply a preset.
  *
- * The table is generated from conf/providers.ini (sendmail/gen-providers.awk);
+ * The table is generated from sendmail/providers.ini (sendmail/gen-providers.awk);
  * its hints and notes are English msgids, to be shown through _().
  */
 #ifndef SAATJA_PROVIDERS_H

@@ -39,7 +39,7 @@
 #include "message.h"
 #include "queue.h"
 #include "server.h"
-#include "smtp_cmd.h"
+#include "server_cmd.h"
 #include "submit.h"
 #include "util.h"
 
@@ -292,7 +292,7 @@ own_name(const struct session *s)
 }
 
 static enum status
-cmd_helo(struct session *s, const struct smtp_cmd *cmd)
+cmd_helo(struct session *s, const struct server_cmd *cmd)
 {
 	transaction_reset(s);
 	if (cmd->verb == CMD_HELO) {
@@ -309,7 +309,7 @@ cmd_helo(struct session *s, const struct smtp_cmd *cmd)
 }
 
 static enum status
-cmd_mail(struct session *s, struct smtp_cmd *cmd)
+cmd_mail(struct session *s, struct server_cmd *cmd)
 {
 	if (cmd->size > SIZE_ADVERTISED) {
 		reply(s, "552 5.3.4 Message size exceeds fixed limit");
@@ -324,7 +324,7 @@ cmd_mail(struct session *s, struct smtp_cmd *cmd)
 }
 
 static enum status
-cmd_rcpt(struct session *s, struct smtp_cmd *cmd)
+cmd_rcpt(struct session *s, struct server_cmd *cmd)
 {
 	if (s->rcpts.n >= RCPT_MAX) {
 		reply(s, "452 4.5.3 Error: too many recipients");
@@ -458,9 +458,9 @@ cmd_data(struct session *s)
 static enum status
 command(struct session *s, const struct buf *line)
 {
-	struct smtp_cmd cmd;
+	struct server_cmd cmd;
 	enum status st = ST_OK;
-	int bad = smtp_cmd_parse(line->data, line->len, &cmd);
+	int bad = server_cmd_parse(line->data, line->len, &cmd);
 
 	if ((cmd.verb == CMD_MAIL && s->in_mail) ||
 	    ((cmd.verb == CMD_RCPT || (cmd.verb == CMD_DATA && !bad)) &&
@@ -506,7 +506,7 @@ command(struct session *s, const struct buf *line)
 			break;
 		}
 	}
-	smtp_cmd_free(&cmd);
+	server_cmd_free(&cmd);
 	return st;
 }
 

@@ -352,7 +352,7 @@ def test_recipient_forms():
     expect(s.cmd("RCPT TO:Klient <disp@example.ee>"), 250, None, "with a display name")
     expect(s.cmd("RCPT TO:bare@example.ee"), 250, None, "without brackets")
     expect(s.cmd("RCPT TO:<@relay.example:route@example.ee>"), 250, None, "source route")
-    # Found by fuzz_smtp_cmd: RFC 5322 lets a TAB stand in a quoted local
+    # Found by fuzz_server_cmd: RFC 5322 lets a TAB stand in a quoted local
     # part, RFC 5321 has no way to send it.
     expect(s.cmd('RCPT TO:<"tab\there"@example.ee>'), 501, "5.1.3", "TAB in the address")
     r = s.cmd("RCPT TO:<x@example.ee> ÄÖ=1")

@@ -17,8 +17,8 @@ from saatja_test import (Config, BASIC_INI, SENDMAIL, SRCDIR, SkipTest, eq, cont
 
 BUILDDIR = os.environ.get("SAATJA_BUILDDIR") or os.path.join(SRCDIR)
 SBINDIR = os.environ.get("SAATJA_SBINDIR", "/usr/local/sbin")
-SCRIPT = os.path.join(BUILDDIR, "conf", "saatja-as-sendmail")
-RUNNER = os.path.join(BUILDDIR, "conf", "saatja-runner")
+SCRIPT = os.path.join(BUILDDIR, "conf", "scripts", "saatja-as-sendmail")
+RUNNER = os.path.join(BUILDDIR, "conf", "scripts", "saatja-runner")
 CRON = "/etc/cron.d/saatja"
 TIMER_LINK = "/etc/systemd/system/timers.target.wants/saatja-queue.timer"
 UNITDIR = os.path.join(os.path.dirname(SBINDIR), "lib", "systemd", "system")
@@ -338,7 +338,7 @@ def test_refuses_when_saatja_is_not_installed():
 def test_refuses_when_saatja_itself_is_usr_sbin_sendmail():
     # --prefix=/usr: saatja's file is the name; there is nothing to divert to.
     script = os.path.join(WORK, "saatja-as-sendmail-prefix-usr")
-    with open(os.path.join(SRCDIR, "conf", "saatja-as-sendmail.in"), encoding="utf-8") as f:
+    with open(os.path.join(SRCDIR, "conf", "scripts", "saatja-as-sendmail.in"), encoding="utf-8") as f:
         text = f.read().replace("@sbindir@", "/usr/sbin")
     with open(script, "w", encoding="utf-8") as f:
         f.write(text)

@@ -64,9 +64,9 @@ def test_every_exit_code_documented():
 
 
 def providers_ini():
-    """conf/providers.ini (the presets' source) as {preset: {key: value}}."""
+    """sendmail/providers.ini (the presets' source) as {preset: {key: value}}."""
     presets, current = {}, None
-    for line in read("conf", "providers.ini").splitlines():
+    for line in read("sendmail", "providers.ini").splitlines():
         line = line.strip()
         if not line or line[0] in ";#":
             continue
@@ -85,7 +85,7 @@ def test_presets_table_matches_providers_ini():
     eq(rows[0], ["preset", "host", "port", "tls", "domains"], "table header")
     want = [[name, p["host"], p["port"], p["tls"], p["domains"] or "\\(em"]
             for name, p in providers_ini().items()]
-    eq(rows[1:], want, "saatja.ini.5 PRESETS against conf/providers.ini")
+    eq(rows[1:], want, "saatja.ini.5 PRESETS against sendmail/providers.ini")
 
 
 def test_every_preset_says_which_password():

@@ -30,8 +30,9 @@ def install(config_path):
     """The unit and its script with @sbindir@ as make fills it in, in a
     private sbindir whose sendmail is the built one with config_path."""
     sbindir = tempfile.mkdtemp(prefix="sbin-", dir=WORK)
-    for name in ("saatja-status-mail", "saatja-status-mail@.service"):
-        with open(os.path.join(SRCDIR, "conf", name + ".in"), encoding="utf-8") as f:
+    for folder, name in (("scripts", "saatja-status-mail"),
+                         ("systemd", "saatja-status-mail@.service")):
+        with open(os.path.join(SRCDIR, "conf", folder, name + ".in"), encoding="utf-8") as f:
             text = f.read().replace("@sbindir@", sbindir)
         path = os.path.join(sbindir, name)
         with open(path, "w", encoding="utf-8") as f:

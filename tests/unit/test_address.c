@@ -168,7 +168,7 @@ test_malformed(void)
 	is_int(parse("a@"), ST_DATAERR, "missing domain refused");
 	is_int(parse("a@b c@d"), ST_DATAERR, "missing comma refused");
 	is_int(parse("a\001b@c"), ST_DATAERR, "control character refused");
-	/* Found by fuzz_smtp_cmd: RFC 5322 allows these, SMTP cannot send them. */
+	/* Found by fuzz_server_cmd: RFC 5322 allows these, SMTP cannot send them. */
 	is_int(parse("\"a\tb\"@c.test"), ST_DATAERR, "TAB in a quoted local part refused");
 	ok(strstr(buf_str(&err), "cannot be sent over SMTP") != NULL, "TAB refusal explained");
 	is_int(parse("\"a\\\001b\"@c.test"), ST_DATAERR, "quoted control character refused");

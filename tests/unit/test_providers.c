@@ -1,5 +1,5 @@
 /*
- * Unit test: the preset table compiled into saatja is conf/providers.ini,
+ * Unit test: the preset table compiled into saatja is sendmail/providers.ini,
  * entry for entry and field for field, so that the two cannot drift (the
  * table is generated from the ini by sendmail/gen-providers.awk; this
  * reads the ini on its own, with the rules stated at the top of it).
@@ -95,7 +95,7 @@ main(void)
 	int have = 0;
 	FILE *f;
 
-	buf_printf(&path, "%s/conf/providers.ini", srcdir ? srcdir : ".");
+	buf_printf(&path, "%s/sendmail/providers.ini", srcdir ? srcdir : ".");
 	f = fopen(buf_str(&path), "r");
 	ok(f != NULL, buf_str(&path));
 	if (f == NULL)

@@ -1,5 +1,5 @@
 /*
- * smtp_cmd - the parser of one SMTP command line as the -bs server
+ * server_cmd - the parser of one SMTP command line as the -bs server
  * receives it from its caller (RFC 5321 §4.1).
  *
  * The parser knows the syntax only; whether a command is allowed now
@@ -9,8 +9,8 @@
  * nothing taken from a command can carry a line break into a header or
  * an SMTP command further on.
  */
-#ifndef SAATJA_SMTP_CMD_H
-#define SAATJA_SMTP_CMD_H
+#ifndef SAATJA_SERVER_CMD_H
+#define SAATJA_SERVER_CMD_H
 
 #include <stddef.h>
 
@@ -30,9 +30,9 @@ enum smtp_verb {
 	CMD_UNKNOWN,		/* a word, but not one saatja knows */
 };
 
-#define SMTP_CMD_REPLY_MAX 128
+#define SERVER_CMD_REPLY_MAX 128
 
-struct smtp_cmd {
+struct server_cmd {
 	enum smtp_verb verb;
 	const char *arg;	/* into the line: after the verb and spaces */
 	char *addr;		/* MAIL, RCPT: the address; NULL for <> */
@@ -41,16 +41,16 @@ struct smtp_cmd {
 	int smtputf8;		/* MAIL SMTPUTF8 */
 	/* The reply when the line cannot be accepted as it stands ("501 ..."),
 	 * "" when it can. One line of printable ASCII without CRLF. */
-	char reply[SMTP_CMD_REPLY_MAX];
+	char reply[SERVER_CMD_REPLY_MAX];
 };
 
 /*
  * Parses the line of len octets (its line end already removed; it must
  * be followed by a NUL, which len does not count). Returns 0 and fills c
  * when the line is acceptable, -1 with c->reply set when not; either way
- * c->verb says what it was, and smtp_cmd_free releases c.
+ * c->verb says what it was, and server_cmd_free releases c.
  */
-int smtp_cmd_parse(const char *line, size_t len, struct smtp_cmd *c);
-void smtp_cmd_free(struct smtp_cmd *c);
+int server_cmd_parse(const char *line, size_t len, struct server_cmd *c);
+void server_cmd_free(struct server_cmd *c);
 
 #endif

@@ -1,9 +1,9 @@
 /*
- * fuzz_smtp_cmd - libFuzzer target for the -bs command parser.
+ * fuzz_server_cmd - libFuzzer target for the -bs command parser.
  *
  * The input is what a hostile caller writes to sendmail -bs: lines split
  * after each LF, the line end removed, as server.c hands them over. The
- * parser's promises (smtp_cmd.h) are checked on every line: a refusal
+ * parser's promises (server_cmd.h) are checked on every line: a refusal
  * carries a reply of the form "ddd text" in printable ASCII; an accepted
  * line names a known verb; an address taken from MAIL or RCPT holds no
  * control character (it may be UTF-8), so it cannot break a header or an
@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "smtp_cmd.h"
+#include "server_cmd.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -45,8 +45,8 @@ printable(const char *s, int utf8)
 static void
 check(const char *line, size_t len)
 {
-	struct smtp_cmd c;
-	int r = smtp_cmd_parse(line, len, &c);
+	struct server_cmd c;
+	int r = server_cmd_parse(line, len, &c);
 
 	if (r != 0) {
 		if (strlen(c.reply) < 5 || c.reply[0] < '4' || c.reply[0] > '5' ||
@@ -64,7 +64,7 @@ check(const char *line, size_t len)
 		if (c.arg == NULL || c.arg < line || c.arg > line + len)
 			fail("argument outside the line", line);
 	}
-	smtp_cmd_free(&c);
+	server_cmd_free(&c);
 }
 
 int

@@ -1,5 +1,5 @@
 /*
- * smtp_cmd - parser of one SMTP command line; see smtp_cmd.h.
+ * server_cmd - parser of one SMTP command line; see server_cmd.h.
  */
 #include "autoconf.h"
 
@@ -11,7 +11,7 @@
 
 #include "address.h"
 #include "buf.h"
-#include "smtp_cmd.h"
+#include "server_cmd.h"
 
 static const struct {
 	const char *word;
@@ -27,13 +27,13 @@ static const struct {
 #define VERB_MAX 7
 
 #if defined(__GNUC__)
-static int refuse(struct smtp_cmd *c, const char *fmt, ...)
+static int refuse(struct server_cmd *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 #endif
 
 /* Sets the reply and returns -1, for "return refuse(...)". */
 static int
-refuse(struct smtp_cmd *c, const char *fmt, ...)
+refuse(struct server_cmd *c, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -96,7 +96,7 @@ split_path(const char *arg, const char **rest)
  * not close or (*bad set) the path is not one address.
  */
 static const char *
-path(struct smtp_cmd *c, const char *arg, int *bad)
+path(struct server_cmd *c, const char *arg, int *bad)
 {
 	struct mailbox mb;
 	struct buf why = BUF_INIT;
@@ -126,7 +126,7 @@ path(struct smtp_cmd *c, const char *arg, int *bad)
 /* The reply for a parameter that is not understood, naming its first
  * 60 octets with anything but printable ASCII shown as '?'. */
 static int
-unsupported(struct smtp_cmd *c, const char *p, size_t n)
+unsupported(struct server_cmd *c, const char *p, size_t n)
 {
 	char shown[61];
 
@@ -140,7 +140,7 @@ unsupported(struct smtp_cmd *c, const char *p, size_t n)
 
 /* MAIL parameters: BODY=, SIZE= and SMTPUTF8. */
 static int
-mail_params(struct smtp_cmd *c, const char *p)
+mail_params(struct server_cmd *c, const char *p)
 {
 	while (*p) {
 		const char *end, *value;
@@ -175,7 +175,7 @@ mail_params(struct smtp_cmd *c, const char *p)
 }
 
 static int
-parse_mail(struct smtp_cmd *c)
+parse_mail(struct server_cmd *c)
 {
 	const char *arg = c->arg, *rest = NULL;
 	int bad = 0;
@@ -188,7 +188,7 @@ parse_mail(struct smtp_cmd *c)
 }
 
 static int
-parse_rcpt(struct smtp_cmd *c)
+parse_rcpt(struct server_cmd *c)
 {
 	const char *arg = c->arg, *rest = NULL;
 	int bad = 0;
@@ -208,7 +208,7 @@ parse_rcpt(struct smtp_cmd *c)
 }
 
 int
-smtp_cmd_parse(const char *line, size_t len, struct smtp_cmd *c)
+server_cmd_parse(const char *line, size_t len, struct server_cmd *c)
 {
 	size_t n = strcspn(line, " ");
 
@@ -254,7 +254,7 @@ smtp_cmd_parse(const char *line, size_t len, struct smtp_cmd *c)
 }
 
 void
-smtp_cmd_free(struct smtp_cmd *c)
+server_cmd_free(struct server_cmd *c)
 {
 	free(c->addr);
 	c->addr = NULL;
