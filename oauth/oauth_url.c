@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "oauth_url.h"
+#include "util.h"
 
 static int
 unreserved(unsigned char c)
@@ -55,18 +56,6 @@ oauth_redirect_free(struct oauth_redirect *r)
 	memset(r, 0, sizeof *r);
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decodes s[0..n) ('+' is a space); NULL for a bad escape or a
  * decoded control character. */
 static char *
@@ -80,8 +69,8 @@ decode(const char *s, size_t n)
 		if (c == '+') {
 			c = ' ';
 		} else if (c == '%') {
-			int hi = i + 2 < n ? hexval(s[i + 1]) : -1;
-			int lo = i + 2 < n ? hexval(s[i + 2]) : -1;
+			int hi = i + 2 < n ? hex_value((unsigned char)s[i + 1]) : -1;
+			int lo = i + 2 < n ? hex_value((unsigned char)s[i + 2]) : -1;
 
 			if (hi < 0 || lo < 0)
 				goto bad;

@@ -84,12 +84,12 @@ resent_block(const struct message *m, size_t *from, size_t *to)
 }
 
 static enum status
-collect_recipients(const struct options *o, const struct message *m,
+collect_recipients(const struct request *r, const struct message *m,
     struct addrlist *rcpts, struct buf *err)
 {
 	enum status st = ST_OK;
 
-	if (o->headers_give_rcpts) {
+	if (r->headers_give_rcpts) {
 		static const char *const plain[] = { "To", "Cc", "Bcc", NULL };
 		static const char *const resent[] = { "Resent-To", "Resent-Cc",
 		    "Resent-Bcc", NULL };
@@ -103,12 +103,12 @@ collect_recipients(const struct options *o, const struct message *m,
 		for (; *names && st == ST_OK; names++)
 			st = parse_fields(m, *names, from, to, rcpts, err);
 	}
-	for (size_t i = 0; i < o->rcpts.n && st == ST_OK; i++) {
+	for (size_t i = 0; i < r->rcpts.n && st == ST_OK; i++) {
 		struct buf why = BUF_INIT;
 
-		if (addr_parse_list(o->rcpts.v[i], rcpts, &why) != ST_OK) {
+		if (addr_parse_list(r->rcpts.v[i], rcpts, &why) != ST_OK) {
 			buf_printf(err, _("the recipient argument \"%s\" is not an address: %s"),
-			    o->rcpts.v[i], buf_str(&why));
+			    r->rcpts.v[i], buf_str(&why));
 			st = ST_USAGE;
 		}
 		buf_free(&why);
@@ -155,7 +155,7 @@ candidate_from(const struct message *m, const char *name,
 }
 
 static enum status
-find_candidate(const struct options *o, const struct message *m,
+find_candidate(const struct request *r, const struct message *m,
     struct candidate *cand, struct buf *err)
 {
 	enum status st;
@@ -165,11 +165,11 @@ find_candidate(const struct options *o, const struct message *m,
 	st = candidate_from(m, "Resent-From", "Resent-Sender", cand, err);
 	if (st == ST_OK && !cand->has_mb)
 		st = candidate_from(m, "From", "Sender", cand, err);
-	if (st == ST_OK && !cand->has_mb && o->sender) {
+	if (st == ST_OK && !cand->has_mb && r->sender) {
 		struct buf why = BUF_INIT;
 
-		if (addr_parse_one(o->sender, &cand->mb, &why) != ST_OK) {
-			buf_printf(err, _("-f %s is not an address: %s"), o->sender,
+		if (addr_parse_one(r->sender, &cand->mb, &why) != ST_OK) {
+			buf_printf(err, _("-f %s is not an address: %s"), r->sender,
 			    buf_str(&why));
 			st = ST_USAGE;
 		} else
@@ -221,7 +221,7 @@ choose_account(struct plan *p, const struct config *c,
 
 /* Rewrites (or adds) the header that chose the account. */
 static void
-rewrite_sender(struct plan *p, const struct options *o,
+rewrite_sender(struct plan *p, const struct request *r,
     const struct candidate *cand, int foreign, struct message *m)
 {
 	const char *acct = p->account->address;
@@ -248,7 +248,7 @@ rewrite_sender(struct plan *p, const struct options *o,
 	if (message_find(m, "From", 0) >= 0)
 		return;		/* a From of no mailboxes ("group:;") stays */
 	{
-		const char *name = o->fullname ? o->fullname : caller_full_name();
+		const char *name = r->fullname ? r->fullname : caller_full_name();
 
 		if (name && *name) {
 			addr_encode_phrase(&v, name);
@@ -397,7 +397,7 @@ same_address(const char *text, const char *address)
 }
 
 enum status
-account_plan(struct plan *p, const struct config *c, const struct options *o,
+account_plan(struct plan *p, const struct config *c, const struct request *r,
     struct message *m, struct buf *err)
 {
 	struct addrlist rcpts = ADDRLIST_INIT;
@@ -407,32 +407,32 @@ account_plan(struct plan *p, const struct config *c, const struct options *o,
 
 	memset(p, 0, sizeof *p);
 	memset(&cand, 0, sizeof cand);
-	st = collect_recipients(o, m, &rcpts, err);
+	st = collect_recipients(r, m, &rcpts, err);
 	if (st == ST_OK && rcpts.n == 0) {
-		buf_adds(err, o->headers_give_rcpts ?
+		buf_adds(err, r->headers_give_rcpts ?
 		    _("no recipients: the message has no To, Cc or Bcc and none were given as arguments") :
 		    _("no recipients given (name them as arguments, or use -t to read them from the message)"));
 		st = ST_USAGE;
 	}
 	if (st == ST_OK)
-		st = find_candidate(o, m, &cand, err);
+		st = find_candidate(r, m, &cand, err);
 	if (st == ST_OK)
 		st = choose_account(p, c, &cand, &foreign, err);
 	if (st == ST_OK) {
-		if (o->sender && !same_address(o->sender, p->account->address))
-			p->asked_sender = xstrdup(o->sender);
-		p->body_type = o->body_type;
-		p->dsn_notify = o->dsn_notify;
-		p->dsn_ret = o->dsn_ret;
-		p->dsn_envid = o->dsn_envid;
-		p->notice = o->notice;
-		rewrite_sender(p, o, &cand, foreign, m);
+		if (r->sender && !same_address(r->sender, p->account->address))
+			p->asked_sender = xstrdup(r->sender);
+		p->body_type = r->body_type;
+		p->dsn_notify = r->dsn_notify;
+		p->dsn_ret = r->dsn_ret;
+		p->dsn_envid = r->dsn_envid;
+		p->notice = r->notice;
+		rewrite_sender(p, r, &cand, foreign, m);
 		add_date_and_id(p->account, m);
 		message_remove(m, "Bcc");
 		message_remove(m, "Resent-Bcc");
 		message_remove(m, "Return-Path");
 		/* A notice is the account's own mail, not its outgoing. */
-		if (!o->notice)
+		if (!r->notice)
 			add_account_copies(p->account, m, &rcpts);
 		st = resolve_recipients(p, c, &rcpts, err);
 		if (addr_is_8bit(p->account->address))

@@ -25,7 +25,6 @@
 
 #include <arpa/inet.h>
 #include <netdb.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,10 +35,11 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "credential.h"
 #include "i18n.h"
 #include "net.h"
 #include "queue.h"
-#include "runq.h"
+#include "runner.h"
 #include "smtp.h"
 #include "tls.h"
 #include "token.h"
@@ -364,26 +364,6 @@ connect_probe(struct report *r, const struct account *a, struct conn *probe)
 	return st;
 }
 
-/*
- * Waits up to ms for the server's first bytes on a plain connection and
- * copies up to n of them, leaving them unread. Returns how many came (0
- * for none).
- */
-static size_t
-first_bytes(struct conn *c, int ms, unsigned char *p, size_t n)
-{
-	struct buf ignore = BUF_INIT;
-	int saved = c->timeout_ms;
-	ssize_t got = 0;
-
-	c->timeout_ms = ms;
-	if (net_wait(c, POLLIN, net_deadline(c), "", &ignore) == ST_OK)
-		got = recv(c->fd, p, n, MSG_PEEK);
-	c->timeout_ms = saved;
-	buf_free(&ignore);
-	return got > 0 ? (size_t)got : 0;
-}
-
 static int
 looks_like_tls(const unsigned char *p, size_t n)
 {
@@ -409,7 +389,7 @@ static enum status
 probe_greeting(struct report *r, const struct account *a, struct conn *probe)
 {
 	unsigned char p[4] = { 0 };
-	size_t n = first_bytes(probe, GREETING_MS, p, sizeof p);
+	size_t n = net_peek(probe, GREETING_MS, p, sizeof p);
 	struct buf ignore = BUF_INIT;
 	enum status st;
 
@@ -487,7 +467,7 @@ tls_failed(struct report *r, const struct account *a, struct smtp *s,
 /* The TLS step: the session up to EHLO, with the mix-up probes. */
 static enum status
 check_tls(struct report *r, const struct config *c, struct account *a,
-    struct conn *probe, struct smtp *s)
+    struct credential *cred, struct conn *probe, struct smtp *s)
 {
 	struct buf why = BUF_INIT, d = BUF_INIT;
 	enum status st = ST_OK;
@@ -497,7 +477,7 @@ check_tls(struct report *r, const struct config *c, struct account *a,
 	close_probe(probe);
 	if (st != ST_OK)
 		return st;
-	st = smtp_open(s, a, c->helo, NULL, &why);
+	st = smtp_open(s, a, cred, c->helo, NULL, &why);
 	if (st != ST_OK) {
 		st = tls_failed(r, a, s, st, buf_str(&why));
 		buf_free(&why);
@@ -562,12 +542,13 @@ duration(struct buf *b, long long secs)
  * shown, since a refresh it could not store would burn a rotating grant.
  */
 static enum status
-check_token(struct report *r, struct account *a)
+check_token(struct report *r, struct credential *cred)
 {
+	const struct account *a = cred->account;
 	struct buf why = BUF_INIT, left = BUF_INIT;
 	struct token_info ti;
 	char *access = NULL;
-	enum status st = token_peek(a, &ti, &access, &why);
+	enum status st = token_peek(a, cred->callers_file, &ti, &access, &why);
 
 	duration(&left, ti.expires - (long long)time(NULL));
 	if (st != ST_OK || !ti.stored) {
@@ -579,9 +560,10 @@ check_token(struct report *r, struct account *a)
 		step(r, 1, "token", _("stored in %s; the access token expires in %s"),
 		    a->oauth.token_file, buf_str(&left));
 		more(r, "", _("not refreshed: this run may not replace the token file"));
-	} else if ((st = token_get(a, access ? access : "", &why)) == ST_OK) {
+	} else if ((st = token_get(a, cred->callers_file, &cred->token,
+	    access ? access : "", &why)) == ST_OK) {
 		buf_reset(&left);
-		duration(&left, a->oauth.expires - (long long)time(NULL));
+		duration(&left, cred->token.expires - (long long)time(NULL));
 		step(r, 1, "token", _("stored in %s; a refresh works: the new access token expires in %s"),
 		    a->oauth.token_file, buf_str(&left));
 	} else {
@@ -688,7 +670,7 @@ warn_unattended(const struct config *c, FILE *out)
 	if (queue_list(&q, &v, &n, &ignore) == ST_OK) {
 		for (size_t i = 0; i < n; i++)
 			waiting += !v[i].in_failed;
-		if (runq_unattended(&q, waiting, &warning))
+		if (runner_unattended(&q, waiting, &warning))
 			fprintf(out, _("warning: %s\n"), buf_str(&warning));
 	}
 	queue_list_free(v, n);
@@ -703,6 +685,7 @@ check_run(const struct config *c, const char *address, FILE *out,
 {
 	struct report r;
 	struct account *a;
+	struct credential cred;
 	struct conn probe;
 	struct smtp s;
 	enum status st;
@@ -720,18 +703,20 @@ check_run(const struct config *c, const char *address, FILE *out,
 		a->timeout = CHECK_TIMEOUT;
 	fprintf(out, _("Checking %s; no message will be sent.\n"), a->address);
 	check_config(&r, c, a);
-	st = a->oauth.store && oauth_conf_mech(a->auth[0]) ? check_token(&r, a) : ST_OK;
+	credential_init(&cred, c, a);
+	st = credential_renewable(&cred, a->auth[0]) ? check_token(&r, &cred) : ST_OK;
 	if (st == ST_OK)
 		st = check_dns(&r, a);
 	if (st == ST_OK)
 		st = connect_probe(&r, a, &probe);
 	if (st == ST_OK)
-		st = check_tls(&r, c, a, &probe, &s);
+		st = check_tls(&r, c, a, &cred, &probe, &s);
 	if (st == ST_OK)
 		st = check_auth(&r, a, &s);
 	if (st == ST_OK)
 		st = check_sender(&r, a, &s);
 	smtp_close(&s);
+	credential_free(&cred);
 	if (st == ST_OK) {
 		step(&r, 1, "QUIT", _("session closed; no message was sent"));
 		fprintf(out, _("All steps passed: mail from %s can go out.\n"),

@@ -19,12 +19,11 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "account.h"
 #include "address.h"
 #include "config.h"
+#include "confval.h"
 #include "i18n.h"
 #include "ini.h"
-#include "password.h"
 
 struct loader {
 	struct config *c;
@@ -69,63 +68,6 @@ config_tls_name(enum tls_mode t)
 	return "?";
 }
 
-long
-config_parse_duration(const char *s)
-{
-	long total = 0;
-
-	if (*s == '\0')
-		return -1;
-	while (*s) {
-		char *end;
-		long n, unit = 1;
-
-		if (!isdigit((unsigned char)*s))
-			return -1;
-		errno = 0;
-		n = strtol(s, &end, 10);
-		if (errno)
-			return -1;
-		switch (*end) {
-		case 's': unit = 1; end++; break;
-		case 'm': unit = 60; end++; break;
-		case 'h': unit = 3600; end++; break;
-		case 'd': unit = 86400; end++; break;
-		case 'w': unit = 7 * 86400; end++; break;
-		case '\0': break;
-		default: return -1;
-		}
-		if (n > (LONG_MAX - total) / unit)
-			return -1;
-		total += n * unit;
-		s = end;
-	}
-	return total;
-}
-
-/* Unsigned number in [lo, hi], else -1. */
-static long
-parse_number(const char *s, long lo, long hi)
-{
-	char *end;
-	long n;
-
-	if (!isdigit((unsigned char)*s))
-		return -1;
-	errno = 0;
-	n = strtol(s, &end, 10);
-	if (errno || *end || n < lo || n > hi)
-		return -1;
-	return n;
-}
-
-static int
-is_loopback_host(const char *h)
-{
-	return strcasecmp(h, "localhost") == 0 || strncmp(h, "127.", 4) == 0 ||
-	    strcmp(h, "::1") == 0 || strcmp(h, "[::1]") == 0;
-}
-
 /* Splits a list on commas and white space. */
 static void
 split_list(const char *s, struct strlist *out)
@@ -157,41 +99,6 @@ parse_addresses(struct loader *l, const char *sec, const char *key,
 	addrlist_free(&al);
 	buf_free(&why);
 	return st;
-}
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-static int
-parse_fingerprint(const char *s, unsigned char out[32])
-{
-	size_t n = 0;
-
-	if (strncasecmp(s, "sha256:", 7) == 0)
-		s += 7;
-	while (*s) {
-		int hi, lo;
-
-		if (*s == ':' || *s == ' ') {
-			s++;
-			continue;
-		}
-		hi = hexval((unsigned char)s[0]);
-		lo = hi < 0 || !s[1] ? -1 : hexval((unsigned char)s[1]);
-		if (lo < 0 || n == 32)
-			return 0;
-		out[n++] = (unsigned char)(hi << 4 | lo);
-		s += 2;
-	}
-	return n == 32;
 }
 
 /*
@@ -292,7 +199,7 @@ saatja_queue(struct loader *l, const char *v)
 static enum status
 saatja_retry_for(struct loader *l, const char *v)
 {
-	l->c->retry_for = config_parse_duration(v);
+	l->c->retry_for = confval_duration(v);
 	if (l->c->retry_for <= 0)
 		return bad(l, _("\"%s\" is not a duration such as 5d, 12h or 90m"), v);
 	return ST_OK;
@@ -400,7 +307,7 @@ account_ca_file(struct loader *l, const char *v)
 static enum status
 account_fingerprint(struct loader *l, const char *v)
 {
-	if (!parse_fingerprint(v, l->a->fingerprint))
+	if (!confval_fingerprint(v, l->a->fingerprint))
 		return bad(l, _("\"%s\" is not a SHA-256 fingerprint (sha256: followed by 32 hex byte pairs)"), v);
 	l->a->has_fingerprint = 1;
 	return ST_OK;
@@ -427,7 +334,7 @@ account_number(struct loader *l, const char *v)
 
 	while (strcmp(k->key, l->key) != 0)
 		k++;
-	if ((n = parse_number(v, k->lo, k->hi)) < 0)
+	if ((n = confval_number(v, k->lo, k->hi)) < 0)
 		return bad(l, "\"%s\" %s", v, _(k->what));
 	*(unsigned *)l->field = (unsigned)n;
 	l->port_set |= strcmp(k->key, "port") == 0;
@@ -564,6 +471,71 @@ load_account_key(struct loader *l, const char *key, const char *v)
 	return parse_key(l, SEC_ACCOUNT, _("an account"), key, v);
 }
 
+/*
+ * Google shows app passwords as four groups of four letters, and people
+ * paste them with the spaces, which are not part of the password:
+ * removes them from p when p has exactly that shape, else leaves it.
+ */
+static void
+password_unspace(char *p)
+{
+	size_t n = strlen(p);
+
+	if (n != 19)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if (i % 5 == 4 ? p[i] != ' ' : !islower((unsigned char)p[i]))
+			return;
+	}
+	for (size_t i = 0, j = 0; i <= n; i++)
+		if (p[i] != ' ')
+			p[j++] = p[i];
+}
+
+/*
+ * Settles how account a logs in, once its section is read: auth =
+ * decides; without it an OAuth2 account (the oauth keys, or the outlook
+ * preset without a password) uses XOAUTH2, every other one PLAIN then
+ * LOGIN. A password (or an access token, msmtp style) is needed by
+ * PLAIN and LOGIN, and by the token mechanisms of an account without a
+ * token store. Returns 0, or -1 with the key to fix in *key (NULL: the
+ * section) and the reason, translated, in *why.
+ */
+static int
+settle_login(struct account *a, const char **key, const char **why)
+{
+	struct oauth_conf *o = &a->oauth;
+	int needs_password = 0;
+
+	if (a->provider && strcmp(a->provider->name, "outlook") == 0 && !o->store &&
+	    a->password == NULL && a->password_command == NULL) {
+		free(o->preset);
+		o->preset = xstrdup("microsoft");
+		o->store = 1;
+	}
+	if (a->nauth == 0 && o->store) {
+		a->auth[a->nauth++] = xstrdup("XOAUTH2");
+	} else if (a->nauth == 0) {
+		a->auth[a->nauth++] = xstrdup("PLAIN");
+		a->auth[a->nauth++] = xstrdup("LOGIN");
+	}
+	for (size_t i = 0; i < a->nauth; i++)
+		if (!oauth_conf_mech(a->auth[i]) || !o->store)
+			needs_password = 1;
+	if (oauth_conf_finish(o, key, why) < 0)
+		return -1;
+	if (needs_password && a->password == NULL && a->password_command == NULL) {
+		*why = _("no password: add password = (in double quotes if it holds ; or #) or password_command =");
+		return -1;
+	}
+	if (a->password && a->password_command) {
+		*key = "password_command";
+		*why = _("give either password or password_command, not both");
+		return -1;
+	}
+	return 0;
+}
+
 /* Fills what the account left out, from its preset or the defaults. */
 static enum status
 finish_account(struct loader *l, struct account *a)
@@ -591,9 +563,9 @@ finish_account(struct loader *l, struct account *a)
 		    (a->tls == TLS_IMPLICIT ? 465 : 587);
 	if (!l->max_set && p)
 		a->max_per_hour = p->max_per_hour;
-	if (a->tls == TLS_NONE && !is_loopback_host(a->host))
+	if (a->tls == TLS_NONE && !confval_loopback_host(a->host))
 		return fail(l, sec, "tls", _("tls = none sends the password unencrypted and is allowed only toward this machine (localhost, 127.0.0.1, ::1); use starttls (port 587) or tls (port 465)"));
-	if (oauth_conf_settle(a, &key, &why) < 0)
+	if (settle_login(a, &key, &why) < 0)
 		return fail(l, sec, key, "%s", why);
 	if (a->password && p && p->app_password)
 		password_unspace(a->password);

@@ -11,14 +11,42 @@
 #define SAATJA_CONFIG_H
 
 #include "buf.h"
+#include "oauth_conf.h"
 #include "providers.h"
 #include "status.h"
 
 enum foreign_from { FOREIGN_REJECT, FOREIGN_REWRITE };
 enum delivery_mode { DELIVERY_INTERACTIVE, DELIVERY_BACKGROUND, DELIVERY_QUEUE };
 
-struct account;		/* one [address] section: account.h */
+/*
+ * An account: one [address] section, checked and completed by
+ * config_load. The address is the sender and the login. Nothing here
+ * changes after loading: what a run fetches (the output of
+ * password_command, an access token) is the credential module's
+ * (credential.h).
+ */
+#define AUTH_MAX 4
 
+struct account {
+	char *address;		/* the section name: sender and login */
+	const struct provider *provider;	/* preset used, or NULL */
+	char *host;
+	unsigned port;
+	enum tls_mode tls;
+	char *password;		/* as written; NULL when password_command gives it */
+	char *password_command;
+	char *auth[AUTH_MAX];	/* mechanism names, upper case, in order */
+	size_t nauth;
+	char *ca_file;
+	unsigned char fingerprint[32];	/* SHA-256 pin */
+	int has_fingerprint;
+	unsigned max_per_hour;	/* 0 = no limit */
+	unsigned max_rcpt;	/* recipients a transaction, 0 = no limit */
+	unsigned timeout;	/* seconds per network step */
+	struct strlist cc;
+	struct strlist bcc;
+	struct oauth_conf oauth;	/* OAuth2 token service (saatja.ini(5), OAUTH2) */
+};
 
 struct alias {
 	char *name;		/* local name, lower case; "*" is the catch-all */
@@ -39,6 +67,10 @@ struct config {
 	size_t naliases, alias_cap;
 	struct account *accounts;
 	size_t naccounts, account_cap;
+	int callers_file;	/* the file is one the caller chose (-C) in a
+				 * set-group-ID run: its commands run, and its
+				 * tokens are kept, with the caller's rights
+				 * only; set by whoever loaded it */
 };
 
 /*
@@ -56,9 +88,6 @@ struct account *config_account(const struct config *c, const char *address);
 struct account *config_default(const struct config *c);
 /* The alias target for a local name (exact, then "*"), or NULL. */
 const char *config_alias(const struct config *c, const char *name);
-
-/* Parses "90", "90s", "15m", "2h", "5d", "1w" into seconds; -1 if bad. */
-long config_parse_duration(const char *s);
 
 const char *config_tls_name(enum tls_mode t);
 

@@ -312,13 +312,84 @@ line_byte(struct reader *r, char c)
 	buf_addc(&r->line, c);
 }
 
+/*
+ * Feeds the lines of in to r until the message ends: end of input, or a
+ * line holding only "." with dot_ends. CRLF, a bare LF and a lone CR
+ * each end a line.
+ */
+static void
+read_lines(struct reader *r, FILE *in)
+{
+	char *block = xmalloc(IO_BLOCK);
+	size_t pending_cr = 0;
+
+	while (!r->done && r->st == ST_OK) {
+		size_t got = fread(block, 1, IO_BLOCK, in);
+
+		if (got == 0)
+			break;
+		for (size_t i = 0; i < got && !r->done && r->st == ST_OK; i++) {
+			char c = block[i];
+
+			if (c == '\r') {
+				pending_cr++;
+				continue;
+			}
+			if (c == '\n') {
+				pending_cr = 0;
+				line_end(r);
+				continue;
+			}
+			for (; pending_cr && !r->done; pending_cr--)
+				line_end(r);	/* a lone CR ends a line */
+			pending_cr = 0;
+			if (!r->done)
+				line_byte(r, c);
+		}
+	}
+	free(block);
+	if (r->st == ST_OK && !r->done && ferror(in)) {
+		buf_printf(r->err, _("cannot read the message: %s"), strerror(errno));
+		r->st = ST_IOERR;
+	}
+	if (r->st == ST_OK && !r->done) {
+		for (; pending_cr && !r->done; pending_cr--)
+			line_end(r);
+		if (!r->done && (r->in_body ? r->body_line_len > 0 : r->line.len > 0))
+			line_end(r);	/* last line without a line end */
+		if (!r->in_body)
+			add_field(r);
+	}
+}
+
+/* Flushes the spooled body, whose file is fd, and keeps a descriptor of
+ * it in the message. Returns the reader's status, or the spool's
+ * failure. */
+static enum status
+spool_keep(struct reader *r, int fd, const char *spool_dir)
+{
+	struct message *m = r->m;
+
+	if (r->st == ST_OK && (fflush(r->body) != 0 || ferror(r->body))) {
+		buf_printf(r->err, _("cannot write the message to the spool in %s: %s"),
+		    spool_dir, strerror(errno));
+		r->st = ST_IOERR;
+	}
+	m->body_size = ftello(r->body);
+	m->body_fd = dup(fd);
+	fclose(r->body);
+	if (m->body_fd < 0 && r->st == ST_OK) {
+		buf_printf(r->err, _("cannot keep the spool file: %s"), strerror(errno));
+		r->st = ST_OSERR;
+	}
+	return r->st;
+}
+
 enum status
 message_read(struct message *m, FILE *in, int dot_ends,
     const char *spool_dir, struct buf *err)
 {
 	struct reader r;
-	char *block = xmalloc(IO_BLOCK);
-	size_t pending_cr = 0;
 	int fd;
 
 	memset(&r, 0, sizeof r);
@@ -328,73 +399,21 @@ message_read(struct message *m, FILE *in, int dot_ends,
 	r.err = err;
 	r.st = ST_OK;
 	fd = spool_open(spool_dir, err);
-	if (fd < 0) {
-		free(block);
+	if (fd < 0)
 		return ST_CANTCREAT;
-	}
 	free(m->spool_dir);
 	m->spool_dir = xstrdup(spool_dir);
 	r.body = fdopen(fd, "w+");
 	if (r.body == NULL) {
 		close(fd);
-		free(block);
 		buf_printf(err, _("cannot open a spool stream: %s"), strerror(errno));
 		return ST_OSERR;
 	}
 	setvbuf(r.body, NULL, _IOFBF, IO_BLOCK);
-
-	while (!r.done && r.st == ST_OK) {
-		size_t got = fread(block, 1, IO_BLOCK, in);
-
-		if (got == 0)
-			break;
-		for (size_t i = 0; i < got && !r.done && r.st == ST_OK; i++) {
-			char c = block[i];
-
-			if (c == '\r') {
-				pending_cr++;
-				continue;
-			}
-			if (c == '\n') {
-				pending_cr = 0;
-				line_end(&r);
-				continue;
-			}
-			for (; pending_cr && !r.done; pending_cr--)
-				line_end(&r);	/* a lone CR ends a line */
-			pending_cr = 0;
-			if (!r.done)
-				line_byte(&r, c);
-		}
-	}
-	if (r.st == ST_OK && !r.done && ferror(in)) {
-		buf_printf(err, _("cannot read the message: %s"), strerror(errno));
-		r.st = ST_IOERR;
-	}
-	if (r.st == ST_OK && !r.done) {
-		for (; pending_cr && !r.done; pending_cr--)
-			line_end(&r);
-		if (!r.done && (r.in_body ? r.body_line_len > 0 : r.line.len > 0))
-			line_end(&r);	/* last line without a line end */
-		if (!r.in_body)
-			add_field(&r);
-	}
-	free(block);
+	read_lines(&r, in);
 	buf_free(&r.line);
 	buf_free(&r.field);
-	if (r.st == ST_OK && (fflush(r.body) != 0 || ferror(r.body))) {
-		buf_printf(err, _("cannot write the message to the spool in %s: %s"),
-		    spool_dir, strerror(errno));
-		r.st = ST_IOERR;
-	}
-	m->body_size = ftello(r.body);
-	m->body_fd = dup(fd);
-	fclose(r.body);
-	if (m->body_fd < 0 && r.st == ST_OK) {
-		buf_printf(err, _("cannot keep the spool file: %s"), strerror(errno));
-		r.st = ST_OSERR;
-	}
-	return r.st;
+	return spool_keep(&r, fd, spool_dir);
 }
 
 long

@@ -461,6 +461,18 @@ net_pending(const struct conn *c)
 	    (c->tls && gnutls_record_check_pending(c->tls) > 0);
 }
 
+size_t
+net_peek(const struct conn *c, int ms, unsigned char *p, size_t n)
+{
+	struct buf ignore = BUF_INIT;
+	ssize_t got = 0;
+
+	if (net_wait(c, POLLIN, net_now_ms() + ms, "", &ignore) == ST_OK)
+		got = recv(c->fd, p, n, MSG_PEEK);
+	buf_free(&ignore);
+	return got > 0 ? (size_t)got : 0;
+}
+
 int
 net_plain_greeting(const struct conn *c, int ms, struct buf *line)
 {

@@ -90,6 +90,14 @@ long long net_deadline(const struct conn *c);
  */
 int net_plain_greeting(const struct conn *c, int ms, struct buf *line);
 
+/*
+ * Waits up to ms for the first bytes on plain connection c and copies up
+ * to n of them into p, leaving them unread. Returns how many came (0 for
+ * none in time): how --check tells a TLS port from an SMTP one before
+ * anything is sent.
+ */
+size_t net_peek(const struct conn *c, int ms, unsigned char *p, size_t n);
+
 /* Closes the socket (TLS is torn down by tls_end first). */
 void net_close(struct conn *c);
 

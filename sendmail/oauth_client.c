@@ -62,11 +62,11 @@ place(int fd, int want)
 }
 
 static void
-child(const struct account *a, int req_r, int ans_w, int interactive)
+child(int callers, int req_r, int ans_w, int interactive)
 {
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 
-	if (a->callers_command && setregid(getgid(), getgid()) != 0)
+	if (callers && setregid(getgid(), getgid()) != 0)
 		_exit(126);
 	/* Out of the way of 3 and 4 first. */
 	req_r = fcntl(req_r, F_DUPFD_CLOEXEC, 10);
@@ -83,8 +83,8 @@ child(const struct account *a, int req_r, int ans_w, int interactive)
 }
 
 enum status
-oauth_client_run(const struct account *a, const struct buf *req,
-    int interactive, struct oauth_msg *ans, struct buf *err)
+oauth_client_run(int callers,
+    const struct buf *req, int interactive, struct oauth_msg *ans, struct buf *err)
 {
 	struct buf in = BUF_INIT, why = BUF_INIT;
 	int rq[2], an[2], status = 0;
@@ -107,7 +107,7 @@ oauth_client_run(const struct account *a, const struct buf *req,
 	fflush(NULL);
 	pid = fork();
 	if (pid == 0)
-		child(a, rq[0], an[1], interactive);
+		child(callers, rq[0], an[1], interactive);
 	close(rq[0]);
 	close(an[1]);
 	if (pid < 0) {

@@ -12,7 +12,6 @@
 #ifndef SAATJA_OAUTH_CLIENT_H
 #define SAATJA_OAUTH_CLIENT_H
 
-#include "account.h"
 #include "buf.h"
 #include "config.h"
 #include "oauth_proto.h"
@@ -25,13 +24,15 @@ void oauth_client_request(const struct account *a, const char *op, struct buf *r
 /*
  * Runs the helper with req and parses its answer into ans (empty at the
  * call). interactive: the helper shares sendmail's stdin and stdout (for
- * --authorize); otherwise stdin and stdout are /dev/null. An account of
- * a file the caller chose runs it with the caller's group only. ST_OK
+ * --authorize); otherwise stdin and stdout are /dev/null. callers (an
+ * account of a file the caller chose, token.h) runs it with the
+ * caller's group only. ST_OK
  * when an answer came, whatever it says; ST_OSERR when the helper cannot
  * run; ST_PROTOCOL when it ended without a readable answer.
  */
-enum status oauth_client_run(const struct account *a, const struct buf *req,
-    int interactive, struct oauth_msg *ans, struct buf *err);
+enum status oauth_client_run(int callers,
+    const struct buf *req, int interactive, struct oauth_msg *ans,
+    struct buf *err);
 
 /*
  * For an answer whose result is not ok: ST_NOPERM when the service

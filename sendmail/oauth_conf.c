@@ -7,7 +7,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "account.h"
 #include "i18n.h"
 #include "oauth_conf.h"
 
@@ -108,8 +107,8 @@ fill_ms(char **p, const char *tenant, const char *what)
 	*p = buf_take(&b);
 }
 
-static int
-finish(struct oauth_conf *o, const char **key, const char **why)
+int
+oauth_conf_finish(struct oauth_conf *o, const char **key, const char **why)
 {
 	*key = NULL;
 	if (!o->store)
@@ -139,40 +138,6 @@ finish(struct oauth_conf *o, const char **key, const char **why)
 	return *key ? -1 : 0;
 }
 
-int
-oauth_conf_settle(struct account *a, const char **key, const char **why)
-{
-	struct oauth_conf *o = &a->oauth;
-	int needs_password = 0;
-
-	if (a->provider && strcmp(a->provider->name, "outlook") == 0 && !o->store &&
-	    a->password == NULL && a->password_command == NULL) {
-		set(&o->preset, "microsoft");
-		o->store = 1;
-	}
-	if (a->nauth == 0 && o->store) {
-		a->auth[a->nauth++] = xstrdup("XOAUTH2");
-	} else if (a->nauth == 0) {
-		a->auth[a->nauth++] = xstrdup("PLAIN");
-		a->auth[a->nauth++] = xstrdup("LOGIN");
-	}
-	for (size_t i = 0; i < a->nauth; i++)
-		if (!oauth_conf_mech(a->auth[i]) || !o->store)
-			needs_password = 1;
-	if (finish(o, key, why) < 0)
-		return -1;
-	if (needs_password && a->password == NULL && a->password_command == NULL) {
-		*why = _("no password: add password = (in double quotes if it holds ; or #) or password_command =");
-		return -1;
-	}
-	if (a->password && a->password_command) {
-		*key = "password_command";
-		*why = _("give either password or password_command, not both");
-		return -1;
-	}
-	return 0;
-}
-
 void
 oauth_conf_free(struct oauth_conf *o)
 {
@@ -185,6 +150,5 @@ oauth_conf_free(struct oauth_conf *o)
 	free(o->token_url);
 	free(o->scope);
 	free(o->token_file);
-	xfree_secret(o->access);
 	memset(o, 0, sizeof *o);
 }

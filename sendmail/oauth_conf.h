@@ -4,8 +4,9 @@
  * registered, and where the tokens are kept.
  *
  * config.c reads the keys through oauth_conf_set and, once the section
- * is read, oauth_conf_settle decides the mechanisms, fills what a preset
- * (microsoft, google) gives and says what is still missing. Messages name no file or
+ * is read, decides the mechanisms and calls oauth_conf_finish, which
+ * fills what a preset (microsoft, google) gives and says what is still
+ * missing. Messages name no file or
  * section: config.c adds them.
  */
 #ifndef SAATJA_OAUTH_CONF_H
@@ -25,11 +26,7 @@ struct oauth_conf {
 	char *token_url;	/* https */
 	char *scope;
 	char *token_file;	/* absolute; NULL: beside the queue (token.h) */
-	char *access;		/* this run's access token (memory only), or NULL */
-	long long expires;	/* when access expires (seconds since the epoch) */
 };
-
-struct account;
 
 /* Non-zero when mech (upper case) logs in with an OAuth2 bearer token. */
 int oauth_conf_mech(const char *mech);
@@ -37,16 +34,12 @@ int oauth_conf_mech(const char *mech);
 int oauth_conf_set(struct oauth_conf *o, const char *key, const char *v,
     struct buf *why);
 /*
- * Settles how account a logs in, once its section is read: auth =
- * decides; without it an OAuth2 account (the oauth keys, or the outlook
- * preset without a password, SPEC 3) uses XOAUTH2, every other one PLAIN
- * then LOGIN. Fills the token service preset's URLs and scope. A
- * password (or an access token, msmtp style) is needed by PLAIN and
- * LOGIN, and by the token mechanisms of an account without a token
- * store. Returns 0, or -1 with the key to fix in *key (NULL: the
- * section) and the reason, translated, in *why.
+ * Once the section is read: fills what the token service preset
+ * (microsoft, google) gives, and says what is still missing. Returns 0,
+ * or -1 with the key to fix in *key and the reason, translated, in *why.
+ * Nothing to do when the account has no token store.
  */
-int oauth_conf_settle(struct account *a, const char **key, const char **why);
+int oauth_conf_finish(struct oauth_conf *o, const char **key, const char **why);
 void oauth_conf_free(struct oauth_conf *o);
 
 #endif

@@ -164,7 +164,7 @@ dsn_notify(struct options *o, const char *v, struct buf *err)
 	free(copy);
 	if (never == other)
 		return usage_error(err, _("-N %s: use never, or a list of success, failure and delay"), v);
-	o->dsn_notify = v;
+	o->req.dsn_notify = v;
 	return ST_OK;
 }
 
@@ -180,7 +180,7 @@ keyword_option(struct options *o, char letter, const char *v,
 		return usage_error(err, _("-B %s: use 7BIT or 8BITMIME"), v);
 	if (letter == 'R' && word_index(dsn_rets, v) < 0)
 		return usage_error(err, _("-R %s: use full or hdrs"), v);
-	*(letter == 'B' ? &o->body_type : &o->dsn_ret) = v;
+	*(letter == 'B' ? &o->req.body_type : &o->req.dsn_ret) = v;
 	return ST_OK;
 }
 
@@ -189,9 +189,9 @@ static const struct {
 	char letter;
 	size_t off;
 } kept[] = {
-	{ 'f', offsetof(struct options, sender) },
-	{ 'r', offsetof(struct options, sender) },
-	{ 'F', offsetof(struct options, fullname) },
+	{ 'f', offsetof(struct options, req.sender) },
+	{ 'r', offsetof(struct options, req.sender) },
+	{ 'F', offsetof(struct options, req.fullname) },
 	{ 'C', offsetof(struct options, config_file) },
 	{ 'X', offsetof(struct options, transcript) },
 };
@@ -220,7 +220,7 @@ with_argument(struct options *o, char letter, const char *v, struct buf *err)
 		for (const char *p = v; *p; p++)
 			if (*p <= ' ' || *p > '~' || *p == '+' || *p == '=')
 				return usage_error(err, _("-V %s: the envelope ID must be printable ASCII without spaces, + or ="), v);
-		o->dsn_envid = v;
+		o->req.dsn_envid = v;
 		break;
 	case 'o':
 		return old_option(o, v, err);
@@ -253,7 +253,7 @@ cluster(struct options *o, char **argv, int argc, int *i, struct buf *err)
 
 		if (strchr(flag_letters, *p)) {
 			if (*p == 't')
-				o->headers_give_rcpts = 1;
+				o->req.headers_give_rcpts = 1;
 			else if (*p == 'i')
 				o->dot_ends = 0;
 			else if (*p == 'v')
@@ -347,7 +347,7 @@ options_parse(struct options *o, int argc, char **argv, const char *progname,
 		if (strcmp(arg, "--") == 0) {
 			for (i++; i < argc && st == ST_OK; i++) {
 				st = check_value(NULL, argv[i], err);
-				strlist_add(&o->rcpts, argv[i]);
+				strlist_add(&o->req.rcpts, argv[i]);
 			}
 			break;
 		}
@@ -359,21 +359,21 @@ options_parse(struct options *o, int argc, char **argv, const char *progname,
 			st = usage_error(err, "%s", _("a lone \"-\" is not an option"));
 		else {
 			st = check_value(NULL, arg, err);
-			strlist_add(&o->rcpts, arg);
+			strlist_add(&o->req.rcpts, arg);
 		}
 	}
 	if (st == ST_OK && o->due_only && o->mode != MODE_RUN_QUEUE)
 		st = usage_error(err, "%s", _("--due goes with -q"));
-	if (st == ST_OK && o->sender &&
-	    (strcmp(o->sender, "<>") == 0 || o->sender[0] == '\0'))
-		o->sender = NULL;	/* the null sender: none asked for */
+	if (st == ST_OK && o->req.sender &&
+	    (strcmp(o->req.sender, "<>") == 0 || o->req.sender[0] == '\0'))
+		o->req.sender = NULL;	/* the null sender: none asked for */
 	return st;
 }
 
 void
 options_free(struct options *o)
 {
-	strlist_free(&o->rcpts);
+	strlist_free(&o->req.rcpts);
 }
 
 void

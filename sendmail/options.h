@@ -14,6 +14,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "request.h"
 #include "status.h"
 
 enum mode {
@@ -32,17 +33,11 @@ enum mode {
 
 struct options {
 	enum mode mode;
-	int headers_give_rcpts;	/* -t */
+	struct request req;	/* -f, -F, -t, -B, -N, -R, -V, recipients */
 	int dot_ends;		/* no -i / -oi */
-	const char *sender;	/* -f / -r as given, or NULL */
-	const char *fullname;	/* -F */
 	const char *config_file;	/* -C */
 	int delivery_set;
 	enum delivery_mode delivery;	/* -od?, -O DeliveryMode= */
-	const char *body_type;	/* -B: "7BIT" or "8BITMIME", or NULL */
-	const char *dsn_notify;	/* -N */
-	const char *dsn_ret;	/* -R: "FULL" or "HDRS" */
-	const char *dsn_envid;	/* -V */
 	int verbose;		/* -v */
 	const char *transcript;	/* -X FILE */
 	int dry_run;		/* --dry-run */
@@ -51,9 +46,6 @@ struct options {
 	int due_only;		/* -q --due */
 	const char *queue_id;	/* -qI ID */
 	int json;		/* mailq --json */
-	struct strlist rcpts;	/* recipient arguments, as given */
-	int notice;		/* no option: a failure notice (runq.c), to
-				 * the account alone, without its cc/bcc */
 };
 
 /*

@@ -4,7 +4,6 @@
  */
 #include "autoconf.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -14,7 +13,8 @@
 #include "password.h"
 
 enum status
-password_get(struct account *a, struct buf *err)
+password_run(const struct account *a, int callers, char **password,
+    struct buf *err)
 {
 	static char *const clean_env[] = {
 		"PATH=/usr/local/bin:/usr/bin:/bin", "LC_ALL=C", NULL
@@ -25,8 +25,7 @@ password_get(struct account *a, struct buf *err)
 	char block[512];
 	ssize_t got;
 
-	if (a->password)
-		return ST_OK;
+	*password = NULL;
 	if (pipe(fds) != 0) {
 		buf_printf(err, _("cannot run password_command: %s"), strerror(errno));
 		return ST_OSERR;
@@ -39,7 +38,7 @@ password_get(struct account *a, struct buf *err)
 		return ST_OSERR;
 	}
 	if (pid == 0) {
-		gid_t g = a->callers_command ? getgid() : getegid();
+		gid_t g = callers ? getgid() : getegid();
 
 		if (setregid(g, g) != 0)
 			_exit(126);
@@ -73,22 +72,6 @@ password_get(struct account *a, struct buf *err)
 		return ST_CONFIG;
 	}
 	out.data[out.len] = '\0';
-	a->password = buf_take(&out);
+	*password = buf_take(&out);
 	return ST_OK;
-}
-
-void
-password_unspace(char *p)
-{
-	size_t n = strlen(p);
-
-	if (n != 19)
-		return;
-	for (size_t i = 0; i < n; i++) {
-		if (i % 5 == 4 ? p[i] != ' ' : !islower((unsigned char)p[i]))
-			return;
-	}
-	for (size_t i = 0, j = 0; i <= n; i++)
-		if (p[i] != ' ')
-			p[j++] = p[i];
 }

@@ -61,11 +61,11 @@
 #include <unistd.h>
 
 #include "i18n.h"
+#include "paths.h"
 #include "queue.h"
 #include "queue_env.h"
 #include "util.h"
 
-#define SYSTEM_QUEUE LOCALSTATEDIR "/spool/saatja"
 #define BACKOFF_FIRST (5 * 60)
 #define BACKOFF_MAX (2 * 3600)
 
@@ -143,8 +143,8 @@ queue_find(struct queue *q, const struct config *c)
 		return;
 	}
 	/* The effective IDs: set-group-ID, the spool is the group's. */
-	if (faccessat(AT_FDCWD, SYSTEM_QUEUE, W_OK | X_OK, AT_EACCESS) == 0) {
-		set_dirs(q, xstrdup(SYSTEM_QUEUE));
+	if (faccessat(AT_FDCWD, PATH_SYSTEM_SPOOL, W_OK | X_OK, AT_EACCESS) == 0) {
+		set_dirs(q, xstrdup(PATH_SYSTEM_SPOOL));
 		return;
 	}
 	user = user_queue_dir();
@@ -180,7 +180,7 @@ queue_open(struct queue *q, const struct config *c, struct buf *err)
 		set_dirs(q, xstrdup(c->queue_dir));
 		return prepare(q, err);
 	}
-	set_dirs(q, xstrdup(SYSTEM_QUEUE));
+	set_dirs(q, xstrdup(PATH_SYSTEM_SPOOL));
 	st = prepare(q, &why);
 	if (st == ST_OK) {
 		buf_free(&why);

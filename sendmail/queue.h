@@ -12,7 +12,7 @@
 #include <sys/types.h>
 #include <time.h>
 
-#include "account.h"
+#include "plan.h"
 #include "buf.h"
 #include "config.h"
 #include "message.h"

@@ -10,7 +10,7 @@
 
 #include <stdio.h>
 
-#include "account.h"
+#include "plan.h"
 #include "buf.h"
 #include "message.h"
 #include "queue.h"

@@ -24,29 +24,19 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "account.h"
+#include "credential.h"
 #include "i18n.h"
 #include "log.h"
 #include "net.h"
+#include "notice.h"
+#include "ratelimit.h"
+#include "runner.h"
 #include "runq.h"
 #include "smtp.h"
 
-/*
- * A queue run leaves its time here (the file's mtime), so that mailq and
- * --check can tell a queue that something retries from one that nothing
- * does, whoever runs it: the timer, cron, a user's crontab.
- */
-#define RUN_MARK "last-run"
-#define RUN_FRESH (3600)	/* seconds a run counts as "recent" */
-
-/* Enabled by saatja-runner; they run the system spool. */
-static const char *const runners[] = {
-	"/etc/systemd/system/timers.target.wants/saatja-queue.timer",
-	"/etc/cron.d/saatja",
-};
-
 struct account_session {
 	struct account *account;
+	struct credential cred;	/* its secret, fetched once a session */
 	struct smtp smtp;
 	int opened;		/* smtp_open was called */
 	enum status st;		/* outcome of opening; ST_OK when usable */
@@ -64,11 +54,13 @@ seconds_now(void)
 
 static void
 session_open(struct account_session *s, const struct config *c,
-    const struct options *o)
+    const struct runq_how *how)
 {
 	s->opened = 1;
-	s->trace = smtp_trace_open(o->transcript, o->verbose);
-	s->st = smtp_open(&s->smtp, s->account, c->helo, s->trace, &s->why);
+	s->trace = smtp_trace_open(how->transcript, how->verbose);
+	credential_init(&s->cred, c, s->account);
+	s->st = smtp_open(&s->smtp, s->account, &s->cred, c->helo, s->trace,
+	    &s->why);
 	if (s->st == ST_OK)
 		s->st = smtp_auth(&s->smtp, &s->why);
 	net_describe(&s->smtp.conn, &s->relay);
@@ -79,6 +71,7 @@ session_close(struct account_session *s)
 {
 	if (s->opened)
 		smtp_close(&s->smtp);
+	credential_free(&s->cred);
 	smtp_trace_close(s->trace);
 	buf_free(&s->why);
 	buf_free(&s->relay);
@@ -93,86 +86,6 @@ session_abandon(struct account_session *s)
 		smtp_abandon(&s->smtp);
 	s->opened = 0;
 	session_close(s);
-}
-
-/*
- * max_per_hour: the times of an account's sends in the last hour, one a
- * line in QUEUE/ACCOUNT.rate, shared by all runs under flock.
- */
-struct rate {
-	int fd;			/* the file, locked; -1: no limit applies */
-	struct buf recent;	/* the sends of the last hour, one a line */
-};
-
-/*
- * Opens and reads the account's rate file. Returns 0 when a message may
- * go now, else the time when it may (the oldest send of the last hour
- * leaves the hour). Without a limit, or without the file, it may (the
- * file that cannot be opened is logged, once a run).
- */
-static time_t
-rate_wait(struct rate *r, struct queue *q, const struct account *a)
-{
-	static int warned;
-	struct buf all = BUF_INIT, p = BUF_INIT;
-	time_t now = time(NULL), oldest = 0;
-	size_t n = 0;
-	char block[4096];
-	ssize_t got;
-
-	r->fd = -1;
-	buf_init(&r->recent);
-	if (a->max_per_hour == 0)
-		return 0;
-	buf_printf(&p, "%s/%s.rate", q->dir, a->address);
-	r->fd = open(p.data, O_RDWR | O_CREAT | O_CLOEXEC, 0660);
-	if (r->fd < 0) {
-		/* Said once a run: every message of the run would say it. */
-		if (!warned)
-			log_msg(LOG_WARNING, "cannot open %s: %s; max_per_hour of %s is"
-			    " not applied", p.data, strerror(errno), a->address);
-		warned = 1;
-		buf_free(&p);
-		return 0;
-	}
-	buf_free(&p);
-	flock(r->fd, LOCK_EX);
-	while ((got = pread(r->fd, block, sizeof block, (off_t)all.len)) > 0)
-		buf_add(&all, block, (size_t)got);
-	for (char *line = all.data; line && *line;) {
-		char *end = strchr(line, '\n');
-		time_t t = (time_t)strtoll(line, NULL, 10);
-
-		if (t > now - 3600) {
-			if (n == 0 || t < oldest)
-				oldest = t;
-			n++;
-			buf_printf(&r->recent, "%lld\n", (long long)t);
-		}
-		line = end ? end + 1 : NULL;
-	}
-	buf_free(&all);
-	return n >= a->max_per_hour ? oldest + 3600 : 0;
-}
-
-/* Counts a send now. */
-static void
-rate_record(struct rate *r)
-{
-	if (r->fd < 0)
-		return;
-	buf_printf(&r->recent, "%lld\n", (long long)time(NULL));
-	if (ftruncate(r->fd, 0) == 0)
-		(void)!pwrite(r->fd, r->recent.data, r->recent.len, 0);
-}
-
-static void
-rate_done(struct rate *r)
-{
-	if (r->fd >= 0)
-		close(r->fd);	/* drops the lock */
-	r->fd = -1;
-	buf_free(&r->recent);
 }
 
 /* One attempt at one taken message. */
@@ -236,101 +149,15 @@ log_attempt(const struct account_session *s, const struct attempt *t,
 	buf_free(&to);
 }
 
-/*
- * Queues a short notice to the account about message qm (what: the
- * body's first part; then the message's headers) and tries it at once.
- * A notice is never sent about a notice.
- */
+/* Tries a notice just queued at once; a notice never causes another. */
 static void
-send_notice(const struct config *c, struct queue *q,
-    const struct queue_entry *qm, const struct message *failed,
-    const char *what)
+deliver_notice(const struct config *c, const struct runq_how *how,
+    struct queue *q, const char *id)
 {
-	struct buf text = BUF_INIT, err = BUF_INIT;
-	struct options o;
-	struct message m;
-	struct plan p;
-	long subj;
-	char *subject;
-	char id[QUEUE_ID_LEN + 1];
-	FILE *in;
+	struct buf ignore = BUF_INIT;
 
-	if (qm->notice)
-		return;
-	subj = message_find(failed, "Subject", 0);
-	subject = subj >= 0 ? message_value(failed, (size_t)subj) : xstrdup("");
-	buf_printf(&text, "From: Mail Delivery System <%s>\nTo: %s\n"
-	    "Subject: Undelivered Mail: %.200s\nAuto-Submitted: auto-replied\n\n",
-	    qm->account, qm->account, subject);
-	buf_printf(&text, "%s\nIts headers were:\n\n", what);
-	for (size_t i = 0; i < failed->nhdrs; i++)
-		buf_printf(&text, "%s\n", failed->hdrs[i].field);
-	free(subject);
-
-	/* Planned as "sendmail ACCOUNT" would plan it. */
-	memset(&o, 0, sizeof o);
-	o.notice = 1;	/* to the account alone: never its cc/bcc */
-	strlist_add(&o.rcpts, qm->account);
-	message_init(&m);
-	in = fmemopen(text.data, text.len, "r");
-	if (in && message_read(&m, in, 0, q->tmp, &err) == ST_OK &&
-	    account_plan(&p, c, &o, &m, &err) == ST_OK) {
-		if (queue_add(q, &p, &m, id, &err) == ST_OK) {
-			log_msg(LOG_INFO, "%s: failure notice for %s queued to <%s>",
-			    id, qm->id, qm->account);
-			/* Try it at once; a notice never causes another. */
-			runq_deliver_one(c, &o, q, id, 0, &err);
-			buf_reset(&err);
-		}
-		plan_free(&p);
-	}
-	if (err.len)
-		log_msg(LOG_ERR, "%s: cannot queue a failure notice: %s", qm->id,
-		    buf_str(&err));
-	if (in)
-		fclose(in);
-	message_free(&m);
-	options_free(&o);
-	buf_free(&text);
-	buf_free(&err);
-}
-
-/* The notice about a message that failed: to whom, why, what now. */
-static void
-notice_failed(const struct config *c, struct queue *q,
-    const struct queue_entry *qm, const struct message *m,
-    const char *reason)
-{
-	struct buf what = BUF_INIT;
-
-	buf_printf(&what, "saatja could not deliver message %s to:\n\n", qm->id);
-	for (size_t i = 0; i < qm->rcpts.n; i++)
-		buf_printf(&what, "    %s\n", qm->rcpts.v[i]);
-	buf_printf(&what, "\nReason: %s\n\nThe message is kept in the failed area of the queue;"
-	    " after fixing the cause, `sendmail -qI %s` sends it again.\n", reason, qm->id);
-	send_notice(c, q, qm, m, buf_str(&what));
-	buf_free(&what);
-}
-
-/* The notice about recipients the server refused for good, one for all
- * of them, while the message went to others (SPEC §5). */
-static void
-notice_refused(const struct config *c, struct queue *q,
-    const struct queue_entry *qm, const struct message *m,
-    const struct smtp_result *r)
-{
-	struct buf what = BUF_INIT;
-
-	buf_printf(&what, "saatja delivered message %s, but the server refused it for good"
-	    " for these recipients:\n\n", qm->id);
-	for (size_t i = 0; i < r->n; i++)
-		if (r->rcpts[i].refused)
-			buf_printf(&what, "    %s\n        %s\n", r->rcpts[i].addr,
-			    r->rcpts[i].reply ? r->rcpts[i].reply : "");
-	buf_adds(&what, "\nThe other recipients were given the message; nothing more is"
-	    " tried for these. Check the addresses.\n");
-	send_notice(c, q, qm, m, buf_str(&what));
-	buf_free(&what);
+	runq_deliver_one(c, how, q, id, 0, &ignore);
+	buf_free(&ignore);
 }
 
 /*
@@ -339,10 +166,13 @@ notice_refused(const struct config *c, struct queue *q,
  * see: ST_OK, the temporary status (deferred), or the permanent one.
  */
 static enum status
-settle(const struct config *c, struct queue *q, struct queue_entry *qm,
-    const struct message *m, enum status st, const char *reason)
+settle(const struct config *c, const struct runq_how *how, struct queue *q,
+    struct queue_entry *qm, const struct message *m, enum status st,
+    const char *reason)
 {
 	struct buf err = BUF_INIT, why = BUF_INIT;
+	char notice[QUEUE_ID_LEN + 1];
+	int noticed;
 
 	if (st == ST_OK) {
 		if (qm->env_fd >= 0)
@@ -357,9 +187,11 @@ settle(const struct config *c, struct queue *q, struct queue_entry *qm,
 			reason = buf_str(&why);
 			st = ST_UNAVAILABLE;
 		}
-		if (queue_fail(q, qm, reason, &err) == ST_OK)
-			notice_failed(c, q, qm, m, reason);
+		noticed = queue_fail(q, qm, reason, &err) == ST_OK &&
+		    notice_failed(c, q, qm, m, reason, notice);
 		log_msg(LOG_WARNING, "%s: moved to the failed area: %s", qm->id, reason);
+		if (noticed)
+			deliver_notice(c, how, q, notice);
 	}
 	if (err.len)
 		log_msg(LOG_ERR, "%s: %s", qm->id, buf_str(&err));
@@ -370,7 +202,7 @@ settle(const struct config *c, struct queue *q, struct queue_entry *qm,
 
 /* Sends qm over session s; the session is opened at its first use. */
 static enum status
-send_over(const struct config *c, const struct options *o,
+send_over(const struct config *c, const struct runq_how *how,
     struct account_session *s, struct attempt *t, const struct message *m,
     struct buf *err)
 {
@@ -378,7 +210,7 @@ send_over(const struct config *c, const struct options *o,
 	enum status st;
 
 	if (!s->opened)
-		session_open(s, c, o);
+		session_open(s, c, how);
 	/* Transactions on one session are kept apart by RSET. */
 	if (s->st == ST_OK && s->sent++ > 0 &&
 	    (st = smtp_reset(&s->smtp, &s->why)) != ST_OK)
@@ -406,14 +238,15 @@ send_over(const struct config *c, const struct options *o,
 /* One attempt at a taken message over session s, within the account's
  * max_per_hour; settles the message. */
 static enum status
-attempt(const struct config *c, const struct options *o, struct queue *q,
+attempt(const struct config *c, const struct runq_how *how, struct queue *q,
     struct account_session *s, struct queue_entry *qm, struct message *m,
     struct buf *err)
 {
 	struct attempt t;
-	struct rate rate;
+	struct ratelimit rate;
+	char notice[QUEUE_ID_LEN + 1];
 	struct buf reason = BUF_INIT;
-	time_t until = rate_wait(&rate, q, s->account);
+	time_t until = ratelimit_wait(&rate, q->dir, s->account);
 	enum status out;
 	size_t given = 0;
 
@@ -427,10 +260,10 @@ attempt(const struct config *c, const struct options *o, struct queue *q,
 		buf_reset(err);
 		buf_adds(err, buf_str(&reason));
 		buf_free(&reason);
-		rate_done(&rate);
+		ratelimit_done(&rate);
 		return ST_TEMP_SERVER;
 	}
-	t.st = send_over(c, o, s, &t, m, err);
+	t.st = send_over(c, how, s, &t, m, err);
 	for (size_t i = 0; i < t.r.n; i++)
 		given += t.r.rcpts[i].accepted;
 	if (t.st == ST_OK) {
@@ -441,19 +274,19 @@ attempt(const struct config *c, const struct options *o, struct queue *q,
 		if (queue_done(q, qm, &gone) != ST_OK)
 			log_msg(LOG_ERR, "%s: %s", qm->id, buf_str(&gone));
 		buf_free(&gone);
-		rate_record(&rate);
+		ratelimit_record(&rate);
 	} else if (given) {
 		/* Some got it before the rest failed: never again to them,
 		 * nor to those refused for good (written with the state). */
 		for (size_t i = 0; i < t.r.n; i++)
 			if (t.r.rcpts[i].accepted || t.r.rcpts[i].refused)
 				queue_settled(qm, t.r.rcpts[i].addr);
-		rate_record(&rate);
+		ratelimit_record(&rate);
 	}
-	rate_done(&rate);
+	ratelimit_done(&rate);
 	log_attempt(s, &t, buf_str(err));
-	if (t.r.refused && given)
-		notice_refused(c, q, qm, m, &t.r);
+	if (t.r.refused && given && notice_refused(c, q, qm, m, &t.r, notice))
+		deliver_notice(c, how, q, notice);
 	for (size_t i = 0; t.st == ST_OK && i < t.r.n; i++)
 		if (t.r.rcpts[i].refused)
 			buf_printf(err, "%s%s was refused by the server (%s)",
@@ -461,7 +294,7 @@ attempt(const struct config *c, const struct options *o, struct queue *q,
 			    t.r.rcpts[i].addr, t.r.rcpts[i].reply);
 	smtp_result_free(&t.r);
 	buf_adds(&reason, buf_str(err));
-	out = settle(c, q, qm, m, t.st, buf_str(&reason));
+	out = settle(c, how, q, qm, m, t.st, buf_str(&reason));
 	buf_free(&reason);
 	return out;
 }
@@ -469,7 +302,7 @@ attempt(const struct config *c, const struct options *o, struct queue *q,
 /* Takes id and attempts it over s; a message that has no account now
  * fails with that reason. */
 static enum status
-take_and_send(const struct config *c, const struct options *o,
+take_and_send(const struct config *c, const struct runq_how *how,
     struct queue *q, struct account_session *s, const char *id, int from_failed,
     struct buf *err)
 {
@@ -487,9 +320,9 @@ take_and_send(const struct config *c, const struct options *o,
 		s->account = config_account(c, qm.account);
 	if (s->account == NULL) {
 		buf_printf(err, "the account %s is no longer in %s", qm.account, c->path);
-		st = settle(c, q, &qm, &m, ST_CONFIG, buf_str(err));
+		st = settle(c, how, q, &qm, &m, ST_CONFIG, buf_str(err));
 	} else
-		st = attempt(c, o, q, s, &qm, &m, err);
+		st = attempt(c, how, q, s, &qm, &m, err);
 	queue_entry_free(&qm);
 	message_free(&m);
 	return st;
@@ -503,7 +336,7 @@ enum which { ALL, DUE, NOT_DUE };
  * Returns how many were delivered.
  */
 static size_t
-deliver_waiting(const struct config *c, const struct options *o,
+deliver_waiting(const struct config *c, const struct runq_how *how,
     struct queue *q, struct account_session *s, const char *account,
     const struct queue_entry *v, size_t n, enum which which, time_t now)
 {
@@ -516,7 +349,7 @@ deliver_waiting(const struct config *c, const struct options *o,
 		    (which == DUE && v[i].next_try > now) ||
 		    (which == NOT_DUE && v[i].next_try <= now))
 			continue;
-		sent += take_and_send(c, o, q, s, v[i].id, 0, &why) == ST_OK;
+		sent += take_and_send(c, how, q, s, v[i].id, 0, &why) == ST_OK;
 		buf_free(&why);
 	}
 	return sent;
@@ -545,7 +378,7 @@ runq_detach(void)
  * at once. Nothing happens when no message waits at all.
  */
 static void
-flush_backlog(const struct config *c, const struct options *o,
+flush_backlog(const struct config *c, const struct runq_how *how,
     struct queue *q, struct account_session *s)
 {
 	struct queue_entry *v = NULL;
@@ -567,7 +400,7 @@ flush_backlog(const struct config *c, const struct options *o,
 	}
 	runq_detach();
 	if (queue_list(q, &v, &n, &ignore) == ST_OK)
-		deliver_waiting(c, o, q, s, s->account->address, v, n, ALL, 0);
+		deliver_waiting(c, how, q, s, s->account->address, v, n, ALL, 0);
 	queue_list_free(v, n);
 	buf_free(&ignore);
 	session_close(s);
@@ -575,7 +408,7 @@ flush_backlog(const struct config *c, const struct options *o,
 }
 
 enum status
-runq_deliver_one(const struct config *c, const struct options *o,
+runq_deliver_one(const struct config *c, const struct runq_how *how,
     struct queue *q, const char *id, unsigned flags, struct buf *err)
 {
 	struct account_session s;
@@ -583,9 +416,9 @@ runq_deliver_one(const struct config *c, const struct options *o,
 	locale_t saved = i18n_plain_begin();
 
 	memset(&s, 0, sizeof s);
-	st = take_and_send(c, o, q, &s, id, (flags & RUNQ_FROM_FAILED) != 0, err);
+	st = take_and_send(c, how, q, &s, id, (flags & RUNQ_FROM_FAILED) != 0, err);
 	if (st == ST_OK && (flags & RUNQ_BACKLOG))
-		flush_backlog(c, o, q, &s);
+		flush_backlog(c, how, q, &s);
 	session_close(&s);
 	i18n_plain_end(saved);
 	return st;
@@ -604,47 +437,8 @@ by_account(const void *a, const void *b)
 	return strcmp(x->id, y->id);
 }
 
-static void
-mark_run(const struct queue *q)
-{
-	struct buf p = BUF_INIT;
-	int fd;
-
-	buf_printf(&p, "%s/%s", q->dir, RUN_MARK);
-	fd = open(p.data, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0660);
-	if (fd >= 0) {
-		futimens(fd, NULL);
-		close(fd);
-	}
-	buf_free(&p);
-}
-
-int
-runq_unattended(const struct queue *q, size_t n, struct buf *warning)
-{
-	struct buf p = BUF_INIT;
-	struct stat sb;
-	int recent;
-
-	if (n == 0 || q->dir == NULL)
-		return 0;
-	if (strcmp(q->dir, LOCALSTATEDIR "/spool/saatja") == 0)
-		for (size_t i = 0; i < sizeof runners / sizeof runners[0]; i++)
-			if (access(runners[i], F_OK) == 0)
-				return 0;
-	buf_printf(&p, "%s/%s", q->dir, RUN_MARK);
-	recent = stat(p.data, &sb) == 0 && time(NULL) - sb.st_mtime < RUN_FRESH;
-	buf_free(&p);
-	if (recent)
-		return 0;
-	buf_printf(warning, ngettext("%zu message waits for a retry, but nothing will retry it: no queue runner is enabled and no queue run happened in the last hour; run saatja-runner enable as root (or sendmail -q now)",
-	    "%zu messages wait for a retry, but nothing will retry them: no queue runner is enabled and no queue run happened in the last hour; run saatja-runner enable as root (or sendmail -q now)",
-	    n), n);
-	return 1;
-}
-
 enum status
-runq_run(const struct config *c, const struct options *o, struct buf *err)
+runq_run(const struct config *c, const struct runq_how *how, struct buf *err)
 {
 	struct queue q;
 	struct queue_entry *v = NULL;
@@ -657,7 +451,7 @@ runq_run(const struct config *c, const struct options *o, struct buf *err)
 	if (q.dir == NULL)
 		return ST_OK;
 	saved = i18n_plain_begin();
-	mark_run(&q);
+	runner_mark(&q);
 	queue_sweep(&q);
 	st = queue_list(&q, &v, &n, err);
 	if (st == ST_OK && n)
@@ -671,9 +465,9 @@ runq_run(const struct config *c, const struct options *o, struct buf *err)
 		memset(&s, 0, sizeof s);
 		s.account = config_account(c, v[i].account);
 		/* Once the account delivered, its other messages go too. */
-		if (deliver_waiting(c, o, &q, &s, v[i].account, v + i, end - i,
-		    o->due_only ? DUE : ALL, now) && o->due_only)
-			deliver_waiting(c, o, &q, &s, v[i].account, v + i,
+		if (deliver_waiting(c, how, &q, &s, v[i].account, v + i, end - i,
+		    how->due_only ? DUE : ALL, now) && how->due_only)
+			deliver_waiting(c, how, &q, &s, v[i].account, v + i,
 			    end - i, NOT_DUE, now);
 		i = end;
 		session_close(&s);

@@ -16,17 +16,23 @@
 
 #include "buf.h"
 #include "config.h"
-#include "options.h"
 #include "queue.h"
 #include "status.h"
 
+/* How to deliver, from the command line. */
+struct runq_how {
+	const char *transcript;	/* -X FILE: append the dialogue, or NULL */
+	int verbose;		/* -v: the dialogue on standard error */
+	int due_only;		/* -q --due: only what is due (runq_run) */
+};
+
 /*
- * Delivers every queued message (with -q --due, o->due_only, only those
+ * Delivers every queued message (with -q --due, how->due_only, only those
  * whose retry time has come). Returns ST_OK when the run went through,
  * whatever became of the messages (each is logged), or when there is no
  * queue; ST_IOERR when a queue directory cannot be read.
  */
-enum status runq_run(const struct config *c, const struct options *o,
+enum status runq_run(const struct config *c, const struct runq_how *how,
     struct buf *err);
 
 #define RUNQ_FROM_FAILED 1	/* the message may be in the failed area */
@@ -42,7 +48,7 @@ enum status runq_run(const struct config *c, const struct options *o,
  * message failed (moved to the failed area). err says why, and holds a
  * warning about refused recipients with ST_OK.
  */
-enum status runq_deliver_one(const struct config *c, const struct options *o,
+enum status runq_deliver_one(const struct config *c, const struct runq_how *how,
     struct queue *q, const char *id, unsigned flags, struct buf *err);
 
 /*
@@ -52,14 +58,5 @@ enum status runq_deliver_one(const struct config *c, const struct options *o,
  * whatever it does next come first.
  */
 void runq_detach(void);
-
-/*
- * Non-zero when n messages of q wait for a retry (n > 0) and nothing is
- * set to make it: no queue runner is enabled (the systemd timer's link or
- * /etc/cron.d/saatja, for the system spool that they run) and no queue run
- * marked q within the last hour. warning then gets one line saying so
- * and what to do, in the caller's language.
- */
-int runq_unattended(const struct queue *q, size_t n, struct buf *warning);
 
 #endif

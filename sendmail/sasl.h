@@ -9,7 +9,7 @@
 #ifndef SAATJA_SASL_H
 #define SAATJA_SASL_H
 
-#include "account.h"
+#include "config.h"
 #include "buf.h"
 #include "status.h"
 

@@ -16,7 +16,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "account.h"
 #include "check.h"
 #include "token.h"
 #include "config.h"
@@ -26,6 +25,7 @@
 #include "options.h"
 #include "mailq.h"
 #include "queue.h"
+#include "runner.h"
 #include "runq.h"
 #include "server.h"
 #include "smtp.h"
@@ -82,6 +82,29 @@ config_path(const struct options *o)
 	return xstrdup(SYSCONFDIR "/saatja.ini");
 }
 
+/* How deliveries of this run go: -v, -X, --due. */
+static struct runq_how
+run_how(const struct options *o)
+{
+	struct runq_how h = { o->transcript, o->verbose, o->due_only };
+
+	return h;
+}
+
+/* What becomes of a message: --dry-run, -bv, -od?, else the config's
+ * delivery mode. */
+static struct submit_how
+submit_how(const struct config *c, const struct options *o)
+{
+	struct submit_how h;
+
+	h.action = o->dry_run ? SUBMIT_DRY_RUN :
+	    o->mode == MODE_VERIFY ? SUBMIT_VERIFY : SUBMIT_SEND;
+	h.delivery = o->delivery_set ? o->delivery : c->delivery;
+	h.run = run_how(o);
+	return h;
+}
+
 /* Where a --dry-run or -bv spools the body: nothing needs the queue. */
 static const char *
 scratch_dir(void)
@@ -98,22 +121,23 @@ deliver_mode(const struct config *c, const struct options *o,
 {
 	struct message m;
 	struct submit_result r;
+	struct submit_how how = submit_how(c, o);
 	struct queue q, *queue = NULL;
 	const char *spool = scratch_dir();
 	enum status st = ST_OK;
 
 	memset(&q, 0, sizeof q);
-	if (!o->dry_run && o->mode != MODE_VERIFY) {
+	if (how.action == SUBMIT_SEND) {
 		/* The body is spooled where the queue will hold it. */
 		st = queue_open(&q, c, err);
 		queue = &q;
 		spool = q.tmp;
 	}
 	message_init(&m);
-	if (st == ST_OK && o->mode != MODE_VERIFY)
+	if (st == ST_OK && how.action != SUBMIT_VERIFY)
 		st = message_read(&m, stdin, o->dot_ends, spool, err);
 	if (st == ST_OK)
-		st = submit_message(c, o, queue, &m, &r, err);
+		st = submit_message(c, &o->req, &how, queue, &m, &r, err);
 	if (st == ST_OK && err->len) {
 		fprintf(stderr, _("sendmail: warning: %s\n"), one_line(err));
 		buf_reset(err);
@@ -134,7 +158,7 @@ list_mode(const struct config *c, const struct options *o, struct buf *err)
 
 	queue_find(&q, c);
 	st = mailq_print(&q, o->json, stdout, &waiting, err);
-	if (st == ST_OK && runq_unattended(&q, waiting, &warning)) {
+	if (st == ST_OK && runner_unattended(&q, waiting, &warning)) {
 		fflush(stdout);
 		fprintf(stderr, _("sendmail: warning: %s\n"), one_line(&warning));
 	}
@@ -148,10 +172,11 @@ static enum status
 run_one_mode(const struct config *c, const struct options *o, struct buf *err)
 {
 	struct queue q;
+	struct runq_how how = run_how(o);
 	enum status st = queue_open(&q, c, err);
 
 	if (st == ST_OK)
-		st = runq_deliver_one(c, o, &q, o->queue_id,
+		st = runq_deliver_one(c, &how, &q, o->queue_id,
 		    RUNQ_FROM_FAILED | RUNQ_BACKLOG, err);
 	if (st == ST_OK && err->len) {
 		fprintf(stderr, _("sendmail: warning: %s\n"), one_line(err));
@@ -218,8 +243,7 @@ load_config(struct config *c, const char *path, int callers_file,
 		return ST_OSERR;
 	}
 	st = config_load(c, path, err);
-	for (size_t i = 0; st == ST_OK && i < c->naccounts; i++)
-		c->accounts[i].callers_command = 1;
+	c->callers_file = 1;
 	if (setegid(egid) != 0) {
 		buf_adds(err, _("cannot take back the privileges of sendmail"));
 		return ST_OSERR;
@@ -247,19 +271,26 @@ authorize_mode(const struct config *c, const struct options *o, struct buf *err)
 		    c->path, a->address);
 		return ST_CONFIG;
 	}
-	if (raised_privileges() && !a->callers_command && getuid() != 0) {
+	if (raised_privileges() && !c->callers_file && getuid() != 0) {
 		buf_printf(err, _("the tokens of the system configuration are kept for the group of sendmail: run sendmail --authorize %s as root"),
 		    a->address);
 		return ST_NOPERM;
 	}
-	if ((st = token_locate(c, 1, err)) != ST_OK)
-		return st;
+	if (a->oauth.token_file == NULL) {
+		/* The first token of the system spool: make the spool. */
+		struct queue q;
+
+		if ((st = queue_open(&q, c, err)) != ST_OK)
+			return st;
+		token_locate(c, q.dir);
+		queue_close(&q);
+	}
 	if (a->oauth.token_file == NULL) {
 		buf_printf(err, _("no place for the token file of %s: set oauth_token_file in [%s]"),
 		    a->address, a->address);
 		return ST_CANTCREAT;
 	}
-	st = token_authorize(a, err);
+	st = token_authorize(a, c->callers_file, err);
 	if (st == ST_OK)
 		printf(_("Signed in. The token of %s is stored in %s; saatja renews it by itself from now on.\n"),
 		    a->address, a->oauth.token_file);
@@ -272,6 +303,25 @@ base_name(const char *path)
 	const char *slash = strrchr(path, '/');
 
 	return slash ? slash + 1 : path;
+}
+
+/* -q, -q --due */
+static enum status
+run_queue_mode(const struct config *c, const struct options *o,
+    struct buf *err)
+{
+	struct runq_how how = run_how(o);
+
+	return runq_run(c, &how, err);
+}
+
+/* -bs */
+static enum status
+smtp_mode(const struct config *c, const struct options *o, struct buf *err)
+{
+	struct submit_how how = submit_how(c, o);
+
+	return server_run(c, &o->req, &how, err);
 }
 
 /* --check [ADDR] */
@@ -317,8 +367,13 @@ with_config(const struct options *o,
 		st = ST_OK;
 	}
 	free(path);
-	if (st == ST_OK)
-		st = token_locate(&c, 0, err);
+	if (st == ST_OK) {
+		struct queue q;
+
+		queue_find(&q, &c);
+		token_locate(&c, q.dir);
+		queue_close(&q);
+	}
 	if (st == ST_OK) {
 		log_open(c.log);
 		st = mode(&c, o, err);
@@ -345,7 +400,7 @@ run(const struct options *o, struct buf *err)
 	case MODE_LIST_QUEUE:
 		return with_config(o, list_mode, err);
 	case MODE_RUN_QUEUE:
-		return with_config(o, runq_run, err);
+		return with_config(o, run_queue_mode, err);
 	case MODE_RUN_ONE:
 		return with_config(o, run_one_mode, err);
 	case MODE_CHECK:
@@ -353,7 +408,7 @@ run(const struct options *o, struct buf *err)
 	case MODE_AUTHORIZE:
 		return with_config(o, authorize_mode, err);
 	case MODE_SMTP:
-		return with_config(o, server_run, err);
+		return with_config(o, smtp_mode, err);
 	case MODE_DELIVER:
 	case MODE_VERIFY:
 		break;

@@ -66,7 +66,8 @@ enum data_state {
 
 struct session {
 	const struct config *c;
-	const struct options *o;
+	const struct request *base;	/* the command line's -F, -B, -N, -R, -V */
+	const struct submit_how *how;
 	char *in;		/* IN_BLOCK bytes */
 	size_t in_pos, in_len;
 	int in_eof;
@@ -382,7 +383,7 @@ submit(struct session *s, FILE *in)
 {
 	struct message m;
 	struct submit_result r;
-	struct options t;
+	struct request t;
 	struct buf why = BUF_INIT;
 	enum status st;
 
@@ -397,14 +398,15 @@ submit(struct session *s, FILE *in)
 		return ST_IOERR;
 	}
 	if (st == ST_OK) {
-		t = *s->o;
+		/* This transaction's request: its envelope, and what the
+		 * command line asked for every message. */
+		t = *s->base;
 		t.headers_give_rcpts = 0;
-		t.dot_ends = 0;
 		t.rcpts = s->rcpts;	/* borrowed: t is never freed */
 		t.sender = s->sender;
 		if (s->body_type)
 			t.body_type = s->body_type;
-		st = submit_message(s->c, &t, &s->queue, &m, &r, &why);
+		st = submit_message(s->c, &t, s->how, &s->queue, &m, &r, &why);
 	}
 	reply_outcome(s, st, &r, &why);
 	message_free(&m);
@@ -511,8 +513,8 @@ command(struct session *s, const struct buf *line)
 }
 
 enum status
-server_run(const struct config *c, const struct options *o,
-    struct buf *err)
+server_run(const struct config *c, const struct request *base,
+    const struct submit_how *how, struct buf *err)
 {
 	struct session s;
 	struct buf line = BUF_INIT;
@@ -520,7 +522,7 @@ server_run(const struct config *c, const struct options *o,
 	int write_failed;
 	locale_t saved;
 
-	if (o->dry_run) {
+	if (how->action != SUBMIT_SEND) {
 		buf_adds(err, _("-bs cannot be combined with --dry-run: the SMTP replies use standard output"));
 		return ST_USAGE;
 	}
@@ -528,7 +530,8 @@ server_run(const struct config *c, const struct options *o,
 	saved = i18n_plain_begin();
 	memset(&s, 0, sizeof s);
 	s.c = c;
-	s.o = o;
+	s.base = base;
+	s.how = how;
 	s.in = xmalloc(IN_BLOCK);
 	reply(&s, "220 %s ESMTP saatja", own_name(&s));
 	while (st == ST_OK && !s.quit && !s.out_errno) {

@@ -15,20 +15,21 @@
 
 #include "buf.h"
 #include "config.h"
-#include "options.h"
+#include "request.h"
 #include "status.h"
+#include "submit.h"
 
 /*
- * Runs one session on file descriptors 0 and 1. Every message inherits
- * the command-line settings in o (delivery mode, -v, -B, -N...); its
- * envelope comes from the session. Returns ST_OK after QUIT or when the
+ * Runs one session on file descriptors 0 and 1. Every message's request
+ * is base (the command line's -F, -B, -N, -R, -V) with the envelope of
+ * its transaction, and goes as how says (delivery mode, -v, -X). Returns ST_OK after QUIT or when the
  * input ends between transactions; ST_IOERR when the input ends inside
  * a transaction (nothing of it is queued, and err stays empty: the
  * caller knows its own failure) or when a reply cannot be written
  * (reason in err); ST_USAGE, before the greeting, for options that would
- * write on standard output (--dry-run).
+ * write on standard output (a dry run, -bv).
  */
-enum status server_run(const struct config *c, const struct options *o,
-    struct buf *err);
+enum status server_run(const struct config *c, const struct request *base,
+    const struct submit_how *how, struct buf *err);
 
 #endif

@@ -23,13 +23,12 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "credential.h"
 #include "i18n.h"
-#include "password.h"
 #include "sasl.h"
 #include "smtp.h"
 #include "smtp_io.h"
 #include "tls.h"
-#include "token.h"
 #include "util.h"
 
 static void
@@ -238,14 +237,15 @@ ehlo_name(int fd)
 }
 
 enum status
-smtp_open(struct smtp *s, struct account *a, const char *helo, FILE *trace_to,
-    struct buf *err)
+smtp_open(struct smtp *s, struct account *a, struct credential *cred,
+    const char *helo, FILE *trace_to, struct buf *err)
 {
 	enum status st;
 
 	memset(s, 0, sizeof *s);
 	s->conn.fd = -1;
 	s->account = a;
+	s->cred = cred;
 	s->trace = trace_to;
 	smtp_reply_init(&s->reply);
 	st = net_connect(&s->conn, a->host, a->port, a->timeout, err);
@@ -284,39 +284,20 @@ smtp_tls_version(const struct smtp *s)
 	return tls_version(&s->conn);
 }
 
-/* Adds the hint for a refused login: the password, and the provider's
- * word on app passwords. */
-static void
-password_hint(const struct account *a, struct buf *err)
-{
-	const struct provider *p = a->provider;
-
-	buf_printf(err, _("; check the password of [%s]"), a->address);
-	if (p && p->app_password)
-		buf_printf(err, _("; %s wants %s, not the mailbox password"),
-		    p->name, _(p->password_hint));
-	if (p && p->app_password && p->app_password_page)
-		buf_printf(err, _(" (made at %s)"), p->app_password_page);
-	if (p && p->note)
-		buf_printf(err, " (%s)", _(p->note));
-}
-
-/* One AUTH exchange with secret (a password or an access token). *next
- * is set when the server refused the mechanism itself, so that the next
- * one may be tried; *bad_token when it refused a bearer token. */
+/*
+ * The AUTH command and its challenges, up to the server's last reply
+ * (in s->reply): the initial response where mech has one, then one
+ * response a 334. Responses are secrets: the trace shows them redacted,
+ * and they are wiped once sent.
+ */
 static enum status
-auth_with(struct smtp *s, const char *mech, const char *secret, int *next,
-    int *bad_token, struct buf *err)
+auth_exchange(struct smtp *s, struct sasl *x, const char *mech,
+    struct buf *err)
 {
-	struct account *a = s->account;
-	struct sasl *x = NULL;
-	struct buf resp = BUF_INIT, what = BUF_INIT, refusal = BUF_INIT;
-	enum status st;
+	struct buf resp = BUF_INIT;
+	enum status st = ST_OK;
 	int done = 0;
 
-	*next = *bad_token = 0;
-	if ((st = sasl_begin(&x, mech, a->address, secret, err)) != ST_OK)
-		return st;
 	if (sasl_initial_response(mech)) {
 		struct buf shown = BUF_INIT;
 
@@ -352,6 +333,25 @@ auth_with(struct smtp *s, const char *mech, const char *secret, int *next,
 	}
 	sasl_wipe(&resp);
 	buf_free(&resp);
+	return st;
+}
+
+/* One AUTH exchange with secret (a password or an access token). *next
+ * is set when the server refused the mechanism itself, so that the next
+ * one may be tried; *bad_token when it refused a bearer token. */
+static enum status
+auth_with(struct smtp *s, const char *mech, const char *secret, int *next,
+    int *bad_token, struct buf *err)
+{
+	struct account *a = s->account;
+	struct sasl *x = NULL;
+	struct buf what = BUF_INIT, refusal = BUF_INIT;
+	enum status st;
+
+	*next = *bad_token = 0;
+	if ((st = sasl_begin(&x, mech, a->address, secret, err)) != ST_OK)
+		return st;
+	st = auth_exchange(s, x, mech, err);
 	if (sasl_refusal(x))
 		buf_adds(&refusal, sasl_refusal(x));
 	sasl_end(x);
@@ -365,30 +365,11 @@ auth_with(struct smtp *s, const char *mech, const char *secret, int *next,
 	*next = s->reply.code == 504;	/* mechanism not available */
 	*bad_token = st == ST_UNAVAILABLE && !*next && oauth_conf_mech(mech);
 	if (st == ST_UNAVAILABLE) {
-		if (!token_login_hint(a, mech, &s->reply, buf_str(&refusal), err) &&
-		    smtp_reply_refuses_login(&s->reply))
-			password_hint(a, err);
+		credential_refused(s->cred, mech, &s->reply, buf_str(&refusal),
+		    err);
 		st = ST_NOPERM;
 	}
 	buf_free(&refusal);
-	return st;
-}
-
-/* The secret mech needs: an access token from the store, or the
- * password (which may be a token, msmtp style). */
-static enum status
-secret_for(struct smtp *s, const char *mech, const char **secret, struct buf *err)
-{
-	struct account *a = s->account;
-	enum status st;
-
-	if (oauth_conf_mech(mech) && a->oauth.store) {
-		st = token_get(a, NULL, err);
-		*secret = a->oauth.access;
-	} else {
-		st = password_get(a, err);
-		*secret = a->password;
-	}
 	return st;
 }
 
@@ -397,12 +378,13 @@ static enum status
 reopen(struct smtp *s, struct buf *err)
 {
 	struct account *a = s->account;
+	struct credential *cred = s->cred;
 	FILE *to = s->trace;
 	char *helo = xstrdup(s->helo);
 	enum status st;
 
 	smtp_close(s);
-	st = smtp_open(s, a, helo, to, err);
+	st = smtp_open(s, a, cred, helo, to, err);
 	free(helo);
 	return st;
 }
@@ -416,27 +398,26 @@ reopen(struct smtp *s, struct buf *err)
 static enum status
 auth_once(struct smtp *s, const char *mech, int *next, struct buf *err)
 {
-	struct account *a = s->account;
 	const char *secret = NULL;
 	size_t mark = err->len;
 	enum status st;
 	int bad_token;
 	char *refused;
 
-	if ((st = secret_for(s, mech, &secret, err)) != ST_OK)
+	if ((st = credential_get(s->cred, mech, NULL, &secret, err)) != ST_OK)
 		return st;
 	st = auth_with(s, mech, secret, next, &bad_token, err);
-	if (st != ST_NOPERM || !bad_token || !a->oauth.store)
+	if (st != ST_NOPERM || !bad_token || !credential_renewable(s->cred, mech))
 		return st;
-	refused = xstrdup(a->oauth.access);
+	refused = xstrdup(secret);
 	err->len = mark;
 	err->data[mark] = '\0';
-	st = token_get(a, refused, err);
+	st = credential_get(s->cred, mech, refused, &secret, err);
 	xfree_secret(refused);
 	if (st == ST_OK)
 		st = reopen(s, err);
 	if (st == ST_OK)
-		st = auth_with(s, mech, a->oauth.access, next, &bad_token, err);
+		st = auth_with(s, mech, secret, next, &bad_token, err);
 	return st;
 }
 

@@ -34,16 +34,19 @@
 
 #include <stdio.h>
 
-#include "account.h"
 #include "buf.h"
+#include "config.h"
 #include "message.h"
 #include "net.h"
 #include "smtp_reply.h"
 #include "status.h"
 
+struct credential;
+
 struct smtp {
 	struct conn conn;
 	struct account *account;
+	struct credential *cred;	/* the login's secret: credential.h */
 	struct smtp_caps caps;
 	struct smtp_reply reply;	/* the last reply read */
 	FILE *trace;		/* the dialogue goes here (-v, -X), or NULL */
@@ -89,12 +92,13 @@ struct smtp_result {
 /*
  * Connects to the account's server, reads the greeting, sends EHLO (helo,
  * or this host's FQDN when NULL), starts TLS as the account says and
- * repeats EHLO. trace, when not NULL, gets the dialogue with AUTH
- * redacted. The session must be closed with smtp_close whatever this
- * returns.
+ * repeats EHLO. smtp_auth asks cred for the secret. trace, when not
+ * NULL, gets the dialogue with AUTH redacted. The session must be closed
+ * with smtp_close whatever this returns.
  */
-enum status smtp_open(struct smtp *s, struct account *a, const char *helo,
-    FILE *trace, struct buf *err);
+enum status smtp_open(struct smtp *s, struct account *a,
+    struct credential *cred, const char *helo, FILE *trace,
+    struct buf *err);
 
 /*
  * Logs in with the first mechanism of the account's auth list that the

@@ -47,7 +47,7 @@ log_decisions(const struct plan *p, const char *id)
  * nobody waits for it.
  */
 static void
-deliver_in_background(const struct config *c, const struct options *o,
+deliver_in_background(const struct config *c, const struct runq_how *how,
     struct queue *q, const char *id)
 {
 	pid_t pid = fork();
@@ -61,7 +61,7 @@ deliver_in_background(const struct config *c, const struct options *o,
 	{
 		struct buf err = BUF_INIT;
 
-		runq_deliver_one(c, o, q, id, RUNQ_BACKLOG, &err);
+		runq_deliver_one(c, how, q, id, RUNQ_BACKLOG, &err);
 		buf_free(&err);
 	}
 	_exit(0);
@@ -69,7 +69,7 @@ deliver_in_background(const struct config *c, const struct options *o,
 
 /* Delivers the message just queued as r->queue_id, as mode says. */
 static enum status
-deliver(const struct config *c, const struct options *o, struct queue *q,
+deliver(const struct config *c, const struct runq_how *how, struct queue *q,
     enum delivery_mode mode, struct submit_result *r, struct buf *err)
 {
 	struct buf w = BUF_INIT;
@@ -80,9 +80,9 @@ deliver(const struct config *c, const struct options *o, struct queue *q,
 	} else if (mode == DELIVERY_BACKGROUND) {
 		r->queued_for_later = 1;
 		fflush(NULL);
-		deliver_in_background(c, o, q, r->queue_id);
+		deliver_in_background(c, how, q, r->queue_id);
 	} else {
-		st = runq_deliver_one(c, o, q, r->queue_id, RUNQ_BACKLOG, err);
+		st = runq_deliver_one(c, how, q, r->queue_id, RUNQ_BACKLOG, err);
 		if (status_is_temporary(st)) {
 			buf_printf(&w, _("queued as %s, will retry (%s)"), r->queue_id,
 			    buf_str(err));
@@ -105,25 +105,25 @@ deliver(const struct config *c, const struct options *o, struct queue *q,
 }
 
 enum status
-submit_message(const struct config *c, const struct options *o,
-    struct queue *q, struct message *m, struct submit_result *r,
-    struct buf *err)
+submit_message(const struct config *c, const struct request *rq,
+    const struct submit_how *how, struct queue *q, struct message *m,
+    struct submit_result *r, struct buf *err)
 {
 	struct plan p;
-	enum delivery_mode mode = o->delivery_set ? o->delivery : c->delivery;
+	enum delivery_mode mode = how->delivery;
 	enum status st;
 
 	memset(r, 0, sizeof *r);
 	/* A refusal (ST_NOPERM) was logged where it was decided. */
-	st = account_plan(&p, c, o, m, err);
+	st = account_plan(&p, c, rq, m, err);
 	if (st == ST_OK)
 		st = message_fit_lines(m, err);
-	if (st == ST_OK && o->dry_run) {
+	if (st == ST_OK && how->action == SUBMIT_DRY_RUN) {
 		log_decisions(&p, "dry-run");
 		print_envelope(&p, stdout);
 		fputc('\n', stdout);
 		st = message_write(m, stdout, err);
-	} else if (st == ST_OK && o->mode == MODE_VERIFY) {
+	} else if (st == ST_OK && how->action == SUBMIT_VERIFY) {
 		print_envelope(&p, stdout);
 	} else if (st == ST_OK) {
 		st = queue_add(q, &p, m, r->queue_id, err);
@@ -136,7 +136,7 @@ submit_message(const struct config *c, const struct options *o,
 			    mode == DELIVERY_BACKGROUND ? "background" : "interactive");
 			/* The queued copy is what gets delivered. */
 			message_free(m);
-			st = deliver(c, o, q, mode, r, err);
+			st = deliver(c, &how->run, q, mode, r, err);
 		}
 	}
 	plan_free(&p);

@@ -12,7 +12,7 @@
 #ifndef SAATJA_TLS_H
 #define SAATJA_TLS_H
 
-#include "account.h"
+#include "config.h"
 #include "buf.h"
 #include "net.h"
 #include "status.h"

@@ -26,7 +26,6 @@
 #include "log.h"
 #include "oauth_client.h"
 #include "oauth_proto.h"
-#include "queue.h"
 #include "token.h"
 #include "util.h"
 
@@ -59,11 +58,11 @@ raised(void)
  * for the system config only. Returns the group to go back to, or -1.
  */
 static gid_t
-as_caller(const struct account *a)
+as_caller(int callers)
 {
 	gid_t egid = getegid();
 
-	if (!a->callers_command || !raised() || setegid(getgid()) != 0)
+	if (!callers || !raised() || setegid(getgid()) != 0)
 		return (gid_t)-1;
 	return egid;
 }
@@ -102,34 +101,18 @@ callers_dir(void)
 	return buf_take(&p);
 }
 
-enum status
-token_locate(const struct config *c, int create, struct buf *err)
+void
+token_locate(const struct config *c, const char *spool)
 {
-	struct queue q;
-	enum status st = ST_OK;
-	int have_queue = 0;
-
-	for (size_t i = 0; i < c->naccounts && st == ST_OK; i++) {
+	for (size_t i = 0; i < c->naccounts; i++) {
 		struct account *a = &c->accounts[i];
 		struct buf p = BUF_INIT;
-		char *dir = NULL;
+		char *dir;
 
 		if (!a->oauth.store || a->oauth.token_file != NULL)
 			continue;
-		if (a->callers_command && raised()) {
-			dir = callers_dir();
-		} else {
-			if (!have_queue) {
-				if (create)
-					st = queue_open(&q, c, err);
-				else
-					queue_find(&q, c);
-				if (st != ST_OK)
-					break;
-				have_queue = 1;
-			}
-			dir = q.dir ? xstrdup(q.dir) : NULL;
-		}
+		dir = c->callers_file && raised() ? callers_dir() :
+		    spool ? xstrdup(spool) : NULL;
 		if (dir == NULL)
 			continue;	/* nothing stored yet: token_get says so */
 		buf_printf(&p, "%s/oauth/", dir);
@@ -137,9 +120,6 @@ token_locate(const struct config *c, int create, struct buf *err)
 		a->oauth.token_file = buf_take(&p);
 		free(dir);
 	}
-	if (have_queue)
-		queue_close(&q);
-	return st;
 }
 
 /* Reads the token file into t. 0; 1 when there is none; -1 with the
@@ -290,11 +270,11 @@ usable(const struct stored *t, const char *refused)
 }
 
 static void
-keep(struct account *a, struct stored *t)
+keep(struct token_held *h, struct stored *t)
 {
-	xfree_secret(a->oauth.access);
-	a->oauth.access = t->access;
-	a->oauth.expires = t->expires;
+	xfree_secret(h->access);
+	h->access = t->access;
+	h->expires = t->expires;
 	t->access = NULL;
 }
 
@@ -307,7 +287,8 @@ not_stored(const struct account *a, struct buf *err)
 
 /* Under the lock, with t the file's content: refresh and store. */
 static enum status
-refresh(struct account *a, struct stored *t, struct buf *err)
+refresh(const struct account *a, int callers, struct stored *t,
+    struct buf *err)
 {
 	struct oauth_msg ans = OAUTH_MSG_INIT;
 	struct buf req = BUF_INIT;
@@ -316,7 +297,7 @@ refresh(struct account *a, struct stored *t, struct buf *err)
 
 	oauth_client_request(a, "refresh", &req);
 	oauth_msg_add(&req, "refresh_token", t->refresh);
-	st = oauth_client_run(a, &req, 0, &ans, err);
+	st = oauth_client_run(callers, &req, 0, &ans, err);
 	explicit_bzero(req.data, req.cap);
 	buf_free(&req);
 	if (st != ST_OK)
@@ -346,20 +327,21 @@ refresh(struct account *a, struct stored *t, struct buf *err)
 }
 
 enum status
-token_get(struct account *a, const char *refused, struct buf *err)
+token_get(const struct account *a, int callers, struct token_held *h,
+    const char *refused, struct buf *err)
 {
 	struct stored t;
 	enum status st = ST_OK;
 	gid_t egid;
 	int rc, lock;
 
-	if (a->oauth.access != NULL && (refused == NULL || strcmp(a->oauth.access, refused) != 0) &&
-	    a->oauth.expires - (long long)time(NULL) >= TOKEN_MIN_LEFT)
+	if (h->access != NULL && (refused == NULL || strcmp(h->access, refused) != 0) &&
+	    h->expires - (long long)time(NULL) >= TOKEN_MIN_LEFT)
 		return ST_OK;
-	egid = as_caller(a);
+	egid = as_caller(callers);
 	rc = store_read(a, &t, err);
 	if (rc == 0 && usable(&t, refused)) {
-		keep(a, &t);
+		keep(h, &t);
 		goto out;
 	}
 	if (rc != 0) {
@@ -376,13 +358,13 @@ token_get(struct account *a, const char *refused, struct buf *err)
 	/* Another process may have refreshed while this one waited. */
 	rc = store_read(a, &t, err);
 	if (rc == 0 && !usable(&t, refused))
-		st = refresh(a, &t, err);
+		st = refresh(a, callers, &t, err);
 	else if (rc != 0)
 		st = rc > 0 ? ST_NOPERM : ST_IOERR;
 	if (rc > 0)
 		not_stored(a, err);
 	if (st == ST_OK)
-		keep(a, &t);
+		keep(h, &t);
 	close(lock);
 out:
 	stored_free(&t);
@@ -391,13 +373,13 @@ out:
 }
 
 enum status
-token_authorize(struct account *a, struct buf *err)
+token_authorize(const struct account *a, int callers, struct buf *err)
 {
 	struct oauth_msg ans = OAUTH_MSG_INIT;
 	struct buf req = BUF_INIT;
 	struct stored t = { NULL, NULL, 0 };
 	enum status st;
-	gid_t egid = as_caller(a);
+	gid_t egid = as_caller(callers);
 	const char *v;
 	int lock;
 
@@ -411,7 +393,7 @@ token_authorize(struct account *a, struct buf *err)
 	close(lock);
 	lock = -1;
 	oauth_client_request(a, "authorize", &req);
-	st = oauth_client_run(a, &req, 1, &ans, err);
+	st = oauth_client_run(callers, &req, 1, &ans, err);
 	buf_free(&req);
 	if (st == ST_OK && (lock = lock_store(a, err)) < 0)
 		st = ST_CANTCREAT;
@@ -441,11 +423,11 @@ token_authorize(struct account *a, struct buf *err)
 }
 
 enum status
-token_peek(const struct account *a, struct token_info *ti, char **access,
-    struct buf *err)
+token_peek(const struct account *a, int callers, struct token_info *ti,
+    char **access, struct buf *err)
 {
 	struct stored t;
-	gid_t egid = as_caller(a);
+	gid_t egid = as_caller(callers);
 	int rc;
 
 	memset(ti, 0, sizeof *ti);

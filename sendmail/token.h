@@ -22,7 +22,6 @@
 
 #include <stdio.h>
 
-#include "account.h"
 #include "buf.h"
 #include "config.h"
 #include "smtp_reply.h"
@@ -31,27 +30,41 @@
 /* Seconds an access token must have left to be used as it is. */
 #define TOKEN_MIN_LEFT 60
 
+/* The access token a process holds for one account (credential.h). */
+struct token_held {
+	char *access;		/* NULL until fetched; wiped when freed */
+	long long expires;	/* when it expires (seconds since the epoch) */
+};
+
+/*
+ * callers, in the calls below: the account is from a file the caller
+ * chose (-C) in a set-group-ID run (config.h, callers_file), so its token
+ * file is read and written, and saatja-oauth runs, with the caller's
+ * own group.
+ */
+
 /*
  * Gives every account of c that uses the token store a token file where
  * the config names none: QUEUE/oauth/ADDRESS beside the queue (a -C
  * account of a set-group-ID run: the caller's own
- * ~/.local/state/saatja/oauth/ADDRESS). create: make the queue
- * directory when it does not exist yet (--authorize). ST_CANTCREAT when
- * create is set and no place can be made.
+ * ~/.local/state/saatja/oauth/ADDRESS). spool is the queue directory,
+ * or NULL when there is none yet (then such an account has no file:
+ * token_get says what to do).
  */
-enum status token_locate(const struct config *c, int create, struct buf *err);
+void token_locate(const struct config *c, const char *spool);
 
 /*
- * Makes a->oauth.access a token to log in with: this run's, the stored
- * one while it has TOKEN_MIN_LEFT seconds left, else a refresh under
- * the lock. refused: the token the server has just refused, which is
+ * Makes h->access a token to log in with: the one held, the stored one
+ * while it has TOKEN_MIN_LEFT seconds left, else a refresh under the
+ * lock. refused: the token the server has just refused, which is
  * refreshed unless the file already holds a newer one; NULL otherwise.
  * ST_NOPERM when nothing is stored or the service refuses (invalid_grant:
  * the message names --authorize and -qI); ST_TEMP_* when the service
  * cannot be reached; ST_CANTCREAT / ST_IOERR when the file cannot be
  * read or written.
  */
-enum status token_get(struct account *a, const char *refused, struct buf *err);
+enum status token_get(const struct account *a, int callers,
+    struct token_held *h, const char *refused, struct buf *err);
 
 /*
  * sendmail --authorize: signs in through the helper (device or browser
@@ -59,7 +72,8 @@ enum status token_get(struct account *a, const char *refused, struct buf *err);
  * once the file is written; see oauth_client_failure for the refusals,
  * ST_CANTCREAT when the file cannot be written.
  */
-enum status token_authorize(struct account *a, struct buf *err);
+enum status token_authorize(const struct account *a, int callers,
+    struct buf *err);
 
 struct token_info {
 	int stored;		/* the file exists and holds a refresh token */
@@ -70,8 +84,8 @@ struct token_info {
 
 /* What the file holds (no secret leaves it). ST_IOERR with the reason
  * when it cannot be read. */
-enum status token_peek(const struct account *a, struct token_info *ti,
-    char **access, struct buf *err);
+enum status token_peek(const struct account *a, int callers,
+    struct token_info *ti, char **access, struct buf *err);
 
 /*
  * Adds to err what to do about a refused login, when there is something

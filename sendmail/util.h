@@ -30,5 +30,7 @@ int write_all(int fd, const char *p, size_t n);
 int fsync_dir(const char *dir);
 /* Fills out with n random bytes (getrandom, falling back to time). */
 void random_bytes(void *out, unsigned n);
+/* The value of hexadecimal digit c (either case), or -1. */
+int hex_value(int c);
 
 #endif

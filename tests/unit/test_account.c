@@ -14,7 +14,7 @@
 #include "account.h"
 #include "config.h"
 #include "message.h"
-#include "options.h"
+#include "request.h"
 #include "../lib/tap.h"
 
 static const char config_text[] =
@@ -92,7 +92,7 @@ joined(const struct strlist *l)
 static void
 check_rule(const struct config *c, const struct rule *r)
 {
-	struct options o;
+	struct request rq;
 	struct message m;
 	struct plan p;
 	struct buf err = BUF_INIT, name = BUF_INIT;
@@ -100,16 +100,16 @@ check_rule(const struct config *c, const struct rule *r)
 	enum status st;
 	long from;
 
-	memset(&o, 0, sizeof o);
-	o.headers_give_rcpts = r->t;
-	o.sender = r->sender;
+	memset(&rq, 0, sizeof rq);
+	rq.headers_give_rcpts = r->t;
+	rq.sender = r->sender;
 	if (r->rcpt)
-		strlist_add(&o.rcpts, r->rcpt);
+		strlist_add(&rq.rcpts, r->rcpt);
 	message_init(&m);
 	st = message_read(&m, in, 0, "/tmp", &err);
 	fclose(in);
 	if (st == ST_OK)
-		st = account_plan(&p, c, &o, &m, &err);
+		st = account_plan(&p, c, &rq, &m, &err);
 	else
 		memset(&p, 0, sizeof p);
 	buf_printf(&name, "%s: status", r->name);
@@ -137,7 +137,7 @@ check_rule(const struct config *c, const struct rule *r)
 	}
 	plan_free(&p);
 	message_free(&m);
-	options_free(&o);
+	strlist_free(&rq.rcpts);
 	buf_free(&err);
 	buf_free(&name);
 }

@@ -12,7 +12,8 @@
 
 #include "account.h"
 #include "config.h"
-#include "password.h"
+#include "confval.h"
+#include "credential.h"
 #include "../lib/tap.h"
 
 static struct config c;
@@ -82,8 +83,8 @@ test_values(void)
 	is_int(c.foreign_from, FOREIGN_REWRITE, "foreign_from");
 	is_int(c.delivery, DELIVERY_QUEUE, "delivery");
 	is_int((long)c.local_domains.n, 2, "local_domains list");
-	is_int(config_parse_duration("90m"), 5400, "90m");
-	is_int(config_parse_duration("5x"), -1, "bad unit refused");
+	is_int(confval_duration("90m"), 5400, "90m");
+	is_int(confval_duration("5x"), -1, "bad unit refused");
 }
 
 static void
@@ -141,18 +142,37 @@ test_errors(void)
 	    ST_OK, "world-readable is fine without a password in it");
 }
 
+/* The secret a login gets: credential_get runs the command. */
+static enum status
+secret_of(const char *mech, const char **secret, struct credential *cr)
+{
+	struct account *a = config_default(&c);
+
+	*secret = NULL;
+	if (a == NULL)
+		return ST_OSERR;
+	credential_init(cr, &c, a);
+	return credential_get(cr, mech, NULL, secret, &err);
+}
+
 static void
 test_password_command(void)
 {
-	struct account *a;
+	struct credential cr;
+	const char *secret;
 
 	load("[a@b.ee]\nprovider = zone\npassword_command = printf 'from cmd\\nsecond'\n", 0600);
-	a = config_default(&c);
-	is_int(a ? (long)password_get(a, &err) : -1, ST_OK, "password_command runs");
-	is_str(a ? a->password : NULL, "from cmd", "first line of its output");
+	is_int(secret_of("PLAIN", &secret, &cr), ST_OK, "password_command runs");
+	is_str(secret, "from cmd", "first line of its output");
+	ok(config_default(&c)->password == NULL, "  ...kept by the credential, not in the config");
+	credential_free(&cr);
 	load("[a@b.ee]\nprovider = zone\npassword_command = false\n", 0600);
-	a = config_default(&c);
-	is_int(a ? (long)password_get(a, &err) : -1, ST_CONFIG, "a failing command is an error");
+	is_int(secret_of("LOGIN", &secret, &cr), ST_CONFIG, "a failing command is an error");
+	credential_free(&cr);
+	load("[a@b.ee]\nprovider = zone\npassword = as written\n", 0600);
+	is_int(secret_of("PLAIN", &secret, &cr), ST_OK, "a written password");
+	is_str(secret, "as written", "  ...is the secret as written");
+	credential_free(&cr);
 }
 
 int

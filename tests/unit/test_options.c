@@ -39,35 +39,35 @@ static void
 test_php_mail_invocation(void)
 {
 	is_int(P("-t", "-i", "-fwww@firma.ee"), ST_OK, "php: -t -i -fX parses");
-	ok(o.headers_give_rcpts, "php: -t set");
+	ok(o.req.headers_give_rcpts, "php: -t set");
 	ok(!o.dot_ends, "php: -i reads to EOF");
-	is_str(o.sender, "www@firma.ee", "php: glued -f");
-	is_int((long)o.rcpts.n, 0, "php: no recipient arguments");
+	is_str(o.req.sender, "www@firma.ee", "php: glued -f");
+	is_int((long)o.req.rcpts.n, 0, "php: no recipient arguments");
 }
 
 static void
 test_cron_invocations(void)
 {
 	is_int(P("-FCronDaemon", "-i", "-B8BITMIME", "-oem", "root"), ST_OK, "debian cron parses");
-	is_str(o.fullname, "CronDaemon", "cron: glued -F");
-	is_str(o.body_type, "8BITMIME", "cron: glued -B");
-	is_str(o.rcpts.n ? o.rcpts.v[0] : NULL, "root", "cron: recipient");
+	is_str(o.req.fullname, "CronDaemon", "cron: glued -F");
+	is_str(o.req.body_type, "8BITMIME", "cron: glued -B");
+	is_str(o.req.rcpts.n ? o.req.rcpts.v[0] : NULL, "root", "cron: recipient");
 	is_int(P("-FCronDaemon", "-i", "-odi", "-oem", "-oi", "-t", "-f", "root"), ST_OK,
 	    "cronie parses");
 	ok(o.delivery_set && o.delivery == DELIVERY_INTERACTIVE, "cronie: -odi");
-	is_str(o.sender, "root", "cronie: separate -f");
+	is_str(o.req.sender, "root", "cronie: separate -f");
 }
 
 static void
 test_clusters_and_separators(void)
 {
 	is_int(P("-ti", "a@b"), ST_OK, "-ti cluster");
-	ok(o.headers_give_rcpts && !o.dot_ends, "-ti sets both");
+	ok(o.req.headers_give_rcpts && !o.dot_ends, "-ti sets both");
 	is_int(P("-oem", "-oi", "--", "-weird@x", "b@c"), ST_OK, "mutt style with --");
-	is_int((long)o.rcpts.n, 2, "everything after -- is a recipient");
-	is_str(o.rcpts.v[0], "-weird@x", "a recipient starting with -");
+	is_int((long)o.req.rcpts.n, 2, "everything after -- is a recipient");
+	is_str(o.req.rcpts.v[0], "-weird@x", "a recipient starting with -");
 	is_int(P("a@b", "-t", "c@d"), ST_OK, "recipients anywhere before --");
-	is_int((long)o.rcpts.n, 2, "both recipients kept");
+	is_int((long)o.req.rcpts.n, 2, "both recipients kept");
 }
 
 static void
@@ -124,9 +124,9 @@ test_dsn_and_body(void)
 {
 	is_int(P("-N", "success,failure", "-R", "hdrs", "-V", "env42", "a@b"), ST_OK,
 	    "DSN options parse");
-	is_str(o.dsn_notify, "success,failure", "-N kept");
-	is_str(o.dsn_ret, "hdrs", "-R kept");
-	is_str(o.dsn_envid, "env42", "-V kept");
+	is_str(o.req.dsn_notify, "success,failure", "-N kept");
+	is_str(o.req.dsn_ret, "hdrs", "-R kept");
+	is_str(o.req.dsn_envid, "env42", "-V kept");
 	is_int(P("-N", "never,success", "a@b"), ST_USAGE, "-N never with others refused");
 	is_int(P("-B", "9BIT", "a@b"), ST_USAGE, "-B with an unknown type refused");
 }
@@ -137,14 +137,14 @@ test_ignored_options(void)
 	is_int(P("-oem", "-oep", "-oeq", "-ee", "-em", "-om", "-o7", "-o8", "-m", "-n",
 	    "-G", "-U", "-h", "5", "-L", "tag", "-O", "x=y", "-oQ/tmp", "a@b"), ST_OK,
 	    "habitual options accepted");
-	is_int((long)o.rcpts.n, 1, "and not taken as recipients");
+	is_int((long)o.req.rcpts.n, 1, "and not taken as recipients");
 	is_int(P("-v", "-X", "/tmp/x", "a@b"), ST_OK, "-v and -X");
 	ok(o.verbose, "-v set");
 	is_str(o.transcript, "/tmp/x", "-X FILE");
 	is_int(P("-C", "/etc/x.ini", "a@b"), ST_OK, "-C FILE");
 	is_str(o.config_file, "/etc/x.ini", "-C kept");
 	is_int(P("-f", "<>", "a@b"), ST_OK, "-f <> parses");
-	ok(o.sender == NULL, "-f <> means no sender");
+	ok(o.req.sender == NULL, "-f <> means no sender");
 }
 
 static void
