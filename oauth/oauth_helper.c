@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * saatja-oauth - the HTTP side of saatja's OAuth2 accounts, in a program
  * of its own so that sendmail never loads libcurl and json-c: a message

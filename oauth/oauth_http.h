@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * oauth_http - one HTTPS POST to a token service, through libcurl; only
  * saatja-oauth links it.

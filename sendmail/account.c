@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * account - account choice, the sender rule and the envelope; see
  * account.h.

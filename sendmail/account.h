@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * account - choosing the provider account and applying the sender rule
  * (SPEC §4), and everything else that decides what leaves the machine:

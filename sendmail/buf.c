@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * buf - growable strings and allocation helpers; see buf.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check - the account check; see check.h.
  *

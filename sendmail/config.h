@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * config - saatja.ini, read with iniparser and turned into typed values.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * log - one line per outcome (SPEC §9) to syslog (facility mail, ident
  * saatja), standard error, or a file, as the config's log key says.

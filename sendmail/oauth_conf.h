@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * oauth_conf - an account's OAuth2 settings (the oauth* keys of
  * saatja.ini, SPEC 3.1): the token service, the application the user

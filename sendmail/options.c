@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * options - command-line parsing; see options.h.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * options - the sendmail command line (SPEC §2), parsed into one struct.
  *

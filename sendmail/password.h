@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * password - making an account's secret available when a login needs
  * it: the password from the config, or the first line that its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * providers - the provider presets from the accounting vendor's guide
  * (SPEC §3): host, port and TLS mode by name, and the domains whose

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * runq - delivering queued messages: a queue run (sendmail -q, -q --due),
  * one message (-qI ID), or the message just queued by an interactive or

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * server - sendmail -bs: SMTP spoken on standard input and output
  * (SPEC §6), the default transport of Symfony Mailer, Laravel and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * smtp - the submission session: connect, EHLO, STARTTLS, AUTH, QUIT,
  * and the command and reply plumbing (smtp_io.h); the mail transactions

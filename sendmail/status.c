@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * status - outcome to exit code mapping; see status.h.
  */

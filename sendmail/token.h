@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * token - the OAuth2 token store (SPEC 3.1): one file per account that
  * holds its refresh token, its access token and when that expires, and

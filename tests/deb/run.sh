@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # tests/deb/run.sh - builds saatja's Debian package and tests it, as root,
 # in a fresh Debian 12 root (issue 14): an MTA in place (exim4), then
 # README's "Install on Debian/Ubuntu" steps literally (make deb, apt install

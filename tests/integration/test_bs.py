@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """sendmail -bs (SPEC §6): SMTP on standard input and output, as Symfony
 Mailer, Laravel and Nextcloud speak it. The protocol tests queue into a
 private queue (delivery = queue) and look at what was queued; the

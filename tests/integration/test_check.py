@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """sendmail --check [ADDR] (SPEC §2): every step on a line of its own with
 ✓ or ✗, a hint at the first failure, exit 0 only when all steps pass,
 never a message sent and never a password shown. Against the test Postfix

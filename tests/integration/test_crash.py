@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Crash safety of the queue (SPEC §5): kill -9 at random moments of
 enqueueing and of queue runs. Afterwards every message whose sender saw
 exit 0 is delivered or still queued, none is lost, none is delivered

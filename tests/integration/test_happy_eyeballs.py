@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Connecting races the server's addresses (RFC 8305, SPEC §5): a name
 whose IPv6 address silently drops SYNs (as on a VPS with a broken IPv6
 route) and whose IPv4 address works connects over IPv4 within a fraction

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """OAuth2 accounts against the real Postfix + Dovecot of
 tests/server/mailserver.sh and its token service (oauthserver.py):
 sendmail --authorize by the device flow and the browser flow (loopback

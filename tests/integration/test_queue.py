@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The durable queue (SPEC §5): temporary failures wait and are retried,
 permanent ones go to the failed area with a notice, delivery modes,
 sendmail -q / -q --due / -qI, mailq, max_per_hour, one connection per

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The sender rule of SPEC §4 (account choice, header rewriting, the
 envelope), seen through --dry-run, whose output format (SPEC §2) is
 pinned here too."""

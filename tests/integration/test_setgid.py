@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """A set-group-ID install (SPEC §7): an unprivileged user sends through a
 system config that only the group can read, and nothing the user can do
 shows the password: -v, -X, --dry-run, --check, -C pointing at files they

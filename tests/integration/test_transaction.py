@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The mail transaction (SPEC §5): RCPTs pipelined at most 100 at a time,
 a server's 452 4.5.3 (too many recipients) split into further
 transactions of the same session with each recipient given the message

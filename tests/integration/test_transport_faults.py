@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The transport against tests/server/faultserver.py: every step of the
 dialogue answered with 4xx, 5xx, garbage, a disconnect or a stall, TLS
 stripped or refused, bad certificates and old TLS. Each test asserts the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Trust material that holds no CA certificate (SPEC §3: certificates are
 verified against the system store or ca_file): an empty ca_file, a ca_file
 holding only a private key, and a machine without ca-certificates (an

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Unit tests for the sender rule and the envelope (account.c, SPEC §4),
  * as a table: each row is a command line and a message, and what the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Unit tests for the command line: every row of SPEC §2, glued and
  * separate arguments, clusters, "--", and refusals.
