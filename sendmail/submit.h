@@ -17,7 +17,7 @@
 #include "status.h"
 
 struct submit_result {
-	char queue_id[16];	/* set once the message is queued, else "" */
+	char queue_id[QUEUE_ID_LEN + 1];	/* set once the message is queued, else "" */
 	int queued_for_later;	/* accepted, left in the queue (temporary
 				 * failure, background or queue mode) */
 };
