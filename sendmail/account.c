@@ -3,10 +3,10 @@
  * account - account choice, the sender rule and the envelope; see
  * account.h.
  *
- * The order of the steps is the order of SPEC §4: recipients, candidate
- * sender, account, header edits, then the recipients are resolved
- * (aliases, the default account) and made unique. Nothing here touches
- * the network.
+ * The order of the steps is the order of sendmail(8)'s SENDER RULE:
+ * recipients, candidate sender, account, header edits, then the
+ * recipients are resolved (aliases, the default account) and made unique.
+ * Nothing here touches the network.
  */
 #include "autoconf.h"
 
@@ -117,7 +117,7 @@ collect_recipients(const struct options *o, const struct message *m,
 	return st;
 }
 
-/* Where the candidate sender came from (SPEC §4.1). */
+/* Where the candidate sender came from (sendmail(8), SENDER RULE 1). */
 struct candidate {
 	long field;		/* header index, or -1 for -f or none */
 	struct mailbox mb;	/* valid when has_mb */

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * account - choosing the provider account and applying the sender rule
- * (SPEC §4), and everything else that decides what leaves the machine:
- * the envelope, and the header edits that go with it.
+ * (SENDER RULE in sendmail(8)), and everything else that decides what
+ * leaves the machine: the envelope, and the header edits that go with it.
  *
  * Providers accept mail only when the sender address equals the login
  * name. So the envelope sender is always the account's address, the From
@@ -47,7 +47,7 @@ struct account {
 	unsigned timeout;	/* seconds per network step */
 	struct strlist cc;
 	struct strlist bcc;
-	struct oauth_conf oauth;	/* OAuth2 token service (SPEC 3.1) */
+	struct oauth_conf oauth;	/* OAuth2 token service (saatja.ini(5)) */
 };
 
 /*

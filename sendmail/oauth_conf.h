@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * oauth_conf - an account's OAuth2 settings (the oauth* keys of
- * saatja.ini, SPEC 3.1): the token service, the application the user
+ * saatja.ini, its OAUTH2 section): the token service, the application the user
  * registered, and where the tokens are kept.
  *
  * config.c reads the keys through oauth_conf_set and, once the section
@@ -40,12 +40,12 @@ int oauth_conf_set(struct oauth_conf *o, const char *key, const char *v,
 /*
  * Settles how account a logs in, once its section is read: auth =
  * decides; without it an OAuth2 account (the oauth keys, or the outlook
- * preset without a password, SPEC 3) uses XOAUTH2, every other one PLAIN
- * then LOGIN. Fills the token service preset's URLs and scope. A
- * password (or an access token, msmtp style) is needed by PLAIN and
- * LOGIN, and by the token mechanisms of an account without a token
- * store. Returns 0, or -1 with the key to fix in *key (NULL: the
- * section) and the reason, translated, in *why.
+ * preset without a password; auth in saatja.ini(5)) uses XOAUTH2, every
+ * other one PLAIN then LOGIN. Fills the token service preset's URLs and
+ * scope. A password (or an access token, msmtp style) is needed by PLAIN
+ * and LOGIN, and by the token mechanisms of an account without a token
+ * store. Returns 0, or -1 with the key to fix in *key (NULL: the section)
+ * and the reason, translated, in *why.
  */
 int oauth_conf_settle(struct account *a, const char **key, const char **why);
 void oauth_conf_free(struct oauth_conf *o);

@@ -184,8 +184,9 @@ struct attempt {
 	double start;		/* seconds_now() when it began */
 };
 
-/* One log line (SPEC §9): "ID: from=<account> to=<r>,... size=N
- * relay=HOST[IP]:PORT tls=V status=sent|deferred|failed (why) delay=Ds". */
+/* One log line (doc/DESIGN.md, Logging): "ID: from=<account>
+ * to=<r>,... size=N relay=HOST[IP]:PORT tls=V
+ * status=sent|deferred|failed (why) delay=Ds". */
 static void
 log_line(const struct account_session *s, const struct attempt *t,
     const struct buf *to, const char *status, const char *why)
@@ -314,7 +315,8 @@ notice_failed(const struct config *c, struct queue *q,
 }
 
 /* The notice about recipients the server refused for good, one for all
- * of them, while the message went to others (SPEC §5). */
+ * of them, while the message went to others (sendmail(8), DELIVERY AND
+ * THE QUEUE). */
 static void
 notice_refused(const struct config *c, struct queue *q,
     const struct queue_entry *qm, const struct message *m,
