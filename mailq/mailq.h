@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * mailq - printing the queue (sendmail -bp, mailq): the table that
  * Postfix prints, or one JSON object per message.

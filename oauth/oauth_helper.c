@@ -1,7 +1,8 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * saatja-oauth - the HTTP side of saatja's OAuth2 accounts, in a program
  * of its own so that sendmail never loads libcurl and json-c: a message
- * whose stored token is still valid starts no faster with them linked in
+ * whose stored token is still valid would start slower with them linked in
  * (they add 21 shared libraries to every start). sendmail runs it for a
  * refresh and for --authorize only.
  *

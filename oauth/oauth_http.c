@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * oauth_http - HTTPS POST through libcurl; see oauth_http.h.
  */

@@ -1,12 +1,13 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * oauth_http - one HTTPS POST to a token service, through libcurl; only
  * saatja-oauth links it.
  *
- * The rules of SPEC 3.1: https only, TLS 1.2 or newer, the certificate
- * verified against the system store or the account's ca_file (then only
- * those), the account's timeout for the whole exchange, no redirect
- * followed at all (a token endpoint has no reason to send one, and
- * following it could leak the form to plain HTTP), and an answer over
+ * The rules of OAUTH2 in saatja.ini(5): https only, TLS 1.2 or newer, the
+ * certificate verified against the system store or the account's ca_file
+ * (then only those), the account's timeout for the whole exchange, no
+ * redirect followed at all (a token endpoint has no reason to send one,
+ * and following it could leak the form to plain HTTP), and an answer over
  * OAUTH_HTTP_MAX octets is cut off as an error.
  */
 #ifndef SAATJA_OAUTH_HTTP_H

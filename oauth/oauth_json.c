@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * oauth_json - strict reading of token service answers; see oauth_json.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * oauth_json - reads what an OAuth2 token service answers (JSON, RFC 8259)
  * into typed values: the token endpoint's tokens or error (RFC 6749 5.1,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * oauth_url - form encoding and the redirect parser; see oauth_url.h.
  */

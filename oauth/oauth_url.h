@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * oauth_url - the URL and form pieces of OAuth2 (RFC 6749): encoding a
  * form or a query, and reading what the browser brings back to the

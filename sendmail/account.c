@@ -1,11 +1,12 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * account - account choice, the sender rule and the envelope; see
  * account.h.
  *
- * The order of the steps is the order of SPEC §4: recipients, candidate
- * sender, account, header edits, then the recipients are resolved
- * (aliases, the default account) and made unique. Nothing here touches
- * the network.
+ * The order of the steps is the order of sendmail(8)'s SENDER RULE:
+ * recipients, candidate sender, account, header edits, then the
+ * recipients are resolved (aliases, the default account) and made unique.
+ * Nothing here touches the network.
  */
 #include "autoconf.h"
 
@@ -116,7 +117,7 @@ collect_recipients(const struct request *r, const struct message *m,
 	return st;
 }
 
-/* Where the candidate sender came from (SPEC §4.1). */
+/* Where the candidate sender came from (sendmail(8), SENDER RULE 1). */
 struct candidate {
 	long field;		/* header index, or -1 for -f or none */
 	struct mailbox mb;	/* valid when has_mb */

@@ -1,7 +1,8 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * account - choosing the provider account and applying the sender rule
- * (sendmail(8), THE SENDER RULE), and everything else that decides what leaves the machine:
- * the envelope, and the header edits that go with it.
+ * (SENDER RULE in sendmail(8)), and everything else that decides what
+ * leaves the machine: the envelope, and the header edits that go with it.
  *
  * Providers accept mail only when the sender address equals the login
  * name. So the envelope sender is always the account's address, the From

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * address - RFC 5322 address lists, parsed into mailboxes.
  *

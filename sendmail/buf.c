@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * buf - growable strings and allocation helpers; see buf.h.
  */
@@ -17,7 +18,7 @@ out_of_memory(void)
 {
 	static const char msg[] = "sendmail: out of memory; the message was not accepted\n";
 
-	/* stdio may need memory itself; write(2) does not. */
+	/* stderr is unbuffered: fwrite hands it straight to write(2). */
 	(void)!fwrite(msg, 1, sizeof msg - 1, stderr);
 	exit(EX_OSERR);
 }

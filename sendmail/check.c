@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check - the account check; see check.h.
  *
@@ -205,7 +206,7 @@ pick_account(struct report *r, const struct config *c, const char *address,
 	return NULL;
 }
 
-/* Where mail goes out from, in the words of SPEC §4. */
+/* Where mail goes out from, in the words of sendmail(8)'s SENDER RULE. */
 static void
 sender_rule(const struct config *c, const struct account *a, struct buf *d)
 {
@@ -536,10 +537,11 @@ duration(struct buf *b, long long secs)
 }
 
 /*
- * The OAuth2 token (SPEC 3.1): stored? when does it expire? does a
- * refresh work? The refresh goes through the store's locked path and
- * is stored; where this run may not write the file, only the expiry is
- * shown, since a refresh it could not store would burn a rotating grant.
+ * The OAuth2 token (--check's token step in sendmail(8)): stored? when
+ * does it expire? does a refresh work? The refresh goes through the
+ * store's locked path and is stored; where this run may not write the
+ * file, only the expiry is shown, since a refresh it could not store
+ * would burn a rotating grant.
  */
 static enum status
 check_token(struct report *r, struct credential *cred)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check - sendmail --check [ADDR]: tries an account against its server
  * one step at a time (config, DNS, connect, TLS, AUTH, sender, QUIT) and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * config - loading and checking saatja.ini; see config.h.
  *

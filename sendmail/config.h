@@ -1,11 +1,13 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * config - saatja.ini, read with iniparser and turned into typed values.
  *
  * Every value is checked here, once: the rest of the program trusts a
  * struct config. An error names the file, the section and the key, and
- * says what to do (SPEC §3); all such errors are ST_CONFIG (exit 78).
- * Passwords are held only in accounts, never copied elsewhere; a
- * password_command runs only when a password is needed (password.h).
+ * says what to do (ERRORS in saatja.ini(5)); all such errors are
+ * ST_CONFIG (exit 78). Passwords are held only in accounts, never copied
+ * elsewhere; a password_command runs only when a password is needed
+ * (password.h).
  */
 #ifndef SAATJA_CONFIG_H
 #define SAATJA_CONFIG_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * confval - the values of saatja.ini that are more than a word: see
  * confval.h.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * confval - parsing the values of saatja.ini that are more than a word:
  * durations, bounded numbers, certificate fingerprints, and whether a

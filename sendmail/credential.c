@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * credential - an account's secret for a login; see credential.h.
  */

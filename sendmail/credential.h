@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * credential - the one answer to "what does this account log in with":
  * the secret for an account and a SASL mechanism, fresh or not, and what

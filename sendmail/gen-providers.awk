@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # gen-providers.awk - writes the C preset table (sendmail/providers-data.h)
 # from sendmail/providers.ini, so that the presets have one source of truth.
 #

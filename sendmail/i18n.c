@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * i18n - locale set-up and untranslated stretches; see i18n.h.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * i18n - translated messages (GNU gettext) and the locale saatja runs in.
  *

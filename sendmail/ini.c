@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ini - the syntax of saatja.ini; see ini.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ini - the syntax of saatja.ini: the file checked, then read by
  * iniparser into a dictionary (config.c gives the values their meaning).

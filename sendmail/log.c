@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * log - syslog, stderr or file logging; see log.h.
  *

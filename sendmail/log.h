@@ -1,6 +1,8 @@
+/* SPDX-License-Identifier: MIT */
 /*
- * log - one line per outcome (SPEC §9) to syslog (facility mail, ident
- * saatja), standard error, or a file, as the config's log key says.
+ * log - one line per outcome (doc/DESIGN.md, Logging) to syslog (facility
+ * mail, ident saatja), standard error, or a file, as the config's log key
+ * says.
  *
  * Callers never pass a password; the formats are fixed strings in the
  * callers, so nothing from outside picks a format.

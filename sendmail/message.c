@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * message - reading, editing and writing a message; see message.h.
  *

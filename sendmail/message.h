@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * message - reading a message from the caller and writing it out again.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * net - connecting and timed, buffered I/O; see net.h.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * net - the byte stream to the mail server: connecting, and reading and
  * writing with a timeout, over plain TCP or, once tls_start has run, TLS.

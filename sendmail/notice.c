@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * notice - failure notices; see notice.h.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * notice - the short mails saatja sends to an account about its own
  * messages: one that failed for good (it waits in the failed area), and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * oauth_client - running saatja-oauth; see oauth_client.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * oauth_client - sendmail's side of the helper program saatja-oauth
  * (oauth_helper.c): runs it, hands it one request over a pipe (fd 3 in

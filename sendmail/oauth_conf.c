@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * oauth_conf - an account's OAuth2 settings; see oauth_conf.h.
  */

@@ -1,7 +1,8 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * oauth_conf - an account's OAuth2 settings (the oauth* keys of
- * saatja.ini, SPEC 3.1): the token service, the application the user
- * registered, and where the tokens are kept.
+ * saatja.ini, its OAUTH2 section): the token service, the application the
+ * user registered, and where the tokens are kept.
  *
  * config.c reads the keys through oauth_conf_set and, once the section
  * is read, decides the mechanisms and calls oauth_conf_finish, which

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * oauth_proto - the "key value" lines between sendmail and saatja-oauth;
  * see oauth_proto.h.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * oauth_proto - what sendmail and its helper program saatja-oauth say to
  * each other over their pipes: one request, one answer, each a list of

@@ -1,8 +1,10 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * options - command-line parsing; see options.h.
  *
  * Each letter is either a flag, takes an argument, or is "-q", whose
- * argument may only be glued. The table below is the whole of SPEC §2.
+ * argument may only be glued. The table below is the whole of OPTIONS in
+ * sendmail(8).
  */
 #include "autoconf.h"
 

@@ -1,5 +1,7 @@
+/* SPDX-License-Identifier: MIT */
 /*
- * options - the sendmail command line (SPEC §2), parsed into one struct.
+ * options - the sendmail command line (OPTIONS in sendmail(8)), parsed
+ * into one struct.
  *
  * Options and recipients may be mixed before "--"; everything after "--"
  * is a recipient. Option letters cluster as with getopt ("-ti"), and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * password - an account's password, from the config or its
  * password_command; see password.h.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * password - an account's password_command: the first line it prints,
  * when a login needs the password (credential.h asks).

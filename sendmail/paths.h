@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * paths - the places outside saatja's own files that more than one
  * module knows: the system spool, and the files that say a queue runner

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * plan - what was decided about one message before it is queued: the
  * account it goes out with, the envelope, and the decisions a log line

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * providers - preset lookups; see providers.h.
  *

@@ -1,7 +1,8 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * providers - the provider presets from the accounting vendor's guide
- * (SPEC §3): host, port and TLS mode by name, and the domains whose
- * addresses imply a preset.
+ * (PRESETS in saatja.ini(5)): host, port and TLS mode by name, and the
+ * domains whose addresses imply a preset.
  *
  * The table is generated from sendmail/providers.ini (sendmail/gen-providers.awk);
  * its hints and notes are English msgids, to be shown through _().

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * queue - the durable spool: every accepted message is here until it is
  * delivered, or in the failed area with its reason.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * queue_env - the text of ID.env and ID.state (the format is at the top
  * of queue.c); see queue_env.h.

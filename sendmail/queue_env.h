@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * queue_env - the text of a queued message's files, written and read
  * back: ID.env (the envelope, the delivery settings and the header

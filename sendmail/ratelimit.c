@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ratelimit - max_per_hour; see ratelimit.h.
  */

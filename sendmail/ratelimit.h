@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ratelimit - an account's max_per_hour (saatja.ini(5)): the times of
  * its sends in the last hour, one a line in QUEUE/ACCOUNT.rate, shared by

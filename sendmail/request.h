@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * request - what a caller asks of one submission: the sender it gave,
  * the recipients, where the recipients come from, and the envelope

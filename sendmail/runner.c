@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * runner - is anything set to retry the queue; see runner.h.
  */

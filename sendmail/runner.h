@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * runner - whether anything is set to retry a queue: saatja-runner's
  * systemd timer or cron file (paths.h), or a queue run within the last

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * runq - delivering from the queue; see runq.h.
  *
@@ -96,8 +97,9 @@ struct attempt {
 	double start;		/* seconds_now() when it began */
 };
 
-/* One log line (SPEC §9): "ID: from=<account> to=<r>,... size=N
- * relay=HOST[IP]:PORT tls=V status=sent|deferred|failed (why) delay=Ds". */
+/* One log line (doc/DESIGN.md, Logging): "ID: from=<account>
+ * to=<r>,... size=N relay=HOST[IP]:PORT tls=V
+ * status=sent|deferred|failed (why) delay=Ds". */
 static void
 log_line(const struct account_session *s, const struct attempt *t,
     const struct buf *to, const char *status, const char *why)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * runq - delivering queued messages: a queue run (sendmail -q, -q --due),
  * one message (-qI ID), or the message just queued by an interactive or
@@ -40,13 +41,13 @@ enum status runq_run(const struct config *c, const struct runq_how *how,
 
 /*
  * Delivers message id now. With RUNQ_BACKLOG, once it is delivered, the
- * account's other waiting messages follow over the same session,
- * whatever their back-off, in a detached child that takes the session
- * over: the caller does not wait for them (SPEC §5). Returns, for id
- * alone, ST_OK when delivered; the delivery's temporary status when the
- * message stays queued for a retry; its permanent status when the
- * message failed (moved to the failed area). err says why, and holds a
- * warning about refused recipients with ST_OK.
+ * account's other waiting messages follow over the same session, whatever
+ * their back-off, in a detached child that takes the session over: the
+ * caller does not wait for them (sendmail(8), DELIVERY AND THE QUEUE).
+ * Returns, for id alone, ST_OK when delivered; the delivery's temporary
+ * status when the message stays queued for a retry; its permanent status
+ * when the message failed (moved to the failed area). err says why, and
+ * holds a warning about refused recipients with ST_OK.
  */
 enum status runq_deliver_one(const struct config *c, const struct runq_how *how,
     struct queue *q, const char *id, unsigned flags, struct buf *err);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sasl - SMTP AUTH mechanisms through GNU SASL; see sasl.h.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sasl - the client side of SMTP AUTH mechanisms (GNU SASL), knowing
  * nothing of SMTP: it picks a mechanism and turns the server's base64

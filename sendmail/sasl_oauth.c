@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sasl_oauth - XOAUTH2 and OAUTHBEARER; see sasl_oauth.h.
  */

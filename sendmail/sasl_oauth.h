@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sasl_oauth - the client side of the two bearer-token mechanisms that
  * GNU SASL 2.2 lacks: XOAUTH2 (Google's and Microsoft's) and OAUTHBEARER

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sendmail - saatja's main: options, config, then one of the modes.
  *

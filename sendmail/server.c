@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * server - sendmail -bs, an SMTP server on standard input and output; see
  * server.h.

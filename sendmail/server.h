@@ -1,6 +1,7 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * server - sendmail -bs: SMTP spoken on standard input and output
- * (SPEC §6), the default transport of Symfony Mailer, Laravel and
+ * (-bs in sendmail(8)), the default transport of Symfony Mailer, Laravel and
  * Nextcloud.
  *
  * The caller is a local program, so there is no AUTH. Each message of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * server_cmd - parser of one SMTP command line; see server_cmd.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * server_cmd - the parser of one SMTP command line as the -bs server
  * receives it from its caller (RFC 5321 §4.1).

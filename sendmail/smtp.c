@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * smtp - the submission session: connect, EHLO, STARTTLS, AUTH, QUIT,
  * and the command and reply plumbing (smtp_io.h); the mail transactions
@@ -393,7 +394,7 @@ reopen(struct smtp *s, struct buf *err)
  * AUTH with mech. A bearer token from the store that the server refuses
  * although the store thought it valid gets one forced refresh (unless
  * another process has stored a newer token meanwhile) and one more AUTH
- * on a new connection (SPEC 3.1).
+ * on a new connection (OAUTH2 in saatja.ini(5)).
  */
 static enum status
 auth_once(struct smtp *s, const char *mech, int *next, struct buf *err)

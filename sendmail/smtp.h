@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * smtp - an SMTP submission session (RFC 5321, 6409): connect, greeting,
  * EHLO, STARTTLS, AUTH, then one or more mail transactions, then QUIT.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * smtp_io - the command and reply plumbing of an SMTP session, shared by
  * the files of the smtp module (smtp.c, smtp_mail.c) and by no one else.

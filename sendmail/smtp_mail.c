@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * smtp_mail - the mail transactions of a submission session; see smtp.h.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * smtp_reply - reply and EHLO capability parsing; see smtp_reply.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * smtp_reply - the one parser of what an SMTP server says: replies
  * (RFC 5321 §4.2, multi-line, with RFC 3463 enhanced status codes) and

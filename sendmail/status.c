@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * status - outcome to exit code mapping; see status.h.
  */
@@ -22,7 +23,7 @@ status_exit_code(enum status s)
 	case ST_PROTOCOL:	return EX_PROTOCOL;
 	case ST_NOPERM:		return EX_NOPERM;
 	case ST_CONFIG:		return EX_CONFIG;
-	/* Used only when the message could not be queued (see SPEC §8). */
+	/* Only when nothing was queued (sendmail(8), EXIT STATUS). */
 	case ST_TEMP_SERVER:	return EX_UNAVAILABLE;
 	case ST_TEMP_NETWORK:	return EX_IOERR;
 	case ST_TEMP_PROTOCOL:	return EX_PROTOCOL;

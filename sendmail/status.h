@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * status - the outcome of every step saatja takes, and the one place that
  * turns an outcome into an exit code (sysexits.h) and a delivery decision.

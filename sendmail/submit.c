@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * submit - the path of one message from a caller; see submit.h.
  *

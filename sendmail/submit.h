@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * submit - taking one message from a caller: decide its plan (account,
  * sender rule, envelope), then, as the delivery mode says, queue it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tls - handshake and certificate verification; see tls.h.
  *

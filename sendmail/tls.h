@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tls - putting TLS on a connection (GnuTLS), and deciding whether the
  * server's certificate is the one to send a password to.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * token - the OAuth2 token store; see token.h.
  *

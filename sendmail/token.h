@@ -1,7 +1,8 @@
+/* SPDX-License-Identifier: MIT */
 /*
- * token - the OAuth2 token store (SPEC 3.1): one file per account that
- * holds its refresh token, its access token and when that expires, and
- * the one way to an access token that is fit to use.
+ * token - the OAuth2 token store (OAUTH2 in saatja.ini(5)): one file per
+ * account that holds its refresh token, its access token and when that
+ * expires, and the one way to an access token that is fit to use.
  *
  * The file is as secret as a password: 0600, or 0660 in the group's
  * spool of a set-group-ID install; an account from a file the caller

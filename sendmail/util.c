@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * util - host and caller facts, and the two file-writing helpers that
  * the queue and the token store share; see util.h.

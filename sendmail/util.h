@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * util - facts about this machine and the caller that several modules need,
  * and writing a whole buffer or fsyncing a directory, for every module that

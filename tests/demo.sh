@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # saatja's main job in one command, on a fresh Debian 12 as root: install
 # the packages, build, start a local submission server (Postfix with
 # Dovecot SASL on 127.0.0.1:2587, STARTTLS, a private CA), and send a

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Runs saatja's whole test suite from a fresh clone on Debian 12, as root:
 # installs the packages, builds with -Werror, runs `make check` (unit and
 # integration tests, which start their own mail servers), runs it again

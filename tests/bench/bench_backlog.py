@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """bench_backlog.py - what the backlog flush costs the caller.
 
 Not run by make check. Needs root (it starts tests/server/mailserver.sh).

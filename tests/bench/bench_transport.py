@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """bench_transport.py - saatja's sendmail against msmtp on the test Postfix.
 
 Not run by make check. Needs root (it starts tests/server/mailserver.sh),

@@ -1,6 +1,7 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # tests/deb/run.sh - builds saatja's Debian package and tests it, as root,
-# in a fresh Debian 12 root (issue 14): an MTA in place (exim4), then
+# in a fresh Debian 12 root: an MTA in place (exim4), then
 # README's "Install on Debian/Ubuntu" steps literally (make deb, apt install
 # ./saatja_*.deb, edit /etc/saatja.ini, sendmail --check), the modes, mail(1)
 # and PHP's mail() as an unprivileged user delivered to the test Postfix on

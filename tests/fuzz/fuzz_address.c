@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_address - libFuzzer target for addr_parse_list and the writers
  * that put parsed addresses back into headers.

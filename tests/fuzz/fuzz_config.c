@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_config - libFuzzer target for config_load: the raw-line scan,
  * iniparser and the checks of every value.

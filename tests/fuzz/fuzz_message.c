@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_message - libFuzzer target for message_read and what is done with
  * a message after it: header values, line fitting and writing it out.

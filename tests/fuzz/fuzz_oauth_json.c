@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_oauth_json - libFuzzer target for what a token service answers:
  * the token endpoint's JSON (tokens or an error) and the device

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_oauth_proto - libFuzzer target for the "key value" lines between
  * sendmail and saatja-oauth (oauth_proto.h): whatever one side writes,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_oauth_url - libFuzzer target for what comes back to saatja-oauth
  * from a browser or a user: the loopback redirect's request line, a

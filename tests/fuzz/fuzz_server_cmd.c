@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_server_cmd - libFuzzer target for the -bs command parser.
  *

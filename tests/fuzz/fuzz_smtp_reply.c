@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_smtp_reply - libFuzzer target for the SMTP reply parser and the
  * EHLO capability parser.

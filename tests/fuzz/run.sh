@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # run.sh [SECONDS] - build saatja's fuzz targets with libFuzzer, ASan and
 # UBSan, and run each for SECONDS (default 30) from its seed corpus.
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Bad input gets a clear message and the right exit code, never a crash
 or a hang: empty input, no header/body separator, huge header lines, NUL
 bytes, 10,000 recipients, binary garbage, line breaks in arguments, and a

@@ -1,6 +1,7 @@
-"""sendmail -bs (SPEC §6): SMTP on standard input and output, as Symfony
-Mailer, Laravel and Nextcloud speak it. The protocol tests queue into a
-private queue (delivery = queue) and look at what was queued; the
+# SPDX-License-Identifier: MIT
+"""sendmail -bs (sendmail(8), -bs): SMTP on standard input and output, as
+Symfony Mailer, Laravel and Nextcloud speak it. The protocol tests queue
+into a private queue (delivery = queue) and look at what was queued; the
 end-to-end tests deliver through the real Postfix of
 tests/server/mailserver.sh."""
 import os

@@ -1,8 +1,9 @@
-"""sendmail --check [ADDR] (SPEC §2): every step on a line of its own with
-✓ or ✗, a hint at the first failure, exit 0 only when all steps pass,
-never a message sent and never a password shown. Against the test Postfix
-(tests/server/mailserver.sh) for what a real server does, and the fault
-server for provider replies and broken servers."""
+# SPDX-License-Identifier: MIT
+"""sendmail --check [ADDR] (sendmail(8), --check): every step on a line of
+its own with ✓ or ✗, a hint at the first failure, exit 0 only when all steps
+pass, never a message sent and never a password shown. Against the test
+Postfix (tests/server/mailserver.sh) for what a real server does, and the
+fault server for provider replies and broken servers."""
 import base64
 import re
 import os

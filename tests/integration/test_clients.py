@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The exact command lines and messages that real clients hand to
 sendmail. Most run through --dry-run and assert the account, the envelope
 and the headers that would leave the machine. The system mailers (cron,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Config problems stop the program with exit 78 and a message that names
 the file, the section and the key, and says what to do."""
 import os

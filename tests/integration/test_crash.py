@@ -1,8 +1,9 @@
-"""Crash safety of the queue (SPEC §5): kill -9 at random moments of
-enqueueing and of queue runs. Afterwards every message whose sender saw
-exit 0 is delivered or still queued, none is lost, none is delivered
-broken, and a message is delivered twice only when the kill fell between
-the server's 250 and the removal from the queue.
+# SPDX-License-Identifier: MIT
+"""Crash safety of the queue (sendmail(8), DELIVERY AND THE QUEUE): kill -9
+at random moments of enqueueing and of queue runs. Afterwards every message
+whose sender saw exit 0 is delivered or still queued, none is lost, none is
+delivered broken, and a message is delivered twice only when the kill fell
+between the server's 250 and the removal from the queue.
 
 SAATJA_CRASH_ITERATIONS sets the number of kills of each kind (CI runs a
 small count; run 200 by hand)."""

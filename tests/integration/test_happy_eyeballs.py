@@ -1,7 +1,8 @@
-"""Connecting races the server's addresses (RFC 8305, SPEC §5): a name
-whose IPv6 address silently drops SYNs (as on a VPS with a broken IPv6
-route) and whose IPv4 address works connects over IPv4 within a fraction
-of a second, not after half of the account's timeout.
+# SPDX-License-Identifier: MIT
+"""Connecting races the server's addresses (RFC 8305; timeout in
+saatja.ini(5)): a name whose IPv6 address silently drops SYNs (as on a VPS
+with a broken IPv6 route) and whose IPv4 address works connects over IPv4
+within a fraction of a second, not after half of the account's timeout.
 
 The broken route is made in a network and mount namespace of the test's
 own (unshare -n -m, as root): an IPv6 address on its loopback with an

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Messages in the caller's language (po/, gettext): with LANGUAGE=et the
 caller reads Estonian (--check, config errors, the sender rule, usage);
 without it, English. What scripts and logs read stays English and byte

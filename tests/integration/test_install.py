@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """saatja-as-sendmail and make install-as-sendmail / uninstall-as-sendmail:
 saatja becomes the system's /usr/sbin/sendmail, /usr/lib/sendmail,
 /usr/bin/mailq and /usr/bin/newaliases through local dpkg diversions, and

@@ -1,8 +1,12 @@
+# SPDX-License-Identifier: MIT
 """The house keeps its shape: doc/DESIGN.md's table of layers is the
 code's. Every source file of sendmail/, mailq/ and oauth/ is in a layer,
 no file includes a header of a higher layer, nothing below the request
 layer sees the command line, the OAuth2 helper stands on the lowest two
-layers only, and no file passes what a reader can hold."""
+layers only, and no file passes what a reader can hold. And the
+repository stands on its own: every source file names its licence, and
+nothing cites a document or an issue that is not in it."""
+import subprocess
 import os
 import re
 
@@ -83,6 +87,45 @@ def test_no_file_past_what_a_reader_can_hold():
         if n > MAX_LINES and not name.endswith("-data.h"):
             long.append(f"{folder}/{name}: {n} lines")
     eq(long, [], f"files over {MAX_LINES} lines")
+
+
+def tracked_files():
+    """The files git tracks, or every file when this is not a clone (a
+    release tarball carries no .git)."""
+    proc = subprocess.run(["git", "-C", SRCDIR, "ls-files"], stdout=subprocess.PIPE,
+                          stderr=subprocess.DEVNULL)
+    if proc.returncode == 0 and proc.stdout:
+        return proc.stdout.decode().split()
+    return [os.path.relpath(os.path.join(d, f), SRCDIR)
+            for d, _, fs in os.walk(SRCDIR) for f in fs]
+
+
+def test_every_source_file_names_its_licence():
+    unnamed = []
+    for folder, name, _ in sources():
+        if name.endswith("-data.h"):
+            continue	# generated from sendmail/providers.ini
+        with open(os.path.join(SRCDIR, folder, name), encoding="utf-8") as f:
+            if "SPDX-License-Identifier: MIT" not in f.read(300):
+                unnamed.append(f"{folder}/{name}")
+    eq(unnamed, [], "source files without their SPDX line")
+
+
+def test_nothing_cites_what_is_not_in_the_repository():
+    # Spelled in two pieces, so that this line does not find itself.
+    cites = re.compile(r"\b" + "SP" + r"EC\b|\b[Ii]" + r"ssue [0-9]")
+    found = []
+    for path in tracked_files():
+        if path.startswith(("po/", ".git")) or not os.path.isfile(os.path.join(SRCDIR, path)):
+            continue
+        try:
+            with open(os.path.join(SRCDIR, path), encoding="utf-8") as f:
+                for n, line in enumerate(f, 1):
+                    if cites.search(line):
+                        found.append(f"{path}:{n}: {line.strip()[:80]}")
+        except UnicodeDecodeError:
+            continue
+    eq(found, [], "citations of documents or issues outside the repository")
 
 
 if __name__ == "__main__":

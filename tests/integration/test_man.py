@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The man pages keep in step with the code: mandoc -Tlint is clean, every
 option letter and long option the parser knows is in sendmail.8, every
 config key is in saatja.ini.5, every exit code is documented."""

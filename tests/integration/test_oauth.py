@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """OAuth2 accounts against the real Postfix + Dovecot of
 tests/server/mailserver.sh and its token service (oauthserver.py):
 sendmail --authorize by the device flow and the browser flow (loopback
@@ -535,7 +536,7 @@ def test_kill_during_a_refresh_never_leaves_a_broken_token_file():
 
 
 def test_temporary_auth_failure_defers_without_a_refresh():
-    """454 is temporary (SPEC 3.1): the message waits in the queue, and
+    """454 is temporary (RFC 4954): the message waits in the queue, and
     the stored token is not refreshed for it."""
     from faults import FaultServer
     faults = FaultServer()

@@ -1,7 +1,9 @@
-"""The durable queue (SPEC §5): temporary failures wait and are retried,
-permanent ones go to the failed area with a notice, delivery modes,
-sendmail -q / -q --due / -qI, mailq, max_per_hour, one connection per
-account, and no message delivered twice by concurrent runs."""
+# SPDX-License-Identifier: MIT
+"""The durable queue (sendmail(8), DELIVERY AND THE QUEUE): temporary
+failures wait and are retried, permanent ones go to the failed area with a
+notice, delivery modes, sendmail -q / -q --due / -qI, mailq, max_per_hour,
+one connection per account, and no message delivered twice by concurrent
+runs."""
 import json
 import os
 import subprocess
@@ -140,8 +142,9 @@ def test_auth_refused_fails_and_notice_never_loops():
 
 
 def test_notice_goes_to_the_account_alone_not_its_cc_bcc():
-    # cc/bcc copy the account's outgoing mail (SPEC 3); a notice is mail
-    # to the account itself. Refused login: the notice waits, failed too.
+    # cc/bcc copy the account's outgoing mail (cc, bcc in saatja.ini(5)); a
+    # notice is mail to the account itself. Refused login: the notice waits,
+    # failed too.
     cfg = mailserver.config(password="wrong-password",
                             extra="cc = kopia@example.test\nbcc = arhiiv@example.test\n")
     eq(sendmail(["-t"], message(uuid.uuid4().hex), cfg).code, 77)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Real clients from Debian calling the built sendmail the way they do in
 the field: PHP mail() with and without -f, PHPMailer's isSendmail(),
 Symfony Mailer's SendmailTransport in -bs mode (two messages on one

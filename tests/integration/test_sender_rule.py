@@ -1,6 +1,7 @@
-"""The sender rule of SPEC §4 (account choice, header rewriting, the
-envelope), seen through --dry-run, whose output format (SPEC §2) is
-pinned here too."""
+# SPDX-License-Identifier: MIT
+"""The sender rule of sendmail(8), SENDER RULE (account choice, header
+rewriting, the envelope), seen through --dry-run, whose output format
+(sendmail(8), --dry-run) is pinned here too."""
 from saatja_test import (Config, BASIC_INI, sendmail, eq, contains, header,
                          run_tests)
 

@@ -1,12 +1,13 @@
-"""A set-group-ID install (SPEC §7): an unprivileged user sends through a
-system config that only the group can read, and nothing the user can do
-shows the password: -v, -X, --dry-run, --check, -C pointing at files they
-cannot read, the environment (SSLKEYLOGFILE, GNUTLS_*, LD_*, XDG_*), the
-spool, password_command (the system's with a clean environment, the
-user's own without the group), /proc/PID/mem, ptrace, core dumps; and
-for an OAuth2 account no token from any of those channels, the token
-file beside the queue and group-only, --authorize of the system config
-for root only, and no helper program picked by the environment.
+# SPDX-License-Identifier: MIT
+"""A set-group-ID install (sendmail(8), SECURITY): an unprivileged user
+sends through a system config that only the group can read, and nothing the
+user can do shows the password: -v, -X, --dry-run, --check, -C pointing at
+files they cannot read, the environment (SSLKEYLOGFILE, GNUTLS_*, LD_*,
+XDG_*), the spool, password_command (the system's with a clean environment,
+the user's own without the group), /proc/PID/mem, ptrace, core dumps; and
+for an OAuth2 account no token from any of those channels, the token file
+beside the queue and group-only, --authorize of the system config for root
+only, and no helper program picked by the environment.
 
 The test configures, builds and installs saatja --with-group into a
 temporary prefix (as root), creates an unprivileged user, and runs

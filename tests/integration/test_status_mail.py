@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """saatja-status-mail@.service: a unit's OnFailure= mails its status through
 saatja. The unit's ExecStart line is run as systemd would run it (%i and
 $MAILTO expanded), without systemd: a fake systemctl on PATH answers

@@ -1,8 +1,10 @@
-"""The mail transaction (SPEC §5): RCPTs pipelined at most 100 at a time,
-a server's 452 4.5.3 (too many recipients) split into further
-transactions of the same session with each recipient given the message
-once, max_rcpt, one notice for recipients refused for good, and CHUNKING
-(BDAT) when the server offers it, DATA when it does not."""
+# SPDX-License-Identifier: MIT
+"""The mail transaction (sendmail(8), DELIVERY AND THE QUEUE): RCPTs
+pipelined at most 100 at a time, a server's 452 4.5.3 (too many recipients)
+split into further transactions of the same session with each recipient
+given the message once, max_rcpt, one notice for recipients refused for
+good, and CHUNKING (BDAT) when the server offers it, DATA when it does
+not."""
 import glob
 import os
 import re

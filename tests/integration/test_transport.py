@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The transport against the real Postfix + Dovecot of
 tests/server/mailserver.sh: delivery over STARTTLS (2587) and implicit TLS
 (2465), AUTH PLAIN and LOGIN, envelope and recipients as Postfix captured

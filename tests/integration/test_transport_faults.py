@@ -1,8 +1,9 @@
+# SPDX-License-Identifier: MIT
 """The transport against tests/server/faultserver.py: every step of the
 dialogue answered with 4xx, 5xx, garbage, a disconnect or a stall, TLS
 stripped or refused, bad certificates and old TLS. Each test asserts the
-exit status (SPEC §8), that stderr explains, and where it matters what the
-server saw (its transcript)."""
+exit status (sendmail(8), EXIT STATUS), that stderr explains, and where it
+matters what the server saw (its transcript)."""
 import atexit
 import json
 import os

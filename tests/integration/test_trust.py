@@ -1,10 +1,12 @@
-"""Trust material that holds no CA certificate (SPEC §3: certificates are
-verified against the system store or ca_file): an empty ca_file, a ca_file
-holding only a private key, and a machine without ca-certificates (an
-empty /etc/ssl/certs, made in a private mount namespace). Each is a config
-error, exit 78, that says what to install or set, never a crash; the
-message is kept in the failed area with that reason, and nothing reaches
-the server. Against the test Postfix (tests/server/mailserver.sh)."""
+# SPDX-License-Identifier: MIT
+"""Trust material that holds no CA certificate (ca_file in saatja.ini(5):
+certificates are verified against the system store or ca_file): an empty
+ca_file, a ca_file holding only a private key, and a machine without
+ca-certificates (an empty /etc/ssl/certs, made in a private mount
+namespace). Each is a config error, exit 78, that says what to install or
+set, never a crash; the message is kept in the failed area with that reason,
+and nothing reaches the server. Against the test Postfix
+(tests/server/mailserver.sh)."""
 import os
 import shutil
 import subprocess

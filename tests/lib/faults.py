@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """A running tests/server/faultserver.py for one test file: its port, its
 script, and what it saw (transcript and saved messages)."""
 import atexit

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The real Postfix + Dovecot of tests/server/mailserver.sh, for tests:
 start it once, write a config that reaches it, and find what it delivered.
 

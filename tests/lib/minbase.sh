@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # A fresh Debian 12 minimal root for .ci/run and tests/deb/run.sh. Sourced.
 #
 #   ${SAATJA_CACHE:-/var/cache/saatja}/bookworm-minbase.tar.gz

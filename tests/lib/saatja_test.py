@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Helpers for saatja's integration tests: TAP output, running the built
 sendmail, writing configs, and parsing --dry-run output.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Shared set-up for tests/demo.sh and tests/run-all.sh: install what a
 # fresh Debian 12 lacks, and build saatja out of tree. Sourced, not run.
 

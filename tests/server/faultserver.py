@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """faultserver.py - a small scriptable SMTP submission server for fault tests.
 
 Run it with /usr/bin/python3 (standard library only; needs `certtool` from

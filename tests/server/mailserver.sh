@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # mailserver.sh - a private Postfix + Dovecot(SASL) submission server on
 # loopback, for saatja's integration tests.
 #

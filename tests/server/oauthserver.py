@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """oauthserver.py - a small OAuth2 token service for saatja's tests.
 
     oauthserver.py --https-port P --http-port Q --cert PEM --key PEM [--pidfile F]

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # selftest.sh - check that the test servers themselves work (run by hand, as
 # root; needs msmtp, gnutls-cli, openssl). Uses its own mailserver instance
 # (state /tmp/saatja-selftest, ports 3587/3465 unless set) and stops it after.

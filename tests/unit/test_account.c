@@ -1,7 +1,9 @@
+/* SPDX-License-Identifier: MIT */
 /*
- * Unit tests for the sender rule and the envelope (account.c, SPEC §4),
- * as a table: each row is a command line and a message, and what the
- * plan must say about them (status, account, From, recipients).
+ * Unit tests for the sender rule and the envelope (account.c; SENDER RULE
+ * in sendmail(8)), as a table: each row is a command line and a message,
+ * and what the plan must say about them (status, account, From,
+ * recipients).
  */
 #include "autoconf.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Unit tests for the address parser: RFC 5322 Appendix A examples, the
  * senders that cron, fail2ban, logwatch and PHP produce, and malformed

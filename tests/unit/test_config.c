@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Unit tests for saatja.ini loading: presets and inference, defaults,
  * quoting, app passwords pasted with spaces, and errors that name the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Unit tests for reading and writing messages: line ends, the "." rule,
  * header folding, the header/body boundary, NUL bytes and long lines.

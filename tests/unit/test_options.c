@@ -1,6 +1,7 @@
+/* SPDX-License-Identifier: MIT */
 /*
- * Unit tests for the command line: every row of SPEC §2, glued and
- * separate arguments, clusters, "--", and refusals.
+ * Unit tests for the command line: every option in sendmail(8)'s OPTIONS,
+ * glued and separate arguments, clusters, "--", and refusals.
  */
 #include "autoconf.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Unit test: the preset table compiled into saatja is sendmail/providers.ini,
  * entry for entry and field for field, so that the two cannot drift (the

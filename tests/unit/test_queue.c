@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Unit tests for the queue: the ID.env text read back as written (the
  * format at the top of queue.c), what queue_find finds, one message

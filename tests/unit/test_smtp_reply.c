@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_smtp_reply - the SMTP reply parser and EHLO capabilities.
  */
