@@ -562,10 +562,10 @@ check_token(struct report *r, struct credential *cred)
 		step(r, 1, "token", _("stored in %s; the access token expires in %s"),
 		    a->oauth.token_file, buf_str(&left));
 		more(r, "", _("not refreshed: this run may not replace the token file"));
-	} else if ((st = token_get(a, cred->callers_file, &cred->token,
-	    access ? access : "", &why)) == ST_OK) {
+	} else if ((st = token_get(a, cred->callers_file, &cred->access,
+	    &cred->expires, access ? access : "", &why)) == ST_OK) {
 		buf_reset(&left);
-		duration(&left, cred->token.expires - (long long)time(NULL));
+		duration(&left, cred->expires - (long long)time(NULL));
 		step(r, 1, "token", _("stored in %s; a refresh works: the new access token expires in %s"),
 		    a->oauth.token_file, buf_str(&left));
 	} else {

@@ -9,6 +9,7 @@
 #include "credential.h"
 #include "i18n.h"
 #include "password.h"
+#include "token.h"
 #include "util.h"
 
 void
@@ -35,8 +36,9 @@ credential_get(struct credential *cr, const char *mech, const char *refused,
 
 	*secret = NULL;
 	if (credential_renewable(cr, mech)) {
-		st = token_get(a, cr->callers_file, &cr->token, refused, err);
-		*secret = cr->token.access;
+		st = token_get(a, cr->callers_file, &cr->access, &cr->expires,
+		    refused, err);
+		*secret = cr->access;
 	} else if (a->password) {
 		*secret = a->password;
 	} else {
@@ -76,6 +78,6 @@ void
 credential_free(struct credential *cr)
 {
 	xfree_secret(cr->password);
-	xfree_secret(cr->token.access);
+	xfree_secret(cr->access);
 	memset(cr, 0, sizeof *cr);
 }

@@ -19,7 +19,6 @@
 #include "config.h"
 #include "smtp_reply.h"
 #include "status.h"
-#include "token.h"
 
 struct credential {
 	const struct account *account;
@@ -27,7 +26,8 @@ struct credential {
 				 * and the token store run with the caller's
 				 * rights (config.h) */
 	char *password;		/* password_command's output, once fetched */
-	struct token_held token;	/* the access token last fetched */
+	char *access;		/* the access token last fetched, or NULL */
+	long long expires;	/* when it expires (seconds since the epoch) */
 };
 
 /* A credential for account a of config c; nothing is fetched yet. */

@@ -271,11 +271,11 @@ usable(const struct stored *t, const char *refused)
 }
 
 static void
-keep(struct token_held *h, struct stored *t)
+keep(char **access, long long *expires, struct stored *t)
 {
-	xfree_secret(h->access);
-	h->access = t->access;
-	h->expires = t->expires;
+	xfree_secret(*access);
+	*access = t->access;
+	*expires = t->expires;
 	t->access = NULL;
 }
 
@@ -328,21 +328,21 @@ refresh(const struct account *a, int callers, struct stored *t,
 }
 
 enum status
-token_get(const struct account *a, int callers, struct token_held *h,
-    const char *refused, struct buf *err)
+token_get(const struct account *a, int callers, char **access,
+    long long *expires, const char *refused, struct buf *err)
 {
 	struct stored t;
 	enum status st = ST_OK;
 	gid_t egid;
 	int rc, lock;
 
-	if (h->access != NULL && (refused == NULL || strcmp(h->access, refused) != 0) &&
-	    h->expires - (long long)time(NULL) >= TOKEN_MIN_LEFT)
+	if (*access != NULL && (refused == NULL || strcmp(*access, refused) != 0) &&
+	    *expires - (long long)time(NULL) >= TOKEN_MIN_LEFT)
 		return ST_OK;
 	egid = as_caller(callers);
 	rc = store_read(a, &t, err);
 	if (rc == 0 && usable(&t, refused)) {
-		keep(h, &t);
+		keep(access, expires, &t);
 		goto out;
 	}
 	if (rc != 0) {
@@ -365,7 +365,7 @@ token_get(const struct account *a, int callers, struct token_held *h,
 	if (rc > 0)
 		not_stored(a, err);
 	if (st == ST_OK)
-		keep(h, &t);
+		keep(access, expires, &t);
 	close(lock);
 out:
 	stored_free(&t);

@@ -31,12 +31,6 @@
 /* Seconds an access token must have left to be used as it is. */
 #define TOKEN_MIN_LEFT 60
 
-/* The access token a process holds for one account (credential.h). */
-struct token_held {
-	char *access;		/* NULL until fetched; wiped when freed */
-	long long expires;	/* when it expires (seconds since the epoch) */
-};
-
 /*
  * callers, in the calls below: the account is from a file the caller
  * chose (-C) in a set-group-ID run (config.h, callers_file), so its token
@@ -55,17 +49,18 @@ struct token_held {
 void token_locate(const struct config *c, const char *spool);
 
 /*
- * Makes h->access a token to log in with: the one held, the stored one
- * while it has TOKEN_MIN_LEFT seconds left, else a refresh under the
- * lock. refused: the token the server has just refused, which is
+ * Makes *access (with *expires, seconds since the epoch) a token to log
+ * in with: the one held there, the stored one while it has
+ * TOKEN_MIN_LEFT seconds left, else a refresh under the lock. The
+ * caller wipes and frees *access. refused: the token the server has just refused, which is
  * refreshed unless the file already holds a newer one; NULL otherwise.
  * ST_NOPERM when nothing is stored or the service refuses (invalid_grant:
  * the message names --authorize and -qI); ST_TEMP_* when the service
  * cannot be reached; ST_CANTCREAT / ST_IOERR when the file cannot be
  * read or written.
  */
-enum status token_get(const struct account *a, int callers,
-    struct token_held *h, const char *refused, struct buf *err);
+enum status token_get(const struct account *a, int callers, char **access,
+    long long *expires, const char *refused, struct buf *err);
 
 /*
  * sendmail --authorize: signs in through the helper (device or browser
