@@ -129,6 +129,13 @@ b64_add(struct block *b, const char *line, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		int d = b64_digit((unsigned char)line[i]);
 
+		if (line[i] == '=' && b->k >= 2) {
+			/* the end: the bits of one or two bytes wait in acc */
+			buf_addc(&b->der, (char)(b->acc >> (b->k == 2 ? 4 : 10)));
+			if (b->k == 3)
+				buf_addc(&b->der, (char)(b->acc >> 2));
+			b->k = 0;
+		}
 		if (d < 0)
 			continue;
 		b->acc = (b->acc << 6 | (unsigned)d) & 0xffffff;
