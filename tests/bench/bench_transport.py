@@ -327,11 +327,11 @@ def enter_store_namespace():
                            sys.executable] + sys.argv, env)
 
 
-def median_runs(cmds, runs):
+def median_runs(cmds, runs, warm=True):
     """{key: (median wall s, median CPU s)} of runs alternating runs of
     each (argv, stdin path) in cmds, after one run each to warm up."""
     got = {k: [] for k in cmds}
-    for k, (argv, path) in cmds.items():
+    for k, (argv, path) in cmds.items() if warm else ():
         run(argv, path)
     for _ in range(runs):
         for k, (argv, path) in cmds.items():
@@ -342,6 +342,7 @@ def median_runs(cmds, runs):
 
 
 RSS_GOAL_KIB = 6656      # 6.5 MiB
+BIG_RUNS = int(os.environ.get("SAATJA_BENCH_BIG_RUNS", "3"))
 # Another build's sendmail (say, of the commit before a change) measured
 # beside this one, as "before", in the same alternating runs.
 BASELINE = os.environ.get("SAATJA_BENCH_BASELINE")
@@ -366,15 +367,16 @@ def trust_main(big):
     med = median_runs(cmds, RUNS)
     rss = {k: peak_rss(*cmds[k]) for k in cmds}
     size = os.path.getsize(big) / 1e6
+    cmds = {}
     for store, clients in (("system", CLIENTS), ("ca_file", CA_CLIENTS)):
         for client in ("saatja", "msmtp") + (("before",) if BASELINE else ()):
             argv = clients.get(client) or [BASELINE] + clients["saatja"][1:]
-            k = ("%.0f MB message" % size, client, store)
-            med[k] = (run(argv, big)[0], LAST_CPU[0])
-            rss[k] = peak_rss(argv, big)
+            cmds[("%.0f MB message" % size, client, store)] = (argv, big)
+    med.update(median_runs(cmds, BIG_RUNS, warm=False))
+    rss.update({k: peak_rss(*cmds[k]) for k in cmds})
     print("the system store (%d certificates, the test CA among them, in a private mount "
           "namespace) and ca_file = the test CA alone; %d alternating runs each, medians "
-          "(the big message: one run):" % (count, RUNS))
+          "(the big message: %d):" % (count, RUNS, BIG_RUNS))
     print("  %-15s %-7s %-8s %9s %9s %13s" % ("what", "client", "store", "wall ms",
                                                "CPU ms", "peak RSS KiB"))
     for k in med:
