@@ -329,14 +329,17 @@ def enter_store_namespace():
 
 def median_runs(cmds, runs, warm=True):
     """{key: (median wall s, median CPU s)} of runs alternating runs of
-    each (argv, stdin path) in cmds, after one run each to warm up."""
+    each (argv, stdin path) in cmds, the order reversed every round, after
+    one run each to warm up."""
     got = {k: [] for k in cmds}
     for k, (argv, path) in cmds.items() if warm else ():
         run(argv, path)
+    order = list(cmds)
     for _ in range(runs):
-        for k, (argv, path) in cmds.items():
-            wall, _ = run(argv, path)
+        for k in order:
+            wall, _ = run(*cmds[k])
             got[k].append((wall, LAST_CPU[0]))
+        order.reverse()     # so that no case always follows the same one
     return {k: (statistics.median(w for w, _ in v), statistics.median(c for _, c in v))
             for k, v in got.items()}
 
