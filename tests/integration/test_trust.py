@@ -25,7 +25,8 @@ import tempfile
 import uuid
 
 import mailserver
-from saatja_test import sendmail_argv, sendmail, eq, contains, run_tests, SkipTest
+from saatja_test import (sendmail_argv, sendmail, eq, contains, run_tests, SkipTest,
+                         SENDMAIL)
 
 FAIL = "\u2717"
 
@@ -66,7 +67,9 @@ def in_namespace(mount, args, stdin=b"", config=None, prefix=()):
         raise SkipTest("unshare (util-linux) is not installed")
     argv = ["unshare", "-m", "--propagation", "private", "sh", "-c",
             mount + ' && exec "$@"', "sh"] + list(prefix)
-    argv += sendmail_argv() + ["-C", config.path] + list(args)
+    # Under /usr/bin/time the program itself is measured, never valgrind.
+    argv += [SENDMAIL] if prefix else sendmail_argv()
+    argv += ["-C", config.path] + list(args)
     proc = subprocess.run(argv, input=stdin, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, timeout=300)
     return proc.returncode, proc.stdout.decode("utf-8"), proc.stderr.decode("utf-8")
