@@ -47,7 +47,7 @@ struct tls_state {
 	int whole;		/* the whole store is loaded */
 	int no_trust;		/* the store held no certificate */
 	unsigned status;	/* the verdict, GNUTLS_CERT_* bits */
-	struct buf picked;	/* the picked CAs' subjects, for --check */
+	struct buf picked;	/* the picked CAs (PEM), for --check */
 };
 
 static const char priority[] = "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2";
@@ -373,7 +373,6 @@ handshake_failed(struct conn *c, int rc, const struct tls_params *p,
 	buf_adds(err, _("; nothing was sent (is the port right? 465 speaks TLS at once, 587 needs tls = starttls)"));
 	return ST_PROTOCOL;
 }
-
 
 /*
  * Loads into t->cred, before the handshake, what p trusts: the ca_file,
