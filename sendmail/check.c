@@ -392,6 +392,7 @@ probe_greeting(struct report *r, const struct account *a, struct conn *probe)
 	unsigned char p[4] = { 0 };
 	size_t n = net_peek(probe, GREETING_MS, p, sizeof p);
 	struct buf ignore = BUF_INIT;
+	struct tls_params tp;
 	enum status st;
 
 	if (looks_like_tls(p, n))
@@ -399,22 +400,31 @@ probe_greeting(struct report *r, const struct account *a, struct conn *probe)
 	if (n > 0)
 		return ST_OK;
 	/* Silence: a TLS port waits for our handshake. Is it one? */
-	st = tls_start(probe, a, &ignore);
+	tp = smtp_tls_params(a, probe);
+	st = tls_start(probe, &tp, &ignore);
 	buf_free(&ignore);
 	if (st == ST_OK || st == ST_NOPERM)
 		return mixup_needs_tls(r, _("it sent no SMTP greeting, but answered a TLS handshake"));
 	return ST_OK;
 }
 
-/* How the certificate was judged, for the TLS step's detail. */
+/* How the certificate was judged, for the TLS step's detail: the pin,
+ * or the store and the CA in it that verified the chain. */
 static void
-verified_by(const struct account *a, struct buf *d)
+verified_by(const struct account *a, const struct conn *c, struct buf *d)
 {
-	if (a->has_fingerprint)
+	struct buf store = BUF_INIT;
+
+	if (a->has_fingerprint) {
 		buf_adds(d, _("; verified: it matches the fingerprint = pin"));
-	else
-		buf_printf(d, _("; verified: trusted issuer (%s) and made out to %s"),
-		    a->ca_file ? "ca_file =" : _("the system trust store"), a->host);
+		return;
+	}
+	if (a->ca_file || tls_describe_trust(c, &store) < 0)
+		buf_adds(&store, a->ca_file ? "ca_file =" :
+		    _("the system trust store"));
+	buf_printf(d, _("; verified: trusted issuer (%s) and made out to %s"),
+	    buf_str(&store), a->host);
+	buf_free(&store);
 }
 
 static enum status
@@ -494,7 +504,7 @@ check_tls(struct report *r, const struct config *c, struct account *a,
 	    tls_cipher(&s->conn), a->tls == TLS_IMPLICIT ?
 	    _("from the first byte (tls = tls)") : _("after STARTTLS"));
 	if (tls_describe_peer(&s->conn, &d) == 0) {
-		verified_by(a, &d);
+		verified_by(a, &s->conn, &d);
 		more(r, "", "%s", buf_str(&d));
 	}
 	buf_free(&d);

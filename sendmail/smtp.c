@@ -180,6 +180,7 @@ starttls(struct smtp *s, struct buf *err)
 {
 	struct buf why = BUF_INIT;
 	enum status st;
+	struct tls_params tp;
 
 	if (!s->caps.starttls)
 		return no_encryption(s, _("did not offer encryption (no STARTTLS in its reply to EHLO)"), err);
@@ -201,7 +202,8 @@ starttls(struct smtp *s, struct buf *err)
 		    net_name(&s->conn));
 		return ST_PROTOCOL;
 	}
-	if ((st = tls_start(&s->conn, s->account, err)) != ST_OK) {
+	tp = smtp_tls_params(s->account, &s->conn);
+	if ((st = tls_start(&s->conn, &tp, err)) != ST_OK) {
 		s->open = 0;
 		return st;
 	}
@@ -242,6 +244,7 @@ smtp_open(struct smtp *s, struct account *a, struct credential *cred,
     const char *helo, FILE *trace_to, struct buf *err)
 {
 	enum status st;
+	struct tls_params tp;
 
 	memset(s, 0, sizeof *s);
 	s->conn.fd = -1;
@@ -262,7 +265,8 @@ smtp_open(struct smtp *s, struct account *a, struct credential *cred,
 		return ST_NOPERM;
 	}
 	if (a->tls == TLS_IMPLICIT) {
-		if ((st = tls_start(&s->conn, a, err)) != ST_OK) {
+		tp = smtp_tls_params(a, &s->conn);
+		if ((st = tls_start(&s->conn, &tp, err)) != ST_OK) {
 			s->open = 0;
 			return st;
 		}
@@ -277,6 +281,16 @@ smtp_open(struct smtp *s, struct account *a, struct credential *cred,
 	if (a->tls == TLS_STARTTLS)
 		st = starttls(s, err);
 	return st;
+}
+
+struct tls_params
+smtp_tls_params(const struct account *a, const struct conn *c)
+{
+	struct tls_params p = { a->host, a->ca_file,
+	    a->has_fingerprint ? a->fingerprint : NULL, c->timeout_ms,
+	    a->tls == TLS_IMPLICIT };
+
+	return p;
 }
 
 const char *

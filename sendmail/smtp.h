@@ -40,6 +40,7 @@
 #include "message.h"
 #include "net.h"
 #include "smtp_reply.h"
+#include "tls.h"
 #include "status.h"
 
 struct credential;
@@ -165,6 +166,11 @@ void smtp_trace_close(FILE *trace);
 
 /* The TLS protocol in use ("TLSv1.3"), or "none". */
 const char *smtp_tls_version(const struct smtp *s);
+
+/* What tls_start needs from account a, for a handshake on c (whose
+ * per-step timeout it takes). */
+struct tls_params smtp_tls_params(const struct account *a,
+    const struct conn *c);
 
 /* The AUTH mechanism that logged in ("PLAIN"), or NULL before a login. */
 const char *smtp_auth_mechanism(const struct smtp *s);

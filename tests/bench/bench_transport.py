@@ -3,7 +3,8 @@
 """bench_transport.py - saatja's sendmail against msmtp on the test Postfix.
 
 Not run by make check. Needs root (it starts tests/server/mailserver.sh),
-msmtp and /usr/bin/time. Usage, from the top of a built tree:
+msmtp, /usr/bin/time and unshare (util-linux). Usage, from the top of a
+built tree:
 
     /usr/bin/python3 tests/bench/bench_transport.py [runs] [big-MB] [batch]
     /usr/bin/python3 tests/bench/bench_transport.py --delay [runs] [ms]
@@ -20,7 +21,20 @@ slope from no delay would count against the delay. "after the greeting"
 leaves out what the server's first words cost: half a round trip on
 587; on 465 the TLS handshake before them too (one and a half).
 
-Prints, for one small message over STARTTLS + AUTH PLAIN: the median wall
+Every client verifies the server against the system trust store, as
+users run them: the script runs itself again in a private mount
+namespace (unshare -m) in which a copy of
+/etc/ssl/certs/ca-certificates.crt with the test CA added is bind-mounted
+over the real one; the machine's own store is never changed. Beside it,
+the same clients with ca_file (msmtp: tls_trust_file) = the test CA
+alone, in the same alternating runs: first the ratios the project aims
+at (doc/PERFORMANCE.md), system store / ca_file, for one message, a -bs
+session and --check (median wall <= 1.15x, median user+sys CPU <= 1.25x,
+peak RSS <= 6.5 MiB, also for the big message). SAATJA_BENCH_BASELINE=
+another build's sendmail adds it to that table as "before";
+SAATJA_BENCH_TRUST_ONLY=1 stops after it.
+
+Then, for one small message over STARTTLS + AUTH PLAIN: the median wall
 time of `runs` alternating runs of each (and of saatja with an OAuth2
 account whose stored token is valid, AUTH XOAUTH2: no refresh, so the
 helper program does not run), the dialogue turns (writes that
@@ -32,6 +46,8 @@ messages: as that many runs of each client, and as saatja's queue does it
 import base64
 import os
 import re
+import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -65,21 +81,26 @@ def write(name, text, mode=0o600):
     return p
 
 
-def saatja_ini(port, implicit=False):
-    return write("saatja-%d.ini" % port, """[saatja]
+SYSTEM_STORE = "/etc/ssl/certs/ca-certificates.crt"
+IN_NAMESPACE = "SAATJA_BENCH_STORE"
+
+
+def saatja_ini(port, implicit=False, ca_file=None):
+    """A config for the test server: the system store, or ca_file."""
+    return write("saatja-%d%s.ini" % (port, "-ca" if ca_file else ""), """[saatja]
 log = %s/saatja.log
 queue = %s/queue
 [%s]
 host = 127.0.0.1
 port = %d
 tls = %s
-ca_file = %s
-password = %s
-""" % (WORK, WORK, USER, port, "tls" if implicit else "starttls", CA, PASSWORD))
+%spassword = %s
+""" % (WORK, WORK, USER, port, "tls" if implicit else "starttls",
+       "ca_file = %s\n" % ca_file if ca_file else "", PASSWORD))
 
 
-def msmtprc(port, implicit=False):
-    return write("msmtprc-%d" % port, """account bench
+def msmtprc(port, implicit=False, ca_file=None):
+    return write("msmtprc-%d%s" % (port, "-ca" if ca_file else ""), """account bench
 host 127.0.0.1
 port %d
 tls on
@@ -90,7 +111,7 @@ user %s
 password %s
 from %s
 account default : bench
-""" % (port, "off" if implicit else "on", CA, USER, PASSWORD, USER))
+""" % (port, "off" if implicit else "on", ca_file or "system", USER, PASSWORD, USER))
 
 
 SAATJA_INI = saatja_ini(PORT)
@@ -101,13 +122,12 @@ queue = %s/queue
 host = 127.0.0.1
 port = %d
 tls = starttls
-ca_file = %s
 auth = xoauth2
 oauth_client_id = saatja-test-bench
 oauth_device_url = https://localhost:%d/devicecode
 oauth_token_url = https://localhost:%d/token
 oauth_token_file = %s/token
-""" % (WORK, WORK, OAUTH_USER, PORT, CA, OAUTH_PORT, OAUTH_PORT, WORK))
+""" % (WORK, WORK, OAUTH_USER, PORT, OAUTH_PORT, OAUTH_PORT, WORK))
 MSMTPRC = msmtprc(PORT)
 SMALL = write("small.eml", "From: %s\nTo: bench@example.test\nSubject: bench\n\n"
               "a short message\n" % USER)
@@ -115,10 +135,21 @@ SMALL = write("small.eml", "From: %s\nTo: bench@example.test\nSubject: bench\n\n
 SMALL_OAUTH = write("small-oauth.eml", "From: %s\nTo: bench@example.test\nSubject: bench\n\n"
                     "a short message\n" % OAUTH_USER)
 
+SAATJA_CA_INI = saatja_ini(PORT, ca_file=CA)
 CLIENTS = {
     "saatja": [SENDMAIL, "-C", SAATJA_INI, "-t", "-i"],
     "msmtp": ["msmtp", "-C", MSMTPRC, "-t"],
 }
+# The same, verifying with the test CA alone.
+CA_CLIENTS = {
+    "saatja": [SENDMAIL, "-C", SAATJA_CA_INI, "-t", "-i"],
+    "msmtp": ["msmtp", "-C", msmtprc(PORT, ca_file=CA), "-t"],
+}
+# A -bs session: one message in SMTP on stdin and out.
+BS_SESSION = write("session.smtp", "EHLO bench.test\r\nMAIL FROM:<%s>\r\n"
+                   "RCPT TO:<bench@example.test>\r\nDATA\r\nFrom: %s\r\n"
+                   "To: bench@example.test\r\nSubject: bench -bs\r\n\r\n"
+                   "a short message\r\n.\r\nQUIT\r\n" % (USER, USER))
 
 
 def store_oauth_token():
@@ -145,12 +176,20 @@ def store_oauth_token():
         OAUTH_USER, t["refresh_token"], t["access_token"], time.time() + t["expires_in"]))
 
 
+LAST_CPU = [0.0]
+
+
 def run(argv, path, extra=()):
+    """Runs argv with the file path on stdin: (wall seconds, output); the
+    run's user+sys CPU seconds are left in LAST_CPU[0]."""
     with open(path, "rb") as f:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         p = subprocess.run(list(argv) + list(extra), stdin=f, stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE)
         took = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    LAST_CPU[0] = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     if p.returncode != 0:
         sys.exit("%s failed (%d): %s" % (argv[0], p.returncode, p.stderr.decode()[-500:]))
     return took, (p.stderr + p.stdout).decode("utf-8", "replace")
@@ -268,12 +307,119 @@ def delay_main():
             client, name, 1000 * t0, 1000 * t1, trips, after))
 
 
+def enter_store_namespace():
+    """Runs this script again in a private mount namespace whose system
+    store is the machine's with the test CA added (see the top). The
+    server is started before, outside it."""
+    if os.environ.get(IN_NAMESPACE):
+        return
+    if shutil.which("unshare") is None:
+        sys.exit("unshare is needed (apt-get install util-linux)")
+    store = os.path.join(WORK, "ca-certificates.crt")
+    with open(store, "w") as out:
+        for path in (SYSTEM_STORE, CA):
+            with open(path) as f:
+                text = f.read()
+            out.write(text if text.endswith("\n") else text + "\n")
+    env = dict(os.environ)
+    env[IN_NAMESPACE] = store
+    os.execvpe("unshare", ["unshare", "-m", "--propagation", "private", "sh", "-c",
+                           'mount --bind "$0" %s && exec "$@"' % SYSTEM_STORE, store,
+                           sys.executable] + sys.argv, env)
+
+
+def median_runs(cmds, runs, warm=True):
+    """{key: (median wall s, median CPU s)} of runs alternating runs of
+    each (argv, stdin path) in cmds, the order reversed every round, after
+    one run each to warm up."""
+    got = {k: [] for k in cmds}
+    for k, (argv, path) in cmds.items() if warm else ():
+        run(argv, path)
+    order = list(cmds)
+    for _ in range(runs):
+        for k in order:
+            wall, _ = run(*cmds[k])
+            got[k].append((wall, LAST_CPU[0]))
+        order.reverse()     # so that no case always follows the same one
+    return {k: (statistics.median(w for w, _ in v), statistics.median(c for _, c in v))
+            for k, v in got.items()}
+
+
+RSS_GOAL_KIB = 6656      # 6.5 MiB
+BIG_RUNS = int(os.environ.get("SAATJA_BENCH_BIG_RUNS", "3"))
+# Another build's sendmail (say, of the commit before a change) measured
+# beside this one, as "before", in the same alternating runs.
+BASELINE = os.environ.get("SAATJA_BENCH_BASELINE")
+
+
+def trust_main(big):
+    """The system store against ca_file: the table and the ratios."""
+    with open(SYSTEM_STORE) as f:
+        count = f.read().count("-----BEGIN CERTIFICATE-----")
+    saatja = {"one message": ("-t", "-i"), "-bs session": ("-bs",), "--check": ("--check",)}
+    stdin = {"one message": SMALL, "-bs session": BS_SESSION, "--check": os.devnull}
+    cmds = {}
+    for what, args in saatja.items():
+        for store, ini in (("system", SAATJA_INI), ("ca_file", SAATJA_CA_INI)):
+            cmds[(what, "saatja", store)] = ([SENDMAIL, "-C", ini] + list(args), stdin[what])
+    for store, clients in (("system", CLIENTS), ("ca_file", CA_CLIENTS)):
+        cmds[("one message", "msmtp", store)] = (clients["msmtp"], SMALL)
+    if BASELINE:
+        for k in [k for k in cmds if k[1] == "saatja"]:
+            argv, path = cmds[k]
+            cmds[(k[0], "before", k[2])] = ([BASELINE] + argv[1:], path)
+    med = median_runs(cmds, RUNS)
+    rss = {k: peak_rss(*cmds[k]) for k in cmds}
+    size = os.path.getsize(big) / 1e6
+    cmds = {}
+    for store, clients in (("system", CLIENTS), ("ca_file", CA_CLIENTS)):
+        for client in ("saatja", "msmtp") + (("before",) if BASELINE else ()):
+            argv = clients.get(client) or [BASELINE] + clients["saatja"][1:]
+            cmds[("%.0f MB message" % size, client, store)] = (argv, big)
+    med.update(median_runs(cmds, BIG_RUNS, warm=False))
+    rss.update({k: peak_rss(*cmds[k]) for k in cmds})
+    print("the system store (%d certificates, the test CA among them, in a private mount "
+          "namespace) and ca_file = the test CA alone; %d alternating runs each, medians "
+          "(the big message: %d):" % (count, RUNS, BIG_RUNS))
+    print("  %-15s %-7s %-8s %9s %9s %13s" % ("what", "client", "store", "wall ms",
+                                               "CPU ms", "peak RSS KiB"))
+    for k in med:
+        print("  %-15s %-7s %-8s %9.1f %9.1f %13d" % (k + (1000 * med[k][0],
+                                                         1000 * med[k][1], rss[k])))
+    print("system store / ca_file (goal: wall <= 1.15x, CPU <= 1.25x a message; peak RSS "
+          "<= %d KiB, the big message too):" % RSS_GOAL_KIB)
+    rows = [("saatja", w) for w, c, st in med if c == "saatja" and st == "system"]
+    rows += [("before", w) for w, c, st in med if c == "before" and st == "system"]
+    for client, what in rows + [("msmtp", "one message")]:
+        a, b = med[(what, client, "system")], med[(what, client, "ca_file")]
+        r = rss[(what, client, "system")]
+        wall, cpu = a[0] / b[0], a[1] / b[1]
+        # The time bounds are per (small) message: the big one's time is
+        # the body's, where a millisecond of trust is lost in the noise.
+        big_one = what.endswith("MB message")
+        good = r <= RSS_GOAL_KIB and (big_one or (wall <= 1.15 and cpu <= 1.25))
+        print("  %-6s %-15s wall %5.2fx  CPU %5.2fx  peak RSS %5d KiB  %s" % (
+            client, what, wall, cpu, r, "" if client != "saatja" else
+            "within the goal" if good else "MISSES THE GOAL"))
+
+
 def main():
-    if subprocess.run([os.path.join(TOP, "tests", "server", "mailserver.sh"), "start"],
-                      stdout=subprocess.DEVNULL).returncode != 0:
+    if not os.environ.get(IN_NAMESPACE) and subprocess.run(
+            [os.path.join(TOP, "tests", "server", "mailserver.sh"), "start"],
+            stdout=subprocess.DEVNULL).returncode != 0:
         sys.exit("cannot start the test server")
+    enter_store_namespace()
     if DELAY_MODE:
         return delay_main()
+    big = os.path.join(WORK, "big.eml")
+    with open(big, "wb") as f:
+        f.write(("From: %s\nTo: bench@example.test\nSubject: big\nMIME-Version: 1.0\n"
+                 "Content-Type: application/octet-stream\n"
+                 "Content-Transfer-Encoding: base64\n\n" % USER).encode())
+        f.write(base64.encodebytes(os.urandom(BIG_MB * 1024 * 1024 * 3 // 4)))
+    trust_main(big)
+    if os.environ.get("SAATJA_BENCH_TRUST_ONLY"):
+        return
     store_oauth_token()
     small = dict(CLIENTS)
     small["saatja-xoauth2"] = [SENDMAIL, "-C", OAUTH_INI, "-t", "-i"]
@@ -295,17 +441,6 @@ def main():
     print("  saatja  dialogue turns after connect: %d (+ TLS handshake)" % turns(tr, ">>>", "<<<"))
     _, tr = run(CLIENTS["msmtp"], SMALL, ["-v"])
     print("  msmtp   dialogue turns after connect: %d (+ TLS handshake)" % turns(tr, "-->", "<--"))
-
-    big = os.path.join(WORK, "big.eml")
-    with open(big, "wb") as f:
-        f.write(("From: %s\nTo: bench@example.test\nSubject: big\nMIME-Version: 1.0\n"
-                 "Content-Type: application/octet-stream\n"
-                 "Content-Transfer-Encoding: base64\n\n" % USER).encode())
-        f.write(base64.encodebytes(os.urandom(BIG_MB * 1024 * 1024 * 3 // 4)))
-    print("a %.1f MB message:" % (os.path.getsize(big) / 1e6))
-    for k in CLIENTS:
-        t, _ = run(CLIENTS[k], big)
-        print("  %-7s %5.2f s wall, peak RSS %d KiB" % (k, t, peak_rss(CLIENTS[k], big)))
 
     print("%d small messages:" % BATCH)
     results = {}
