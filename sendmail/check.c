@@ -561,13 +561,68 @@ duration(struct buf *b, long long secs)
  * is stored; where this run may not write the file, only the expiry is
  * shown, since a refresh it could not store would burn a rotating grant.
  */
+/* Days before a certificate's end that --check warns. */
+#define CERT_WARN_DAYS 30
+
+/* The application's certificate (client credentials): when it ends, and
+ * a warning CERT_WARN_DAYS ahead, for Entra ID refuses it from then on. */
+static void
+check_certificate(struct report *r, const struct account *a)
+{
+	struct buf left = BUF_INIT;
+	long long when, now = (long long)time(NULL);
+
+	if (a->oauth.certificate == NULL || tls_cert_file_expiry(a->oauth.certificate, &when) < 0)
+		return;
+	duration(&left, when - now);
+	if (when - now < CERT_WARN_DAYS * 86400LL) {
+		more(r, hint(), _("the certificate %s expires in %s: make a new one, upload it to the application in Entra ID (Certificates & secrets) and change oauth_certificate and oauth_private_key"),
+		    a->oauth.certificate, when > now ? buf_str(&left) : _("no time: it has expired"));
+	} else {
+		more(r, "", _("the certificate %s expires in %s"), a->oauth.certificate, buf_str(&left));
+	}
+	buf_free(&left);
+}
+
+/* An application's grant: nothing to sign in to, so the step fetches a
+ * new token with the application's credentials and stores it. */
+static enum status
+check_app_token(struct report *r, struct account *a)
+{
+	struct buf why = BUF_INIT, left = BUF_INIT;
+	struct token_info ti;
+	char *access = NULL;
+	enum status st;
+
+	token_peek(a, &ti, &access, &why);
+	buf_reset(&why);
+	if ((st = token_get(a, access ? access : "", &why)) == ST_OK) {
+		duration(&left, a->oauth.expires - (long long)time(NULL));
+		step(r, 1, "token", _("the application (%s) got a token from %s; it expires in %s"),
+		    a->oauth.grant, a->oauth.token_url, buf_str(&left));
+	} else {
+		step(r, 0, "token", _("the application (%s) of %s got no token"), a->oauth.grant,
+		    a->address);
+		more(r, "", "%s", buf_str(&why));
+	}
+	check_certificate(r, a);
+	xfree_secret(access);
+	buf_free(&why);
+	buf_free(&left);
+	return st;
+}
+
 static enum status
 check_token(struct report *r, struct account *a)
 {
 	struct buf why = BUF_INIT, left = BUF_INIT;
 	struct token_info ti;
 	char *access = NULL;
-	enum status st = token_peek(a, &ti, &access, &why);
+	enum status st;
+
+	if (oauth_conf_app(&a->oauth))
+		return check_app_token(r, a);
+	st = token_peek(a, &ti, &access, &why);
 
 	duration(&left, ti.expires - (long long)time(NULL));
 	if (st != ST_OK || !ti.stored) {

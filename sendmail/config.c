@@ -502,6 +502,11 @@ static const struct key config_keys[] = {
 	{ SEC_ACCOUNT, "oauth_token_url", account_oauth, offsetof(struct account, oauth) },
 	{ SEC_ACCOUNT, "oauth_scope", account_oauth, offsetof(struct account, oauth) },
 	{ SEC_ACCOUNT, "oauth_token_file", account_oauth, offsetof(struct account, oauth) },
+	{ SEC_ACCOUNT, "oauth_grant", account_oauth, offsetof(struct account, oauth) },
+	{ SEC_ACCOUNT, "oauth_client_secret_file", account_oauth, offsetof(struct account, oauth) },
+	{ SEC_ACCOUNT, "oauth_certificate", account_oauth, offsetof(struct account, oauth) },
+	{ SEC_ACCOUNT, "oauth_private_key", account_oauth, offsetof(struct account, oauth) },
+	{ SEC_ACCOUNT, "oauth_key_file", account_oauth, offsetof(struct account, oauth) },
 };
 
 /* Parses key = v of section l->sec through its table entry. */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "account.h"
 #include "i18n.h"
@@ -16,12 +17,43 @@
 #define GOOGLE_AUTH "https://accounts.google.com/o/oauth2/v2/auth"
 #define GOOGLE_TOKEN "https://oauth2.googleapis.com/token"
 #define GOOGLE_SCOPE "https://mail.google.com/"
+/* Exchange Online's application permissions, client credentials. */
+#define MS_APP_SCOPE "https://outlook.office365.com/.default"
 
 static const char *const keys[] = {
 	"oauth", "oauth_client_id", "oauth_client_secret", "oauth_tenant",
 	"oauth_device_url", "oauth_auth_url", "oauth_token_url", "oauth_scope",
-	"oauth_token_file", NULL
+	"oauth_token_file", "oauth_grant", "oauth_client_secret_file",
+	"oauth_certificate", "oauth_private_key", "oauth_key_file", NULL
 };
+
+static const char *const grants[] = {
+	"device", "browser", "client_credentials", "service_account", NULL
+};
+
+int
+oauth_conf_app(const struct oauth_conf *o)
+{
+	return o->grant != NULL && (strcmp(o->grant, "client_credentials") == 0 ||
+	    strcmp(o->grant, "service_account") == 0);
+}
+
+static int
+grant_is(const struct oauth_conf *o, const char *g)
+{
+	return o->grant != NULL && strcmp(o->grant, g) == 0;
+}
+
+/* The keys that name a file. */
+static int
+file_key(const char *key)
+{
+	return strcmp(key, "oauth_token_file") == 0 ||
+	    strcmp(key, "oauth_client_secret_file") == 0 ||
+	    strcmp(key, "oauth_certificate") == 0 ||
+	    strcmp(key, "oauth_private_key") == 0 ||
+	    strcmp(key, "oauth_key_file") == 0;
+}
 
 int
 oauth_conf_mech(const char *mech)
@@ -35,7 +67,8 @@ slot(struct oauth_conf *o, const char *key)
 	char **slots[] = {
 		&o->preset, &o->client_id, &o->client_secret, &o->tenant,
 		&o->device_url, &o->auth_url, &o->token_url, &o->scope,
-		&o->token_file
+		&o->token_file, &o->grant, &o->client_secret_file,
+		&o->certificate, &o->private_key, &o->key_file
 	};
 
 	for (size_t i = 0; keys[i]; i++)
@@ -72,7 +105,18 @@ oauth_conf_set(struct oauth_conf *o, const char *key, const char *v,
 		buf_printf(why, _("\"%s\" is not an https:// address; tokens go only over HTTPS"), v);
 		return -1;
 	}
-	if (strcmp(key, "oauth_token_file") == 0 && *v != '/') {
+	if (strcmp(key, "oauth_grant") == 0) {
+		size_t i;
+
+		for (i = 0; grants[i] && strcasecmp(grants[i], v) != 0; i++)
+			;
+		if (grants[i] == NULL) {
+			buf_printf(why, _("\"%s\" is not a grant (device, browser, client_credentials, service_account)"), v);
+			return -1;
+		}
+		v = grants[i];
+	}
+	if (file_key(key) && *v != '/') {
 		buf_printf(why, _("\"%s\" is not an absolute path"), v);
 		return -1;
 	}
@@ -108,12 +152,112 @@ fill_ms(char **p, const char *tenant, const char *what)
 	*p = buf_take(&b);
 }
 
+/*
+ * A file that holds a secret (a client secret, a private key) is refused
+ * when every user of the machine can read it, the rule the config file
+ * has; one that is not there yet is named now rather than at the first
+ * message. Returns 0, or -1 with *why set.
+ */
+static int
+private_file(const char *path, int secret, const char **why)
+{
+	struct stat sb;
+
+	if (path == NULL)
+		return 0;
+	if (stat(path, &sb) != 0) {
+		*why = _("the file does not exist or cannot be reached; give the path of the file you saved");
+		return -1;
+	}
+	if (secret && (sb.st_mode & S_IROTH)) {
+		*why = _("every user of this machine can read this file, and it holds a secret; run chmod 600 on it (chmod 640 with the group of sendmail for the system config)");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+files_ok(struct oauth_conf *o, const char **key, const char **why)
+{
+	if (private_file(o->client_secret_file, 1, why) < 0)
+		*key = "oauth_client_secret_file";
+	else if (private_file(o->certificate, 0, why) < 0)
+		*key = "oauth_certificate";
+	else if (private_file(o->private_key, 1, why) < 0)
+		*key = "oauth_private_key";
+	else if (private_file(o->key_file, 1, why) < 0)
+		*key = "oauth_key_file";
+	return *key ? -1 : 0;
+}
+
+/* client_credentials (Microsoft's application sign-in): a tenant of its
+ * own, and a secret or a certificate. */
+static int
+finish_client_credentials(struct oauth_conf *o, const char **key, const char **why)
+{
+	int ms = o->preset && strcmp(o->preset, "microsoft") == 0;
+
+	if (ms && o->tenant == NULL && o->token_url == NULL) {
+		*key = "oauth_tenant";
+		*why = _("client credentials need the tenant of the application: give its Directory (tenant) ID or the domain (firma.onmicrosoft.com) from the Entra admin center");
+	} else if (ms && o->tenant && (strcasecmp(o->tenant, "common") == 0 ||
+	    strcasecmp(o->tenant, "organizations") == 0 || strcasecmp(o->tenant, "consumers") == 0)) {
+		*key = "oauth_tenant";
+		*why = _("common, organizations and consumers name no tenant, and an application gets its token only from the tenant it is registered in: give the Directory (tenant) ID or the domain (firma.onmicrosoft.com)");
+	} else if (o->client_id == NULL) {
+		*key = "oauth_client_id";
+		*why = _("client credentials need the Application (client) ID of the application registered in Entra ID");
+	} else if ((o->certificate == NULL) != (o->private_key == NULL)) {
+		*key = o->certificate ? "oauth_private_key" : "oauth_certificate";
+		*why = _("a certificate sign-in needs both oauth_certificate and oauth_private_key");
+	} else if (o->client_secret == NULL && o->client_secret_file == NULL &&
+	    o->certificate == NULL) {
+		*key = "oauth_client_secret";
+		*why = _("client credentials need the application's secret (oauth_client_secret or oauth_client_secret_file) or its certificate (oauth_certificate and oauth_private_key)");
+	} else if (o->client_secret && o->client_secret_file) {
+		*key = "oauth_client_secret_file";
+		*why = _("give either oauth_client_secret or oauth_client_secret_file, not both");
+	}
+	if (*key)
+		return -1;
+	if (ms) {
+		fill_ms(&o->token_url, o->tenant, "token");
+		fill(&o->scope, MS_APP_SCOPE);
+	}
+	if (o->token_url == NULL) {
+		*key = "oauth_token_url";
+		*why = _("no token service: give oauth = microsoft and oauth_tenant, or oauth_token_url");
+		return -1;
+	}
+	fill(&o->scope, MS_APP_SCOPE);
+	return files_ok(o, key, why);
+}
+
+/* service_account (Google's domain-wide delegation): the key file. */
+static int
+finish_service_account(struct oauth_conf *o, const char **key, const char **why)
+{
+	if (o->key_file == NULL) {
+		*key = "oauth_key_file";
+		*why = _("a service account needs its JSON key file (Google Cloud console, IAM, Service accounts, Keys, Add key, JSON)");
+		return -1;
+	}
+	/* The key file names its token service; this is the default. */
+	fill(&o->token_url, GOOGLE_TOKEN);
+	fill(&o->scope, GOOGLE_SCOPE);
+	return files_ok(o, key, why);
+}
+
 static int
 finish(struct oauth_conf *o, const char **key, const char **why)
 {
 	*key = NULL;
 	if (!o->store)
 		return 0;
+	if (grant_is(o, "client_credentials"))
+		return finish_client_credentials(o, key, why);
+	if (grant_is(o, "service_account"))
+		return finish_service_account(o, key, why);
 	if (o->preset && strcmp(o->preset, "microsoft") == 0) {
 		fill(&o->tenant, "common");
 		fill_ms(&o->device_url, o->tenant, "devicecode");
@@ -135,6 +279,16 @@ finish(struct oauth_conf *o, const char **key, const char **why)
 	} else if (o->device_url == NULL && o->auth_url == NULL) {
 		*key = "oauth_device_url";
 		*why = _("no way to sign in: give oauth_device_url or oauth_auth_url");
+	} else if (grant_is(o, "device") && o->device_url == NULL) {
+		*key = "oauth_device_url";
+		*why = _("the device grant needs oauth_device_url (Google has no device sign-in for mail: use the browser grant)");
+	} else if (grant_is(o, "browser") && o->auth_url == NULL) {
+		*key = "oauth_auth_url";
+		*why = _("the browser grant needs oauth_auth_url");
+	} else if (o->certificate || o->private_key || o->key_file || o->client_secret_file) {
+		*key = o->key_file ? "oauth_key_file" : o->client_secret_file ?
+		    "oauth_client_secret_file" : o->certificate ? "oauth_certificate" : "oauth_private_key";
+		*why = _("this key is for an application that signs in by itself: add oauth_grant = client_credentials (Microsoft) or service_account (Google)");
 	}
 	return *key ? -1 : 0;
 }
@@ -185,6 +339,11 @@ oauth_conf_free(struct oauth_conf *o)
 	free(o->token_url);
 	free(o->scope);
 	free(o->token_file);
+	free(o->grant);
+	free(o->client_secret_file);
+	free(o->certificate);
+	free(o->private_key);
+	free(o->key_file);
 	xfree_secret(o->access);
 	memset(o, 0, sizeof *o);
 }

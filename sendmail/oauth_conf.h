@@ -25,12 +25,21 @@ struct oauth_conf {
 	char *token_url;	/* https */
 	char *scope;
 	char *token_file;	/* absolute; NULL: beside the queue (token.h) */
+	char *grant;		/* "device", "browser", "client_credentials",
+				 * "service_account", or NULL: by the URLs */
+	char *client_secret_file;	/* absolute; its first line is the secret */
+	char *certificate;	/* absolute; PEM, the application's certificate */
+	char *private_key;	/* absolute; PEM, its private key */
+	char *key_file;		/* absolute; Google's service account JSON key */
 	char *access;		/* this run's access token (memory only), or NULL */
 	long long expires;	/* when access expires (seconds since the epoch) */
 };
 
 struct account;
 
+/* Non-zero when o fetches its tokens as an application, with nobody
+ * signing in (client_credentials, service_account): no refresh token. */
+int oauth_conf_app(const struct oauth_conf *o);
 /* Non-zero when mech (upper case) logs in with an OAuth2 bearer token. */
 int oauth_conf_mech(const char *mech);
 /* Sets key to v. Returns 0, or -1 with the reason in why. */

@@ -31,7 +31,13 @@ OAUTH = int(os.environ.get("SAATJA_TEST_OAUTH_PORT", SUBMISSION + 1))
 CONTROL = int(os.environ.get("SAATJA_TEST_OAUTH_CONTROL_PORT", SUBMISSION + 2))
 SERVICE = "https://localhost:%d" % OAUTH
 MAILLOG = os.path.join(mailserver.STATE, "maillog")
-TLS = ssl.create_default_context(cafile=CA)
+
+
+def tls():
+    """The client side of TLS toward the token service (the test CA exists
+    once the server has started, so not at import: test_oauth_app.py
+    imports this module)."""
+    return ssl.create_default_context(cafile=CA)
 
 
 def ctl(path, **args):
@@ -281,7 +287,7 @@ def test_authorize_by_browser_flow_with_loopback_redirect_then_oauthbearer():
        ("S256", 43, acct.address), "PKCE and login_hint in the authorization URL")
     eq(q["redirect_uri"].startswith("http://127.0.0.1:"), True, "loopback redirect")
     # The browser follows the service's redirect back to saatja.
-    with urllib.request.urlopen(url, context=TLS, timeout=20) as r:
+    with urllib.request.urlopen(url, context=tls(), timeout=20) as r:
         contains(r.read().decode(), "You can close this page", "the page the browser shows")
     code, text = finish(p, shown)
     eq(code, 0, "--authorize exit status: %s" % text)
@@ -303,7 +309,7 @@ def test_authorize_by_browser_flow_with_the_final_address_pasted():
     shown, url = browser_url(p)
     # Another device's browser ends on http://127.0.0.1:PORT/?code=...,
     # which does not load there; the user pastes it.
-    opener = urllib.request.build_opener(NoRedirect, urllib.request.HTTPSHandler(context=TLS))
+    opener = urllib.request.build_opener(NoRedirect, urllib.request.HTTPSHandler(context=tls()))
     try:
         opener.open(url, timeout=20)
         raise AssertionError("no redirect from /authorize")
@@ -326,7 +332,7 @@ def test_pasted_address_of_another_attempt_is_refused_and_asked_again():
     p.stdin.flush()
     again, _ = read_until(p, r"Paste it again")
     contains(again, "another sign-in attempt", "why the address was refused")
-    with urllib.request.urlopen(url, context=TLS, timeout=20):
+    with urllib.request.urlopen(url, context=tls(), timeout=20):
         pass
     code, text = finish(p, shown + again)
     eq(code, 0, "--authorize exit status: %s" % text)
@@ -344,7 +350,7 @@ def test_authorize_refusals_say_what_to_do_and_exit_77():
     ctl("set", client=acct.client, deny_authorize="access_denied")
     p = start_authorize(acct)
     shown, url = browser_url(p)
-    with urllib.request.urlopen(url, context=TLS, timeout=20):
+    with urllib.request.urlopen(url, context=tls(), timeout=20):
         pass
     code, text = finish(p, shown)
     eq(code, 77, "browser declined: exit status: %s" % text)
@@ -449,7 +455,7 @@ def device_tokens(client, user):
     """Tokens straight from the service, as another program would get them."""
     def post(path, form):
         req = urllib.request.Request(SERVICE + path, urllib.parse.urlencode(form).encode())
-        with urllib.request.urlopen(req, context=TLS, timeout=10) as r:
+        with urllib.request.urlopen(req, context=tls(), timeout=10) as r:
             return json.load(r)
     d = post("/devicecode", dict(client_id=client, scope="mail"))
     ctl("device", user_code=d["user_code"], user=user)
