@@ -569,19 +569,23 @@ duration(struct buf *b, long long secs)
 static void
 check_certificate(struct report *r, const struct account *a)
 {
-	struct buf left = BUF_INIT;
-	long long when, now = (long long)time(NULL);
+	long long when, now = (long long)time(NULL), days;
+	time_t t;
+	char date[32];
 
 	if (a->oauth.certificate == NULL || tls_cert_file_expiry(a->oauth.certificate, &when) < 0)
 		return;
-	duration(&left, when - now);
-	if (when - now < CERT_WARN_DAYS * 86400LL) {
-		more(r, hint(), _("the certificate %s expires in %s: make a new one, upload it to the application in Entra ID (Certificates & secrets) and change oauth_certificate and oauth_private_key"),
-		    a->oauth.certificate, when > now ? buf_str(&left) : _("no time: it has expired"));
-	} else {
-		more(r, "", _("the certificate %s expires in %s"), a->oauth.certificate, buf_str(&left));
-	}
-	buf_free(&left);
+	t = (time_t)when;
+	strftime(date, sizeof date, "%Y-%m-%d", gmtime(&t));
+	days = when > now ? (when - now) / 86400 : 0;
+	if (when - now < CERT_WARN_DAYS * 86400LL)
+		more(r, hint(), ngettext("the certificate %s ends on %s, in %lld day: make a new one, upload it to the application in Entra ID (Certificates & secrets) and change oauth_certificate and oauth_private_key",
+		    "the certificate %s ends on %s, in %lld days: make a new one, upload it to the application in Entra ID (Certificates & secrets) and change oauth_certificate and oauth_private_key",
+		    (unsigned long)days), a->oauth.certificate, date, days);
+	else
+		more(r, "", ngettext("the certificate %s ends on %s, in %lld day",
+		    "the certificate %s ends on %s, in %lld days", (unsigned long)days),
+		    a->oauth.certificate, date, days);
 }
 
 /* An application's grant: nothing to sign in to, so the step fetches a

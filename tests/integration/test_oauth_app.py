@@ -433,7 +433,7 @@ def test_check_shows_the_token_step_and_warns_of_the_certificate():
     out = r.out.decode()
     eq(r.code, 0, "exit status: %s %s" % (out, r.err))
     contains(out, "got a token from", "the token step")
-    m = re.search(r"the certificate \S+ expires in ([^:]+): make a new one", out)
+    m = re.search(r"the certificate \S+ ends on \d{4}-\d\d-\d\d, in (9|10) days: make a new one", out)
     eq(m is not None, True, "a warning 30 days ahead: %s" % out)
     print("# --check of client credentials with a 10-day certificate:\n# " +
           out.replace("\n", "\n# "))
