@@ -24,7 +24,8 @@ static const char *const keys[] = {
 	"oauth", "oauth_client_id", "oauth_client_secret", "oauth_tenant",
 	"oauth_device_url", "oauth_auth_url", "oauth_token_url", "oauth_scope",
 	"oauth_token_file", "oauth_grant", "oauth_client_secret_file",
-	"oauth_certificate", "oauth_private_key", "oauth_key_file", NULL
+	"oauth_certificate", "oauth_private_key", "oauth_key_file",
+	"oauth_client_secret_command", NULL
 };
 
 static const char *const grants[] = {
@@ -68,7 +69,8 @@ slot(struct oauth_conf *o, const char *key)
 		&o->preset, &o->client_id, &o->client_secret, &o->tenant,
 		&o->device_url, &o->auth_url, &o->token_url, &o->scope,
 		&o->token_file, &o->grant, &o->client_secret_file,
-		&o->certificate, &o->private_key, &o->key_file
+		&o->certificate, &o->private_key, &o->key_file,
+		&o->client_secret_command
 	};
 
 	for (size_t i = 0; keys[i]; i++)
@@ -210,13 +212,14 @@ finish_client_credentials(struct oauth_conf *o, const char **key, const char **w
 	} else if ((o->certificate == NULL) != (o->private_key == NULL)) {
 		*key = o->certificate ? "oauth_private_key" : "oauth_certificate";
 		*why = _("a certificate sign-in needs both oauth_certificate and oauth_private_key");
-	} else if (o->client_secret == NULL && o->client_secret_file == NULL &&
-	    o->certificate == NULL) {
+	} else if (!!o->client_secret + !!o->client_secret_file + !!o->client_secret_command +
+	    !!o->certificate == 0) {
 		*key = "oauth_client_secret";
-		*why = _("client credentials need the application's secret (oauth_client_secret or oauth_client_secret_file) or its certificate (oauth_certificate and oauth_private_key)");
-	} else if (o->client_secret && o->client_secret_file) {
+		*why = _("client credentials need the application's secret (oauth_client_secret, oauth_client_secret_file or oauth_client_secret_command) or its certificate (oauth_certificate and oauth_private_key)");
+	} else if (!!o->client_secret + !!o->client_secret_file + !!o->client_secret_command +
+	    !!o->certificate > 1) {
 		*key = "oauth_client_secret_file";
-		*why = _("give either oauth_client_secret or oauth_client_secret_file, not both");
+		*why = _("give one of oauth_client_secret, oauth_client_secret_file, oauth_client_secret_command and oauth_certificate");
 	}
 	if (*key)
 		return -1;
@@ -285,9 +288,11 @@ finish(struct oauth_conf *o, const char **key, const char **why)
 	} else if (grant_is(o, "browser") && o->auth_url == NULL) {
 		*key = "oauth_auth_url";
 		*why = _("the browser grant needs oauth_auth_url");
-	} else if (o->certificate || o->private_key || o->key_file || o->client_secret_file) {
+	} else if (o->certificate || o->private_key || o->key_file || o->client_secret_file ||
+	    o->client_secret_command) {
 		*key = o->key_file ? "oauth_key_file" : o->client_secret_file ?
-		    "oauth_client_secret_file" : o->certificate ? "oauth_certificate" : "oauth_private_key";
+		    "oauth_client_secret_file" : o->client_secret_command ? "oauth_client_secret_command" :
+		    o->certificate ? "oauth_certificate" : "oauth_private_key";
 		*why = _("this key is for an application that signs in by itself: add oauth_grant = client_credentials (Microsoft) or service_account (Google)");
 	}
 	return *key ? -1 : 0;
@@ -341,6 +346,7 @@ oauth_conf_free(struct oauth_conf *o)
 	free(o->token_file);
 	free(o->grant);
 	free(o->client_secret_file);
+	free(o->client_secret_command);
 	free(o->certificate);
 	free(o->private_key);
 	free(o->key_file);

@@ -28,6 +28,7 @@ struct oauth_conf {
 	char *grant;		/* "device", "browser", "client_credentials",
 				 * "service_account", or NULL: by the URLs */
 	char *client_secret_file;	/* absolute; its first line is the secret */
+	char *client_secret_command;	/* prints the secret, as password_command */
 	char *certificate;	/* absolute; PEM, the application's certificate */
 	char *private_key;	/* absolute; PEM, its private key */
 	char *key_file;		/* absolute; Google's service account JSON key */

@@ -14,7 +14,8 @@
 #include "password.h"
 
 enum status
-password_get(struct account *a, struct buf *err)
+password_run(const struct account *a, const char *key, const char *command,
+    char **secret, struct buf *err)
 {
 	static char *const clean_env[] = {
 		"PATH=/usr/local/bin:/usr/bin:/bin", "LC_ALL=C", NULL
@@ -25,17 +26,16 @@ password_get(struct account *a, struct buf *err)
 	char block[512];
 	ssize_t got;
 
-	if (a->password)
-		return ST_OK;
+	*secret = NULL;
 	if (pipe(fds) != 0) {
-		buf_printf(err, _("cannot run password_command: %s"), strerror(errno));
+		buf_printf(err, _("cannot run %s: %s"), key, strerror(errno));
 		return ST_OSERR;
 	}
 	pid = fork();
 	if (pid < 0) {
 		close(fds[0]);
 		close(fds[1]);
-		buf_printf(err, _("cannot run password_command: %s"), strerror(errno));
+		buf_printf(err, _("cannot run %s: %s"), key, strerror(errno));
 		return ST_OSERR;
 	}
 	if (pid == 0) {
@@ -46,7 +46,7 @@ password_get(struct account *a, struct buf *err)
 		dup2(fds[1], STDOUT_FILENO);
 		close(fds[0]);
 		close(fds[1]);
-		execle("/bin/sh", "sh", "-c", a->password_command, (char *)NULL,
+		execle("/bin/sh", "sh", "-c", command, (char *)NULL,
 		    clean_env);
 		_exit(127);
 	}
@@ -67,14 +67,22 @@ password_get(struct account *a, struct buf *err)
 	out.len = strcspn(buf_str(&out), "\r\n");
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || out.len == 0) {
 		xfree_secret(buf_take(&out));
-		buf_printf(err, _("[%s] password_command failed (%s); run it by hand to see why"),
-		    a->address, WIFEXITED(status) && WEXITSTATUS(status) == 0 ?
+		buf_printf(err, _("[%s] %s failed (%s); run it by hand to see why"),
+		    a->address, key, WIFEXITED(status) && WEXITSTATUS(status) == 0 ?
 		    _("it printed nothing") : _("it exited with an error"));
 		return ST_CONFIG;
 	}
 	out.data[out.len] = '\0';
-	a->password = buf_take(&out);
+	*secret = buf_take(&out);
 	return ST_OK;
+}
+
+enum status
+password_get(struct account *a, struct buf *err)
+{
+	if (a->password)
+		return ST_OK;
+	return password_run(a, "password_command", a->password_command, &a->password, err);
 }
 
 void

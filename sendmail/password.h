@@ -30,6 +30,16 @@
 enum status password_get(struct account *a, struct buf *err);
 
 /*
+ * Runs command, the value of key (password_command,
+ * oauth_client_secret_command) in a's section, as password_get runs
+ * password_command, and gives the first line of its output in *secret
+ * (free it with xfree_secret). ST_CONFIG when the command fails or
+ * prints nothing; ST_OSERR when it cannot be started.
+ */
+enum status password_run(const struct account *a, const char *key,
+    const char *command, char **secret, struct buf *err);
+
+/*
  * Google shows app passwords as four groups of four letters, and people
  * paste them with the spaces, which are not part of the password:
  * removes them from p when p has exactly that shape, else leaves it.

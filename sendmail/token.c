@@ -31,6 +31,7 @@
 #include "log.h"
 #include "oauth_client.h"
 #include "oauth_proto.h"
+#include "password.h"
 #include "queue.h"
 #include "token.h"
 #include "util.h"
@@ -311,6 +312,27 @@ not_stored(const struct account *a, struct buf *err)
 	    a->address, a->oauth.token_file ? a->oauth.token_file : _("no token file yet"), a->address);
 }
 
+/* The secret that oauth_client_secret_command prints, into req; it is
+ * run for each request, so a rotated secret is picked up. */
+static enum status
+client_secret(const struct account *a, struct buf *req, struct buf *err)
+{
+	char *secret;
+	enum status st;
+
+	if (a->oauth.client_secret_command == NULL)
+		return ST_OK;
+	st = password_run(a, "oauth_client_secret_command", a->oauth.client_secret_command,
+	    &secret, err);
+	if (st == ST_OK && oauth_msg_add(req, "client_secret", secret) < 0) {
+		buf_printf(err, _("[%s] oauth_client_secret_command printed a control character"),
+		    a->address);
+		st = ST_CONFIG;
+	}
+	xfree_secret(secret);
+	return st;
+}
+
 /* Under the lock, with t the file's content: refresh and store. */
 static enum status
 refresh(struct account *a, struct stored *t, struct buf *err)
@@ -323,7 +345,9 @@ refresh(struct account *a, struct stored *t, struct buf *err)
 	oauth_client_request(a, oauth_conf_app(&a->oauth) ? "grant" : "refresh", &req);
 	if (!oauth_conf_app(&a->oauth))
 		oauth_msg_add(&req, "refresh_token", t->refresh);
-	st = oauth_client_run(a, &req, 0, &ans, err);
+	st = client_secret(a, &req, err);
+	if (st == ST_OK)
+		st = oauth_client_run(a, &req, 0, &ans, err);
 	explicit_bzero(req.data, req.cap);
 	buf_free(&req);
 	if (st != ST_OK)

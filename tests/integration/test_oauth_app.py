@@ -177,6 +177,19 @@ def test_client_credentials_with_a_secret_deliver_with_nobody_signing_in():
     contains(acct.log_text(), "OAuth2 token fetched", "the log says a token was fetched")
 
 
+def test_client_secret_from_a_command_and_its_failure():
+    acct = App(creds="oauth_client_secret_command = \"printf '%%s\\n' %s\"\n" % SECRET)
+    token = "sc-" + uuid.uuid4().hex
+    r = acct.send(token)
+    eq(r.code, 0, "exit status; stderr: %s" % r.err)
+    delivered(acct, token)
+    acct = App(creds="oauth_client_secret_command = false\n")
+    r = acct.send(uuid.uuid4().hex)
+    eq(r.code, 78, "a failing command: %s" % r.err)
+    contains(r.err, "oauth_client_secret_command failed", "names the key")
+    eq(stats(acct.client)["app"], 0, "no token request without the secret")
+
+
 def test_client_credentials_with_a_certificate_signed_assertion():
     cert, key, creds = cert_creds()
     acct = App(creds=creds)
