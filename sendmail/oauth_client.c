@@ -248,7 +248,8 @@ entra_advice(const struct account *a, const char *desc, struct buf *err)
 static int
 google_advice(const struct account *a, const char *code, struct buf *err)
 {
-	int google = a->oauth.token_url && strstr(a->oauth.token_url, "googleapis.com") != NULL;
+	int google = (a->oauth.preset && strcmp(a->oauth.preset, "google") == 0) ||
+	    (a->oauth.token_url && strstr(a->oauth.token_url, "googleapis.com") != NULL);
 	int sa = a->oauth.grant && strcmp(a->oauth.grant, "service_account") == 0;
 
 	if (sa && strcmp(code, "unauthorized_client") == 0)

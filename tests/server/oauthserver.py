@@ -48,7 +48,8 @@ HTTP (port Q) is for Dovecot and the tests:
                                       (space-separated scopes a service
                                       account may ask for), app_error and
                                       app_error_description (refuse every
-                                      application grant with them)
+                                      application grant, refresh and
+                                      approved device code with them)
   POST /control/expire?client=C       every access token of C stops working
   POST /control/revoke?client=C       every grant of C is revoked, and an
                                       application is disabled
@@ -300,6 +301,8 @@ def grant_device(form, c):
     now = time.time()
     if now > d["exp"]:
         raise OAuthError("expired_token", "the device code expired")
+    if c.app_error and d["state"] == "approved":
+        raise OAuthError(c.app_error, c.app_error_description or c.app_error)
     if d["state"] == "denied":
         raise OAuthError("access_denied", "the user declined")
     if d["state"] == "used":
@@ -329,6 +332,9 @@ def grant_code(form, c):
 
 
 def grant_refresh(form, c):
+    if c.app_error:
+        c.counts["refresh_refused"] += 1
+        raise OAuthError(c.app_error, c.app_error_description or c.app_error)
     delay = c.refresh_delay
     rt = form.get("refresh_token", "")
     r = REFRESH.get(rt)
