@@ -215,6 +215,34 @@ def test_the_application_token_is_accepted_only_for_its_mailbox():
     acct.kept()
 
 
+def test_smtp_auth_disabled_for_the_mailbox_names_set_casmailbox():
+    """Exchange's 5.7.139 to an application's token: SMTP AUTH is off for
+    the mailbox (a fault server plays Exchange; the token service is the
+    test one, so the account trusts both CAs)."""
+    from faults import FaultServer, CERTDIR
+    fs = FaultServer()
+    fs.script({"auth_mechanisms": "XOAUTH2",
+               "auth": "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Mailbox."})
+    both = os.path.join(KEYS, "both-ca.pem")
+    with open(both, "w") as out:
+        for ca in (CA, os.path.join(CERTDIR, "ca.pem")):
+            with open(ca) as f:
+                out.write(f.read())
+    acct = App()
+    with open(acct.cfg.path) as f:
+        text = f.read()
+    text = text.replace("port = %d" % SUBMISSION, "port = %d" % fs.port)
+    text = text.replace("ca_file = %s" % CA, "ca_file = %s" % both)
+    with open(acct.cfg.path, "w") as f:
+        f.write(text)
+    r = acct.send(uuid.uuid4().hex)
+    eq(r.code, 77, "exit status; stderr: %s" % r.err)
+    contains(r.err, "Set-CASMailbox -Identity %s -SmtpClientAuthenticationDisabled $false"
+             % MAILBOX, "what the administrator runs")
+    eq(len(fs.commands("AUTH XOAUTH2")) >= 1, True, "it logged in with XOAUTH2")
+    acct.kept()
+
+
 def test_service_account_delivers_for_the_mailbox_it_names():
     client = new_client()
     key_file, pub, pem = service_account_key(client)
