@@ -34,7 +34,6 @@
 #include <fcntl.h>
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
-#include <json.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -541,12 +540,6 @@ read_file(const char *key, int secret, struct buf *out, struct buf *a)
 	return f == OAUTH_JWT_FILE_OK ? 0 : -1;
 }
 
-static void
-json_set(json_object *o, const char *name, const char *v)
-{
-	json_object_object_add(o, name, json_object_new_string(v));
-}
-
 /* Signs the claims with the key (PEM in pem) into jwt; 0, or -1 with the
  * answer written (the key named by key). */
 static int
@@ -554,28 +547,12 @@ sign(json_object *head, json_object *claims, const struct buf *pem,
     const char *key, struct buf *jwt, struct buf *a)
 {
 	struct buf why = BUF_INIT;
-	const int flags = JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE;
-	enum oauth_jwt_file f = oauth_jwt_sign(json_object_to_json_string_ext(head, flags),
-	    json_object_to_json_string_ext(claims, flags), buf_str(pem), pem->len, jwt, &why);
+	enum oauth_jwt_file f = oauth_jwt_sign_json(head, claims, pem, jwt, &why);
 
 	if (f != OAUTH_JWT_FILE_OK)
 		answer_file(a, key, f, &why);
 	buf_free(&why);
 	return f == OAUTH_JWT_FILE_OK ? 0 : -1;
-}
-
-/* Claims every assertion has: issued now, valid for lifetime seconds. */
-static json_object *
-claims_now(const char *aud, long lifetime)
-{
-	json_object *c = json_object_new_object();
-	time_t now = time(NULL);
-
-	json_set(c, "aud", aud);
-	json_object_object_add(c, "iat", json_object_new_int64(now));
-	json_object_object_add(c, "nbf", json_object_new_int64(now));
-	json_object_object_add(c, "exp", json_object_new_int64(now + lifetime));
-	return c;
 }
 
 /* Entra ID's certificate credential: an assertion with the certificate's
@@ -596,15 +573,12 @@ form_assertion(struct buf *f, struct buf *a)
 		answer_file(a, "certificate", fc, &why);
 		goto out;
 	}
-	head = json_object_new_object();
-	json_set(head, "alg", "RS256");
-	json_set(head, "typ", "JWT");
-	json_set(head, "x5t", buf_str(&x5t));
-	claims = claims_now(oauth_msg_get(req, "token_url"), 600);
-	json_set(claims, "iss", oauth_msg_get(req, "client_id"));
-	json_set(claims, "sub", oauth_msg_get(req, "client_id"));
+	head = oauth_jwt_header("x5t", buf_str(&x5t));
+	claims = oauth_jwt_claims(oauth_msg_get(req, "token_url"), 600, 1);
+	oauth_jwt_set(claims, "iss", oauth_msg_get(req, "client_id"));
+	oauth_jwt_set(claims, "sub", oauth_msg_get(req, "client_id"));
 	random_text(&jti, 18);
-	json_set(claims, "jti", buf_str(&jti));
+	oauth_jwt_set(claims, "jti", buf_str(&jti));
 	if (sign(head, claims, &key, "private_key", &jwt, a) < 0)
 		goto out;
 	oauth_form_add(f, "client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
@@ -683,16 +657,11 @@ do_service_account(struct buf *a)
 		goto out;
 	}
 	url = k.token_uri ? k.token_uri : oauth_msg_get(req, "token_url");
-	head = json_object_new_object();
-	json_set(head, "alg", "RS256");
-	json_set(head, "typ", "JWT");
-	if (k.private_key_id)
-		json_set(head, "kid", k.private_key_id);
-	claims = claims_now(url, 3600);
-	json_object_object_del(claims, "nbf");
-	json_set(claims, "iss", k.client_email);
-	json_set(claims, "sub", oauth_msg_get(req, "login_hint"));
-	json_set(claims, "scope", oauth_msg_get(req, "scope"));
+	head = oauth_jwt_header("kid", k.private_key_id);
+	claims = oauth_jwt_claims(url, 3600, 0);
+	oauth_jwt_set(claims, "iss", k.client_email);
+	oauth_jwt_set(claims, "sub", oauth_msg_get(req, "login_hint"));
+	oauth_jwt_set(claims, "scope", oauth_msg_get(req, "scope"));
 	buf_adds(&pem, k.private_key);
 	if (sign(head, claims, &pem, "key_file", &jwt, a) < 0)
 		goto out;

@@ -11,6 +11,7 @@
 #include <gnutls/x509.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "oauth_jwt.h"
@@ -146,4 +147,46 @@ oauth_jwt_sign(const char *header, const char *claims, const char *key_pem,
 	oauth_base64url(out, sig.data, sig.size);
 	gnutls_free(sig.data);
 	return OAUTH_JWT_FILE_OK;
+}
+
+void
+oauth_jwt_set(json_object *o, const char *name, const char *v)
+{
+	json_object_object_add(o, name, json_object_new_string(v));
+}
+
+json_object *
+oauth_jwt_header(const char *name, const char *value)
+{
+	json_object *h = json_object_new_object();
+
+	oauth_jwt_set(h, "alg", "RS256");
+	oauth_jwt_set(h, "typ", "JWT");
+	if (value != NULL)
+		oauth_jwt_set(h, name, value);
+	return h;
+}
+
+json_object *
+oauth_jwt_claims(const char *aud, long lifetime, int nbf)
+{
+	json_object *c = json_object_new_object();
+	time_t now = time(NULL);
+
+	oauth_jwt_set(c, "aud", aud);
+	json_object_object_add(c, "iat", json_object_new_int64(now));
+	if (nbf)
+		json_object_object_add(c, "nbf", json_object_new_int64(now));
+	json_object_object_add(c, "exp", json_object_new_int64(now + lifetime));
+	return c;
+}
+
+enum oauth_jwt_file
+oauth_jwt_sign_json(json_object *head, json_object *claims, const struct buf *pem,
+    struct buf *out, struct buf *err)
+{
+	const int flags = JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE;
+
+	return oauth_jwt_sign(json_object_to_json_string_ext(head, flags),
+	    json_object_to_json_string_ext(claims, flags), buf_str(pem), pem->len, out, err);
 }

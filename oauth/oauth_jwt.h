@@ -13,6 +13,7 @@
 #ifndef SAATJA_OAUTH_JWT_H
 #define SAATJA_OAUTH_JWT_H
 
+#include <json.h>
 #include <stddef.h>
 
 #include "buf.h"
@@ -45,5 +46,16 @@ enum oauth_jwt_file oauth_jwt_cert(const struct buf *pem, struct buf *x5t,
  * texts signed RS256 with the PEM RSA key in key_pem. */
 enum oauth_jwt_file oauth_jwt_sign(const char *header, const char *claims,
     const char *key_pem, size_t key_len, struct buf *out, struct buf *err);
+
+/* A JWS header for RS256; with name and value (x5t, kid) when value is
+ * not NULL. */
+json_object *oauth_jwt_header(const char *name, const char *value);
+/* Claims with aud, iat, exp = now + lifetime, and nbf when nbf is set. */
+json_object *oauth_jwt_claims(const char *aud, long lifetime, int nbf);
+/* Adds the string claim name = v to o. */
+void oauth_jwt_set(json_object *o, const char *name, const char *v);
+/* oauth_jwt_sign of the two objects, as compact JSON. */
+enum oauth_jwt_file oauth_jwt_sign_json(json_object *head, json_object *claims,
+    const struct buf *pem, struct buf *out, struct buf *err);
 
 #endif
