@@ -457,6 +457,32 @@ def test_client_credentials_need_a_tenant_of_their_own():
     contains(r.err, "Directory (tenant) ID", "says what to give")
 
 
+def test_grant_keys_that_cannot_work_are_config_errors():
+    mailserver.server()
+    cert, key = certificate("app")
+    base = ("[%s]\nhost = 127.0.0.1\nport = %d\nca_file = %s\n"
+            "oauth_client_id = saatja-test-x\noauth_token_url = %s/token\n" % (MAILBOX, SUBMISSION, CA, SERVICE))
+    cases = [
+        ("oauth_grant = password\n", "oauth_grant", "is not a grant"),
+        ("oauth_grant = service_account\noauth_key_file = key.json\n", "oauth_key_file",
+         "not an absolute path"),
+        ("oauth_grant = service_account\n", "oauth_key_file", "JSON key file"),
+        ("oauth_device_url = %s/devicecode\noauth_certificate = %s\n" % (SERVICE, cert),
+         "oauth_certificate", "add oauth_grant = client_credentials"),
+        ("oauth_grant = client_credentials\noauth_certificate = %s\n" % cert,
+         "oauth_private_key", "needs both"),
+        ("oauth_grant = client_credentials\noauth_client_secret = x\n"
+         "oauth_client_secret_file = %s\n" % key, "oauth_client_secret_file", "give one of"),
+        ("oauth_grant = client_credentials\noauth_client_secret_file = /nonexistent/secret\n",
+         "oauth_client_secret_file", "does not exist"),
+    ]
+    for extra, key_name, why in cases:
+        r = sendmail(["-t"], message(MAILBOX, "x"), Config(base + extra))
+        eq(r.code, 78, "%r: exit status: %s" % (extra, r.err))
+        contains(r.err, key_name, "%r: names the key" % extra)
+        contains(r.err, why, "%r: says why" % extra)
+
+
 def test_authorize_fetches_one_token_and_says_it_works():
     acct = App()
     r = acct.run(["--authorize", acct.address])
