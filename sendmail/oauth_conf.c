@@ -309,6 +309,11 @@ oauth_conf_settle(struct account *a, const char **key, const char **why)
 		set(&o->preset, "microsoft");
 		o->store = 1;
 	}
+	/* The outlook and gmail presets name their token service too. */
+	if (a->provider && o->preset == NULL && o->token_url == NULL &&
+	    (grant_is(o, "client_credentials") || grant_is(o, "service_account")))
+		if (strcmp(a->provider->name, "outlook") == 0 || strcmp(a->provider->name, "gmail") == 0)
+			set(&o->preset, strcmp(a->provider->name, "outlook") == 0 ? "microsoft" : "google");
 	if (a->nauth == 0 && o->store) {
 		a->auth[a->nauth++] = xstrdup("XOAUTH2");
 	} else if (a->nauth == 0) {

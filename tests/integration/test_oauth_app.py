@@ -455,6 +455,11 @@ def test_client_credentials_need_a_tenant_of_their_own():
     r = sendmail(["-t"], message(MAILBOX, "x"), Config(base))
     eq(r.code, 78, "no tenant: %s" % r.err)
     contains(r.err, "Directory (tenant) ID", "says what to give")
+    # The outlook preset means the microsoft token service.
+    r = sendmail(["-t"], message(MAILBOX, "x"), Config(
+        base.replace("oauth = microsoft\n", "provider = outlook\n")))
+    eq(r.code, 78, "provider = outlook, no tenant: %s" % r.err)
+    contains(r.err, "Directory (tenant) ID", "provider = outlook: says what to give")
 
 
 def test_grant_keys_that_cannot_work_are_config_errors():
