@@ -59,6 +59,8 @@
 #define ANSWER_FD 4
 /* How long the browser flow waits for the user. */
 #define BROWSER_WAIT_S (15 * 60)
+/* Where a service account's key file names no token_uri. */
+#define GOOGLE_TOKEN_URI "https://oauth2.googleapis.com/token"
 
 struct answer {
 	struct buf text;
@@ -656,7 +658,9 @@ do_service_account(struct buf *a)
 		answer_file(a, "key_file", OAUTH_JWT_FILE_INVALID, &why);
 		goto out;
 	}
-	url = k.token_uri ? k.token_uri : oauth_msg_get(req, "token_url");
+	/* oauth_token_url, when the config gives it, overrides the key file. */
+	url = oauth_msg_get(req, "token_url") ? oauth_msg_get(req, "token_url")
+	    : k.token_uri ? k.token_uri : GOOGLE_TOKEN_URI;
 	head = oauth_jwt_header("kid", k.private_key_id);
 	claims = oauth_jwt_claims(url, 3600, 0);
 	oauth_jwt_set(claims, "iss", k.client_email);
@@ -684,13 +688,13 @@ do_grant(struct buf *a)
 	const char *g = oauth_msg_get(req, "grant");
 
 	if (g != NULL && strcmp(g, "client_credentials") == 0 &&
-	    oauth_msg_get(req, "client_id") != NULL)
+	    oauth_msg_get(req, "client_id") != NULL && oauth_msg_get(req, "token_url") != NULL)
 		do_client_credentials(a);
 	else if (g != NULL && strcmp(g, "service_account") == 0 &&
 	    oauth_msg_get(req, "key_file") != NULL && oauth_msg_get(req, "login_hint") != NULL)
 		do_service_account(a);
 	else
-		answer_result(a, "usage", NULL, "grant is not client_credentials with client_id, or service_account with key_file and login_hint");
+		answer_result(a, "usage", NULL, "grant is not client_credentials with client_id and token_url, or service_account with key_file and login_hint");
 }
 
 /* ---------------------------------------------------------------- main */
@@ -758,8 +762,8 @@ main(int argc, char **argv)
 		op = oauth_msg_get(&m, "op");
 		http.ca_file = oauth_msg_get(&m, "ca_file");
 		http.timeout = t != NULL ? atol(t) : 60;
-		if (op == NULL || oauth_msg_get(&m, "token_url") == NULL ||
-		    (oauth_msg_get(&m, "client_id") == NULL && strcmp(op, "grant") != 0))
+		if (op == NULL || ((oauth_msg_get(&m, "token_url") == NULL ||
+		    oauth_msg_get(&m, "client_id") == NULL) && strcmp(op, "grant") != 0))
 			answer_result(&a, "usage", NULL, "op, token_url or client_id missing");
 		else if (!url_ok("token_url") || !url_ok("device_url") || !url_ok("auth_url"))
 			answer_result(&a, "usage", NULL, "a token service URL is not https://");

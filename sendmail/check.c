@@ -254,7 +254,7 @@ check_config(struct report *r, const struct config *c, const struct account *a)
 	if (p && strcasecmp(p->host, a->host) != 0)
 		buf_adds(&d, _(" (host = from the config)"));
 	if (a->oauth.store && oauth_conf_mech(a->auth[0]))
-		buf_printf(&d, _(", OAuth2 token from %s"), a->oauth.token_url);
+		buf_printf(&d, _(", OAuth2 token from %s"), oauth_conf_token_service(&a->oauth));
 	else
 		buf_printf(&d, _(", password from %s"),
 		    a->password_command ? "password_command" : "password =");
@@ -603,7 +603,7 @@ check_app_token(struct report *r, struct account *a)
 	if ((st = token_get(a, access ? access : "", &why)) == ST_OK) {
 		duration(&left, a->oauth.expires - (long long)time(NULL));
 		step(r, 1, "token", _("the application (%s) got a token from %s; it expires in %s"),
-		    a->oauth.grant, a->oauth.token_url, buf_str(&left));
+		    a->oauth.grant, oauth_conf_token_service(&a->oauth), buf_str(&left));
 	} else {
 		step(r, 0, "token", _("the application (%s) of %s got no token"), a->oauth.grant,
 		    a->address);

@@ -56,6 +56,12 @@ file_key(const char *key)
 	    strcmp(key, "oauth_key_file") == 0;
 }
 
+const char *
+oauth_conf_token_service(const struct oauth_conf *o)
+{
+	return o->token_url ? o->token_url : _("the token_uri of oauth_key_file");
+}
+
 int
 oauth_conf_mech(const char *mech)
 {
@@ -245,8 +251,8 @@ finish_service_account(struct oauth_conf *o, const char **key, const char **why)
 		*why = _("a service account needs its JSON key file (Google Cloud console, IAM, Service accounts, Keys, Add key, JSON)");
 		return -1;
 	}
-	/* The key file names its token service; this is the default. */
-	fill(&o->token_url, GOOGLE_TOKEN);
+	/* Without oauth_token_url, the helper posts to the token_uri that
+	 * the key file names (Google's, unless it says otherwise). */
 	fill(&o->scope, GOOGLE_SCOPE);
 	return files_ok(o, key, why);
 }

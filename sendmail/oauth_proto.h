@@ -13,7 +13,9 @@
  * Request (sendmail to saatja-oauth), "op" first:
  *   op refresh|authorize|grant
  *   token_url, device_url, auth_url   https URLs (authorize needs
- *                                     device_url or auth_url)
+ *                                     device_url or auth_url; a service
+ *                                     account's grant without token_url
+ *                                     posts to its key file's token_uri)
  *   client_id, client_secret, scope, login_hint
  *   refresh_token                     (refresh)
  *   grant client_credentials|service_account     (grant: an application's

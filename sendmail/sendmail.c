@@ -262,7 +262,7 @@ authorize_mode(const struct config *c, const struct options *o, struct buf *err)
 	st = token_authorize(a, err);
 	if (st == ST_OK && oauth_conf_app(&a->oauth))
 		printf(_("The application got a token for %s from %s; it is kept in %s, and saatja fetches new ones by itself. Nobody needs to sign in.\n"),
-		    a->address, a->oauth.token_url, a->oauth.token_file);
+		    a->address, oauth_conf_token_service(&a->oauth), a->oauth.token_file);
 	else if (st == ST_OK)
 		printf(_("Signed in. The token of %s is stored in %s; saatja renews it by itself from now on.\n"),
 		    a->address, a->oauth.token_file);

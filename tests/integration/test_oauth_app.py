@@ -77,7 +77,7 @@ class App:
     """An account whose token an application fetches by itself."""
 
     def __init__(self, grant="client_credentials", address=MAILBOX, client=None,
-                 creds=None, saatja="", mailbox=None):
+                 creds=None, saatja="", mailbox=None, token_url=True):
         mailserver.server()
         self.address = address
         self.client = client or new_client()
@@ -98,9 +98,8 @@ tls = starttls
 ca_file = %s
 oauth_grant = %s
 oauth_client_id = %s
-oauth_token_url = %s/token
-%s""" % (self.work, self.log, saatja, address, SUBMISSION, CA, grant, self.client,
-         SERVICE, creds))
+%s%s""" % (self.work, self.log, saatja, address, SUBMISSION, CA, grant, self.client,
+         "oauth_token_url = %s/token\n" % SERVICE if token_url else "", creds))
         ctl("set", client=self.client, mailbox=mailbox or address, secret=SECRET)
 
     def secret_file(self, secret, mode=0o600):
@@ -246,15 +245,19 @@ def test_smtp_auth_disabled_for_the_mailbox_names_set_casmailbox():
 def test_service_account_delivers_for_the_mailbox_it_names():
     client = new_client()
     key_file, pub, pem = service_account_key(client)
+    # No oauth_token_url: the key file's token_uri is where it goes.
     acct = App(grant="service_account", address=SHOP, client=client,
-               creds="oauth_key_file = %s\n" % key_file)
+               creds="oauth = google\noauth_key_file = %s\n" % key_file, token_url=False)
     ctl("set", client=client, cert=pub)
+    out = acct.run(["--check"]).out.decode()
+    contains(out, "got a token from the token_uri of oauth_key_file", "--check: %s" % out)
+    print("# --check of a service account:\n# " + out.replace("\n", "\n# "))
     token = "sa-" + uuid.uuid4().hex
     r = acct.send(token, ["-v"])
     eq(r.code, 0, "exit status; stderr: %s" % r.err)
     delivered(acct, token)
     eq(sasl_methods(acct.log_text()), ["XOAUTH2"], "Postfix's sasl_method")
-    eq(stats(client)["app"], 1, "one token request")
+    eq(stats(client)["app"], 1, "one token request: --check stored it, the send used it")
     text = r.err + acct.log_text()
     for line in key_body(pem):
         contains_no(text, line)
