@@ -558,30 +558,31 @@ sign(json_object *head, json_object *claims, const struct buf *pem,
 }
 
 /* Entra ID's certificate credential: an assertion with the certificate's
- * thumbprint in its header, iss = sub = the client, a one-time jti. */
+ * thumbprints (SHA-1 and SHA-256) in its header, iss = sub = the client, a one-time jti. */
 static int
 form_assertion(struct buf *f, struct buf *a)
 {
-	struct buf cert = BUF_INIT, key = BUF_INIT, x5t = BUF_INIT, jwt = BUF_INIT;
+	struct buf cert = BUF_INIT, key = BUF_INIT, x5t = BUF_INIT, x5t256 = BUF_INIT, jwt = BUF_INIT;
 	struct buf why = BUF_INIT, jti = BUF_INIT;
 	json_object *head = NULL, *claims = NULL;
 	enum oauth_jwt_file fc;
 	long long until;
 	int rc = -1;
 
-	if (read_file("certificate", 0, &cert, a) < 0 || read_file("private_key", 1, &key, a) < 0)
+	if (read_file("client_certificate", 0, &cert, a) < 0 || read_file("client_key", 1, &key, a) < 0)
 		goto out;
-	if ((fc = oauth_jwt_cert(&cert, &x5t, &until, &why)) != OAUTH_JWT_FILE_OK) {
-		answer_file(a, "certificate", fc, &why);
+	if ((fc = oauth_jwt_cert(&cert, &x5t, &x5t256, &until, &why)) != OAUTH_JWT_FILE_OK) {
+		answer_file(a, "client_certificate", fc, &why);
 		goto out;
 	}
 	head = oauth_jwt_header("x5t", buf_str(&x5t));
+	oauth_jwt_set(head, "x5t#S256", buf_str(&x5t256));
 	claims = oauth_jwt_claims(oauth_msg_get(req, "token_url"), 600, 1);
 	oauth_jwt_set(claims, "iss", oauth_msg_get(req, "client_id"));
 	oauth_jwt_set(claims, "sub", oauth_msg_get(req, "client_id"));
 	random_text(&jti, 18);
 	oauth_jwt_set(claims, "jti", buf_str(&jti));
-	if (sign(head, claims, &key, "private_key", &jwt, a) < 0)
+	if (sign(head, claims, &key, "client_key", &jwt, a) < 0)
 		goto out;
 	oauth_form_add(f, "client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
 	oauth_form_add(f, "client_assertion", buf_str(&jwt));
@@ -593,6 +594,7 @@ out:
 	free_form(&jwt);
 	buf_free(&cert);
 	buf_free(&x5t);
+	buf_free(&x5t256);
 	buf_free(&why);
 	buf_free(&jti);
 	return rc;
@@ -635,7 +637,7 @@ do_client_credentials(struct buf *a)
 	oauth_form_add(&f, "grant_type", "client_credentials");
 	oauth_form_add(&f, "client_id", oauth_msg_get(req, "client_id"));
 	oauth_form_add(&f, "scope", oauth_msg_get(req, "scope"));
-	rc = oauth_msg_get(req, "certificate") != NULL ? form_assertion(&f, a) : form_secret(&f, a);
+	rc = oauth_msg_get(req, "client_certificate") != NULL ? form_assertion(&f, a) : form_secret(&f, a);
 	if (rc < 0)
 		free_form(&f);
 	else

@@ -76,13 +76,13 @@ oauth_jwt_read(const char *path, int secret, struct buf *out, struct buf *err)
 }
 
 enum oauth_jwt_file
-oauth_jwt_cert(const struct buf *pem, struct buf *x5t, long long *expires,
-    struct buf *err)
+oauth_jwt_cert(const struct buf *pem, struct buf *x5t, struct buf *x5t256,
+    long long *expires, struct buf *err)
 {
 	gnutls_x509_crt_t crt;
 	gnutls_datum_t d = { (unsigned char *)pem->data, (unsigned)pem->len };
-	unsigned char sha1[20];
-	size_t n = sizeof sha1;
+	unsigned char sha1[20], sha256[32];
+	size_t n = sizeof sha1, n256 = sizeof sha256;
 	int rc;
 
 	if (gnutls_x509_crt_init(&crt) < 0) {
@@ -92,12 +92,15 @@ oauth_jwt_cert(const struct buf *pem, struct buf *x5t, long long *expires,
 	rc = pem->len ? gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_PEM) : GNUTLS_E_BASE64_DECODING_ERROR;
 	if (rc >= 0)
 		rc = gnutls_x509_crt_get_fingerprint(crt, GNUTLS_DIG_SHA1, sha1, &n);
+	if (rc >= 0)
+		rc = gnutls_x509_crt_get_fingerprint(crt, GNUTLS_DIG_SHA256, sha256, &n256);
 	if (rc < 0) {
 		buf_printf(err, "not a PEM certificate (%s)", gnutls_strerror(rc));
 		gnutls_x509_crt_deinit(crt);
 		return OAUTH_JWT_FILE_INVALID;
 	}
 	oauth_base64url(x5t, sha1, n);
+	oauth_base64url(x5t256, sha256, n256);
 	*expires = (long long)gnutls_x509_crt_get_expiration_time(crt);
 	gnutls_x509_crt_deinit(crt);
 	return OAUTH_JWT_FILE_OK;

@@ -36,11 +36,12 @@ void oauth_base64url(struct buf *out, const unsigned char *p, size_t n);
 enum oauth_jwt_file oauth_jwt_read(const char *path, int secret, struct buf *out,
     struct buf *err);
 
-/* The certificate's SHA-1 thumbprint, base64url (the JWS header's x5t,
- * which Entra ID looks the certificate up by), into x5t; and when it
- * expires into *expires. */
+/* The certificate's SHA-1 and SHA-256 thumbprints, base64url (the JWS
+ * header's x5t and x5t#S256, RFC 7515 4.1.7-8, which Entra ID looks the
+ * certificate up by), into x5t and x5t256; and when it expires into
+ * *expires. */
 enum oauth_jwt_file oauth_jwt_cert(const struct buf *pem, struct buf *x5t,
-    long long *expires, struct buf *err);
+    struct buf *x5t256, long long *expires, struct buf *err);
 
 /* Appends header.claims.signature (each base64url) to out: the two JSON
  * texts signed RS256 with the PEM RSA key in key_pem. */

@@ -579,13 +579,13 @@ check_certificate(struct report *r, const struct account *a)
 	strftime(date, sizeof date, "%Y-%m-%d", gmtime(&t));
 	days = when > now ? (when - now) / 86400 : 0;
 	if (when - now < CERT_WARN_DAYS * 86400LL)
-		more(r, hint(), ngettext("the certificate %s ends on %s, in %lld day: make a new one, upload it to the application in Entra ID (Certificates & secrets) and change oauth_certificate and oauth_private_key",
-		    "the certificate %s ends on %s, in %lld days: make a new one, upload it to the application in Entra ID (Certificates & secrets) and change oauth_certificate and oauth_private_key",
-		    (unsigned long)days), a->oauth.certificate, date, days);
+		more(r, hint(), ngettext("the certificate %s expires in %lld day (%s): make a new one, upload it to the application in Entra ID (Certificates & secrets) and change oauth_client_certificate and oauth_client_key",
+		    "the certificate %s expires in %lld days (%s): make a new one, upload it to the application in Entra ID (Certificates & secrets) and change oauth_client_certificate and oauth_client_key",
+		    (unsigned long)days), a->oauth.certificate, days, date);
 	else
-		more(r, "", ngettext("the certificate %s ends on %s, in %lld day",
-		    "the certificate %s ends on %s, in %lld days", (unsigned long)days),
-		    a->oauth.certificate, date, days);
+		more(r, "", ngettext("the certificate %s expires in %lld day (%s)",
+		    "the certificate %s expires in %lld days (%s)", (unsigned long)days),
+		    a->oauth.certificate, days, date);
 }
 
 /* An application's grant: nothing to sign in to, so the step fetches a

@@ -505,8 +505,8 @@ static const struct key config_keys[] = {
 	{ SEC_ACCOUNT, "oauth_grant", account_oauth, offsetof(struct account, oauth) },
 	{ SEC_ACCOUNT, "oauth_client_secret_file", account_oauth, offsetof(struct account, oauth) },
 	{ SEC_ACCOUNT, "oauth_client_secret_command", account_oauth, offsetof(struct account, oauth) },
-	{ SEC_ACCOUNT, "oauth_certificate", account_oauth, offsetof(struct account, oauth) },
-	{ SEC_ACCOUNT, "oauth_private_key", account_oauth, offsetof(struct account, oauth) },
+	{ SEC_ACCOUNT, "oauth_client_certificate", account_oauth, offsetof(struct account, oauth) },
+	{ SEC_ACCOUNT, "oauth_client_key", account_oauth, offsetof(struct account, oauth) },
 	{ SEC_ACCOUNT, "oauth_key_file", account_oauth, offsetof(struct account, oauth) },
 };
 

@@ -53,8 +53,8 @@ oauth_client_request(const struct account *a, const char *op, struct buf *req)
 	/* Files by name: the helper reads them, so no key passes through
 	 * this process. */
 	oauth_msg_add(req, "client_secret_file", o->client_secret_file);
-	oauth_msg_add(req, "certificate", o->certificate);
-	oauth_msg_add(req, "private_key", o->private_key);
+	oauth_msg_add(req, "client_certificate", o->certificate);
+	oauth_msg_add(req, "client_key", o->private_key);
 	oauth_msg_add(req, "key_file", o->key_file);
 	oauth_msg_add(req, "scope", o->scope);
 	oauth_msg_add(req, "login_hint", a->address);
@@ -199,7 +199,7 @@ file_advice(const struct account *a, const struct oauth_msg *ans, struct buf *er
 
 	snprintf(name, sizeof name, "oauth_%s", key ? key : "?");
 	if (strcmp(name, "oauth_client_secret_file") != 0 && strcmp(name, "oauth_key_file") != 0 &&
-	    strcmp(name, "oauth_certificate") != 0 && strcmp(name, "oauth_private_key") != 0)
+	    strcmp(name, "oauth_client_certificate") != 0 && strcmp(name, "oauth_client_key") != 0)
 		snprintf(name, sizeof name, "oauth_*");
 	if (code && strcmp(code, "public") == 0)
 		buf_printf(err, _("[%s] %s: every user of this machine can read the file, and it holds a secret; run chmod 600 on it"),
@@ -227,7 +227,7 @@ entra_advice(const struct account *a, const char *desc, struct buf *err)
 		buf_printf(err, _("Entra ID refuses the client secret of [%s]: it is wrong or has expired (secrets expire after at most two years). In the Entra admin center, open App registrations, the application, Certificates & secrets, add a new client secret and put its Value (not its Secret ID) in the config; or use a certificate"),
 		    a->address);
 	else if (strstr(desc, "AADSTS700027"))
-		buf_printf(err, _("Entra ID does not know the certificate of [%s]: upload oauth_certificate (the .pem or .cer, never the key) under App registrations, the application, Certificates & secrets, Certificates, and check that oauth_private_key belongs to it"),
+		buf_printf(err, _("Entra ID does not know the certificate of [%s]: upload oauth_client_certificate (the .pem or .cer, never the key) under App registrations, the application, Certificates & secrets, Certificates, and check that oauth_client_key belongs to it"),
 		    a->address);
 	else if (strstr(desc, "AADSTS65001") || strstr(desc, "AADSTS501051") || strstr(desc, "AADSTS7000112"))
 		buf_printf(err, _("the application of [%s] has no admin consent, or is disabled: in the Entra admin center, under API permissions, add Office 365 Exchange Online, Application permissions, SMTP.SendAsApp, and press \"Grant admin consent\""),

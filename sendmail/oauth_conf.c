@@ -24,7 +24,7 @@ static const char *const keys[] = {
 	"oauth", "oauth_client_id", "oauth_client_secret", "oauth_tenant",
 	"oauth_device_url", "oauth_auth_url", "oauth_token_url", "oauth_scope",
 	"oauth_token_file", "oauth_grant", "oauth_client_secret_file",
-	"oauth_certificate", "oauth_private_key", "oauth_key_file",
+	"oauth_client_certificate", "oauth_client_key", "oauth_key_file",
 	"oauth_client_secret_command", NULL
 };
 
@@ -51,8 +51,8 @@ file_key(const char *key)
 {
 	return strcmp(key, "oauth_token_file") == 0 ||
 	    strcmp(key, "oauth_client_secret_file") == 0 ||
-	    strcmp(key, "oauth_certificate") == 0 ||
-	    strcmp(key, "oauth_private_key") == 0 ||
+	    strcmp(key, "oauth_client_certificate") == 0 ||
+	    strcmp(key, "oauth_client_key") == 0 ||
 	    strcmp(key, "oauth_key_file") == 0;
 }
 
@@ -169,19 +169,20 @@ fill_ms(char **p, const char *tenant, const char *what)
 static int
 private_file(const char *path, int secret, const char **why)
 {
+	static struct buf msg = BUF_INIT;	/* *why outlives this call */
 	struct stat sb;
 
 	if (path == NULL)
 		return 0;
-	if (stat(path, &sb) != 0) {
-		*why = _("the file does not exist or cannot be reached; give the path of the file you saved");
-		return -1;
-	}
-	if (secret && (sb.st_mode & S_IROTH)) {
-		*why = _("every user of this machine can read this file, and it holds a secret; run chmod 600 on it (chmod 640 with the group of sendmail for the system config)");
-		return -1;
-	}
-	return 0;
+	buf_reset(&msg);
+	if (stat(path, &sb) != 0)
+		buf_printf(&msg, _("%s does not exist or cannot be reached; give the path of the file you saved"),
+		    path);
+	else if (secret && (sb.st_mode & S_IROTH))
+		buf_printf(&msg, _("every user of this machine can read %s, and it holds a secret; run: chmod 600 %s (chmod 640 with the group of sendmail for the system config)"),
+		    path, path);
+	*why = msg.len ? buf_str(&msg) : NULL;
+	return msg.len ? -1 : 0;
 }
 
 static int
@@ -190,9 +191,9 @@ files_ok(struct oauth_conf *o, const char **key, const char **why)
 	if (private_file(o->client_secret_file, 1, why) < 0)
 		*key = "oauth_client_secret_file";
 	else if (private_file(o->certificate, 0, why) < 0)
-		*key = "oauth_certificate";
+		*key = "oauth_client_certificate";
 	else if (private_file(o->private_key, 1, why) < 0)
-		*key = "oauth_private_key";
+		*key = "oauth_client_key";
 	else if (private_file(o->key_file, 1, why) < 0)
 		*key = "oauth_key_file";
 	return *key ? -1 : 0;
@@ -216,16 +217,16 @@ finish_client_credentials(struct oauth_conf *o, const char **key, const char **w
 		*key = "oauth_client_id";
 		*why = _("client credentials need the Application (client) ID of the application registered in Entra ID");
 	} else if ((o->certificate == NULL) != (o->private_key == NULL)) {
-		*key = o->certificate ? "oauth_private_key" : "oauth_certificate";
-		*why = _("a certificate sign-in needs both oauth_certificate and oauth_private_key");
+		*key = o->certificate ? "oauth_client_key" : "oauth_client_certificate";
+		*why = _("a certificate sign-in needs both oauth_client_certificate and oauth_client_key");
 	} else if (!!o->client_secret + !!o->client_secret_file + !!o->client_secret_command +
 	    !!o->certificate == 0) {
 		*key = "oauth_client_secret";
-		*why = _("client credentials need the application's secret (oauth_client_secret, oauth_client_secret_file or oauth_client_secret_command) or its certificate (oauth_certificate and oauth_private_key)");
+		*why = _("client credentials need the application's secret (oauth_client_secret, oauth_client_secret_file or oauth_client_secret_command) or its certificate (oauth_client_certificate and oauth_client_key)");
 	} else if (!!o->client_secret + !!o->client_secret_file + !!o->client_secret_command +
 	    !!o->certificate > 1) {
 		*key = "oauth_client_secret_file";
-		*why = _("give one of oauth_client_secret, oauth_client_secret_file, oauth_client_secret_command and oauth_certificate");
+		*why = _("give one of oauth_client_secret, oauth_client_secret_file, oauth_client_secret_command and oauth_client_certificate");
 	}
 	if (*key)
 		return -1;
@@ -298,7 +299,7 @@ finish(struct oauth_conf *o, const char **key, const char **why)
 	    o->client_secret_command) {
 		*key = o->key_file ? "oauth_key_file" : o->client_secret_file ?
 		    "oauth_client_secret_file" : o->client_secret_command ? "oauth_client_secret_command" :
-		    o->certificate ? "oauth_certificate" : "oauth_private_key";
+		    o->certificate ? "oauth_client_certificate" : "oauth_client_key";
 		*why = _("this key is for an application that signs in by itself: add oauth_grant = client_credentials (Microsoft) or service_account (Google)");
 	}
 	return *key ? -1 : 0;

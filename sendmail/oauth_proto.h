@@ -20,7 +20,7 @@
  *   refresh_token                     (refresh)
  *   grant client_credentials|service_account     (grant: an application's
  *                                     own token, nobody signs in)
- *   client_secret_file, certificate, private_key, key_file
+ *   client_secret_file, client_certificate, client_key, key_file
  *                                     absolute paths (grant); the helper
  *                                     reads them, so keys never pass here
  *   ca_file                           trust only these CAs
@@ -32,8 +32,9 @@
  *   error                 the service's error code (oauth), e.g. invalid_grant;
  *                         for file: unreadable, public (others may read a
  *                         secret) or invalid
- *   file_key              (file) the request key of the file: certificate,
- *                         private_key, key_file, client_secret_file
+ *   file_key              (file) the request key of the file:
+ *                         client_certificate, client_key, key_file,
+ *                         client_secret_file (the config's key less oauth_)
  *   description           a printable one-line explanation (not ok)
  */
 #ifndef SAATJA_OAUTH_PROTO_H

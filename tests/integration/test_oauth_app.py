@@ -155,7 +155,7 @@ def delivered(acct, token):
 
 def cert_creds(name="app", days=365):
     cert, key = certificate(name, days)
-    return cert, key, "oauth_certificate = %s\noauth_private_key = %s\n" % (cert, key)
+    return cert, key, "oauth_client_certificate = %s\noauth_client_key = %s\n" % (cert, key)
 
 
 def test_client_credentials_with_a_secret_deliver_with_nobody_signing_in():
@@ -434,11 +434,11 @@ def test_secret_and_key_never_in_argv_environment_or_verbose_output():
 def test_key_files_that_others_can_read_are_refused():
     cert, key = certificate("public")
     os.chmod(key, 0o644)
-    acct = App(creds="oauth_certificate = %s\noauth_private_key = %s\n" % (cert, key))
+    acct = App(creds="oauth_client_certificate = %s\noauth_client_key = %s\n" % (cert, key))
     r = acct.send(uuid.uuid4().hex)
     eq(r.code, 78, "exit status; stderr: %s" % r.err)
-    contains(r.err, "oauth_private_key", "names the key")
-    contains(r.err, "chmod 600", "says what to do")
+    contains(r.err, "oauth_client_key", "names the key")
+    contains(r.err, "chmod 600 %s" % key, "names the file and says what to do")
     acct = App()
     acct.secret_file(SECRET, 0o604)
     r = acct.send(uuid.uuid4().hex)
@@ -475,10 +475,10 @@ def test_grant_keys_that_cannot_work_are_config_errors():
         ("oauth_grant = service_account\noauth_key_file = key.json\n", "oauth_key_file",
          "not an absolute path"),
         ("oauth_grant = service_account\n", "oauth_key_file", "JSON key file"),
-        ("oauth_device_url = %s/devicecode\noauth_certificate = %s\n" % (SERVICE, cert),
-         "oauth_certificate", "add oauth_grant = client_credentials"),
-        ("oauth_grant = client_credentials\noauth_certificate = %s\n" % cert,
-         "oauth_private_key", "needs both"),
+        ("oauth_device_url = %s/devicecode\noauth_client_certificate = %s\n" % (SERVICE, cert),
+         "oauth_client_certificate", "add oauth_grant = client_credentials"),
+        ("oauth_grant = client_credentials\noauth_client_certificate = %s\n" % cert,
+         "oauth_client_key", "needs both"),
         ("oauth_grant = client_credentials\noauth_client_secret = x\n"
          "oauth_client_secret_file = %s\n" % key, "oauth_client_secret_file", "give one of"),
         ("oauth_grant = client_credentials\noauth_client_secret_file = /nonexistent/secret\n",
@@ -508,7 +508,7 @@ def test_check_shows_the_token_step_and_warns_of_the_certificate():
     out = r.out.decode()
     eq(r.code, 0, "exit status: %s %s" % (out, r.err))
     contains(out, "got a token from", "the token step")
-    m = re.search(r"the certificate \S+ ends on \d{4}-\d\d-\d\d, in (9|10) days: make a new one", out)
+    m = re.search(r"the certificate \S+ expires in (9|10) days \(\d{4}-\d\d-\d\d\): make a new one", out)
     eq(m is not None, True, "a warning 30 days ahead: %s" % out)
     print("# --check of client credentials with a 10-day certificate:\n# " +
           out.replace("\n", "\n# "))

@@ -17,7 +17,8 @@ client talks to:
                      client_credentials (with client_secret, or with a
                      client_assertion, RFC 7523 2.2, signed RS256 by the
                      key of the client's registered certificate: header
-                     x5t = its SHA-1 thumbprint, aud = this /token URL,
+                     x5t = its SHA-1 thumbprint (and x5t#S256, when given,
+                     its SHA-256 one), aud = this /token URL,
                      iss = sub = client_id, exp in the future and at most
                      an hour ahead, a jti never seen before), answering an
                      access token for the client's "mailbox" and no refresh
@@ -171,10 +172,10 @@ def service_account_client(form):
     return iss[:-len(SA_DOMAIN)]
 
 
-def thumbprint(pem_file):
+def thumbprint(pem_file, digest=hashlib.sha1):
     der = subprocess.run(["openssl", "x509", "-in", pem_file, "-outform", "DER"],
                          capture_output=True, check=True).stdout
-    return base64.urlsafe_b64encode(hashlib.sha1(der).digest()).rstrip(b"=").decode()
+    return base64.urlsafe_b64encode(digest(der).digest()).rstrip(b"=").decode()
 
 
 def signature_ok(pem_file, signed, sig):
@@ -248,7 +249,8 @@ def grant_app(form, c, aud):
             head, claims = check_jwt(form["client_assertion"], c, aud, "invalid_client", prefix)
         except OAuthError as e:
             refuse_app(c, e.error, e.description)
-        if c.cert is None or head.get("x5t") != thumbprint(c.cert):
+        if c.cert is None or head.get("x5t") != thumbprint(c.cert) or \
+                head.get("x5t#S256", thumbprint(c.cert, hashlib.sha256)) != thumbprint(c.cert, hashlib.sha256):
             refuse_app(c, "invalid_client", prefix + "The certificate with identifier used to sign the client assertion is not registered on application.")
         if claims.get("iss") != c.id or claims.get("sub") != c.id:
             refuse_app(c, "invalid_client", prefix + "iss and sub must be the client_id")
