@@ -16,7 +16,11 @@
  * the service's interval; the browser flow (RFC 6749 4.1) with PKCE S256
  * (RFC 7636) and a loopback redirect on 127.0.0.1 (RFC 8252 7.3), taking
  * the final address or the code from stdin too, for a machine without a
- * browser. Its answer is "result ok" with the tokens, or a result saying
+ * browser; and an application's own grants, with nobody signing in:
+ * client credentials (RFC 6749 4.4) with a secret or a certificate-signed
+ * assertion (RFC 7523 2.2), and a service account's JWT bearer grant
+ * (RFC 7523 2.1). It reads their key files itself (sendmail passes only
+ * the names), so no key passes through sendmail. Its answer is "result ok" with the tokens, or a result saying
  * whose fault it was (oauth: the service refused, network, protocol,
  * usage, local) with a printable description; exit status 0 whenever an
  * answer was written.
@@ -47,6 +51,7 @@
 #include "i18n.h"
 #include "oauth_http.h"
 #include "oauth_json.h"
+#include "oauth_jwt.h"
 #include "oauth_proto.h"
 #include "oauth_url.h"
 #include "util.h"
@@ -55,6 +60,8 @@
 #define ANSWER_FD 4
 /* How long the browser flow waits for the user. */
 #define BROWSER_WAIT_S (15 * 60)
+/* Where a service account's key file names no token_uri. */
+#define GOOGLE_TOKEN_URI "https://oauth2.googleapis.com/token"
 
 struct answer {
 	struct buf text;
@@ -165,13 +172,13 @@ free_form(struct buf *f)
 	buf_free(f);
 }
 
-/* Token endpoint exchange; the answer goes into a either way. */
+/* Token endpoint exchange at url; the answer goes into a either way. */
 static void
-exchange(struct buf *form, struct buf *a)
+exchange_at(const char *url, struct buf *form, struct buf *a)
 {
 	struct oauth_tokens t = { 0 };
 
-	if (post_json(oauth_msg_get(req, "token_url"), buf_str(form), &t, NULL, a) == 0) {
+	if (post_json(url, buf_str(form), &t, NULL, a) == 0) {
 		if (t.error != NULL)
 			answer_result(a, "oauth", t.error, t.error_description);
 		else
@@ -179,6 +186,12 @@ exchange(struct buf *form, struct buf *a)
 	}
 	oauth_tokens_free(&t);
 	free_form(form);
+}
+
+static void
+exchange(struct buf *form, struct buf *a)
+{
+	exchange_at(oauth_msg_get(req, "token_url"), form, a);
 }
 
 static void
@@ -269,28 +282,6 @@ do_device(struct buf *a)
 
 /* --------------------------------------------------------- browser flow */
 
-static void
-base64url(struct buf *out, const unsigned char *p, size_t n)
-{
-	static const char b64[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned v = (unsigned)p[i] << 16;
-
-		if (i + 1 < n)
-			v |= (unsigned)p[i + 1] << 8;
-		if (i + 2 < n)
-			v |= p[i + 2];
-		buf_addc(out, b64[(v >> 18) & 63]);
-		buf_addc(out, b64[(v >> 12) & 63]);
-		if (i + 1 < n)
-			buf_addc(out, b64[(v >> 6) & 63]);
-		if (i + 2 < n)
-			buf_addc(out, b64[v & 63]);
-	}
-}
-
 /* A random base64url string from n secret random octets. */
 static int
 random_text(struct buf *out, size_t n)
@@ -299,7 +290,7 @@ random_text(struct buf *out, size_t n)
 
 	if (n > sizeof r || gnutls_rnd(GNUTLS_RND_KEY, r, n) < 0)
 		return -1;
-	base64url(out, r, n);
+	oauth_base64url(out, r, n);
 	explicit_bzero(r, sizeof r);
 	return 0;
 }
@@ -468,7 +459,7 @@ do_browser(struct buf *a)
 		answer_result(a, "local", NULL, "no random numbers or SHA-256 from GnuTLS");
 		goto out;
 	}
-	base64url(&challenge, digest, sizeof digest);
+	oauth_base64url(&challenge, digest, sizeof digest);
 	lfd = listen_loopback(&port);
 	if (lfd < 0) {
 		answer_result(a, "local", NULL, "cannot listen on 127.0.0.1 for the redirect");
@@ -520,6 +511,193 @@ out:
 	buf_free(&url);
 	buf_free(&redirect);
 	buf_free(&q);
+}
+
+/* ------------------------------------------------- an application's grant */
+
+/* The answer for a file of the request's key that cannot be used: sendmail
+ * says what to do in the user's language. */
+static void
+answer_file(struct buf *a, const char *key, enum oauth_jwt_file f, const struct buf *why)
+{
+	static const char *const codes[] = { "ok", "unreadable", "public", "invalid" };
+	struct buf d = BUF_INIT;
+
+	buf_printf(&d, "%s%s%s", oauth_msg_get(req, key), why->len ? ": " : "", buf_str(why));
+	answer_result(a, "file", codes[f], buf_str(&d));
+	oauth_msg_add(a, "file_key", key);
+	buf_free(&d);
+}
+
+/* Reads the file the request names under key into out; 0, or -1 with the
+ * answer written. */
+static int
+read_file(const char *key, int secret, struct buf *out, struct buf *a)
+{
+	struct buf why = BUF_INIT;
+	enum oauth_jwt_file f = oauth_jwt_read(oauth_msg_get(req, key), secret, out, &why);
+
+	if (f != OAUTH_JWT_FILE_OK)
+		answer_file(a, key, f, &why);
+	buf_free(&why);
+	return f == OAUTH_JWT_FILE_OK ? 0 : -1;
+}
+
+/* Signs the claims with the key (PEM in pem) into jwt; 0, or -1 with the
+ * answer written (the key named by key). */
+static int
+sign(json_object *head, json_object *claims, const struct buf *pem,
+    const char *key, struct buf *jwt, struct buf *a)
+{
+	struct buf why = BUF_INIT;
+	enum oauth_jwt_file f = oauth_jwt_sign_json(head, claims, pem, jwt, &why);
+
+	if (f != OAUTH_JWT_FILE_OK)
+		answer_file(a, key, f, &why);
+	buf_free(&why);
+	return f == OAUTH_JWT_FILE_OK ? 0 : -1;
+}
+
+/* Entra ID's certificate credential: an assertion with the certificate's
+ * thumbprints (SHA-1 and SHA-256) in its header, iss = sub = the client, a one-time jti. */
+static int
+form_assertion(struct buf *f, struct buf *a)
+{
+	struct buf cert = BUF_INIT, key = BUF_INIT, x5t = BUF_INIT, x5t256 = BUF_INIT, jwt = BUF_INIT;
+	struct buf why = BUF_INIT, jti = BUF_INIT;
+	json_object *head = NULL, *claims = NULL;
+	enum oauth_jwt_file fc;
+	long long until;
+	int rc = -1;
+
+	if (read_file("client_certificate", 0, &cert, a) < 0 || read_file("client_key", 1, &key, a) < 0)
+		goto out;
+	if ((fc = oauth_jwt_cert(&cert, &x5t, &x5t256, &until, &why)) != OAUTH_JWT_FILE_OK) {
+		answer_file(a, "client_certificate", fc, &why);
+		goto out;
+	}
+	head = oauth_jwt_header("x5t", buf_str(&x5t));
+	oauth_jwt_set(head, "x5t#S256", buf_str(&x5t256));
+	claims = oauth_jwt_claims(oauth_msg_get(req, "token_url"), 600, 1);
+	oauth_jwt_set(claims, "iss", oauth_msg_get(req, "client_id"));
+	oauth_jwt_set(claims, "sub", oauth_msg_get(req, "client_id"));
+	random_text(&jti, 18);
+	oauth_jwt_set(claims, "jti", buf_str(&jti));
+	if (sign(head, claims, &key, "client_key", &jwt, a) < 0)
+		goto out;
+	oauth_form_add(f, "client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
+	oauth_form_add(f, "client_assertion", buf_str(&jwt));
+	rc = 0;
+out:
+	json_object_put(head);
+	json_object_put(claims);
+	free_form(&key);
+	free_form(&jwt);
+	buf_free(&cert);
+	buf_free(&x5t);
+	buf_free(&x5t256);
+	buf_free(&why);
+	buf_free(&jti);
+	return rc;
+}
+
+/* The client's secret: the request's, or the first line of its file. */
+static int
+form_secret(struct buf *f, struct buf *a)
+{
+	struct buf s = BUF_INIT;
+
+	if (oauth_msg_get(req, "client_secret_file") == NULL) {
+		oauth_form_add(f, "client_secret", oauth_msg_get(req, "client_secret"));
+		return 0;
+	}
+	if (read_file("client_secret_file", 1, &s, a) < 0)
+		return -1;
+	s.len = strcspn(buf_str(&s), "\r\n");
+	if (s.len == 0) {
+		struct buf why = BUF_INIT;
+
+		buf_adds(&why, "its first line is empty");
+		answer_file(a, "client_secret_file", OAUTH_JWT_FILE_INVALID, &why);
+		buf_free(&why);
+		free_form(&s);
+		return -1;
+	}
+	s.data[s.len] = '\0';
+	oauth_form_add(f, "client_secret", s.data);
+	free_form(&s);
+	return 0;
+}
+
+static void
+do_client_credentials(struct buf *a)
+{
+	struct buf f = BUF_INIT;
+	int rc;
+
+	oauth_form_add(&f, "grant_type", "client_credentials");
+	oauth_form_add(&f, "client_id", oauth_msg_get(req, "client_id"));
+	oauth_form_add(&f, "scope", oauth_msg_get(req, "scope"));
+	rc = oauth_msg_get(req, "client_certificate") != NULL ? form_assertion(&f, a) : form_secret(&f, a);
+	if (rc < 0)
+		free_form(&f);
+	else
+		exchange(&f, a);
+}
+
+/* Google's service account: a JWT grant for the mailbox (sub), signed
+ * with the key file's private key, sent to the key file's token_uri. */
+static void
+do_service_account(struct buf *a)
+{
+	struct buf file = BUF_INIT, why = BUF_INIT, pem = BUF_INIT, jwt = BUF_INIT, f = BUF_INIT;
+	struct oauth_key_file k = { 0 };
+	json_object *head = NULL, *claims = NULL;
+	const char *url;
+
+	if (read_file("key_file", 1, &file, a) < 0)
+		goto out;
+	if (oauth_json_key_file(buf_str(&file), file.len, &k, &why) < 0) {
+		answer_file(a, "key_file", OAUTH_JWT_FILE_INVALID, &why);
+		goto out;
+	}
+	/* oauth_token_url, when the config gives it, overrides the key file. */
+	url = oauth_msg_get(req, "token_url") ? oauth_msg_get(req, "token_url")
+	    : k.token_uri ? k.token_uri : GOOGLE_TOKEN_URI;
+	head = oauth_jwt_header("kid", k.private_key_id);
+	claims = oauth_jwt_claims(url, 3600, 0);
+	oauth_jwt_set(claims, "iss", k.client_email);
+	oauth_jwt_set(claims, "sub", oauth_msg_get(req, "login_hint"));
+	oauth_jwt_set(claims, "scope", oauth_msg_get(req, "scope"));
+	buf_adds(&pem, k.private_key);
+	if (sign(head, claims, &pem, "key_file", &jwt, a) < 0)
+		goto out;
+	oauth_form_add(&f, "grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer");
+	oauth_form_add(&f, "assertion", buf_str(&jwt));
+	exchange_at(url, &f, a);
+out:
+	json_object_put(head);
+	json_object_put(claims);
+	oauth_key_file_free(&k);
+	free_form(&file);
+	free_form(&pem);
+	free_form(&jwt);
+	buf_free(&why);
+}
+
+static void
+do_grant(struct buf *a)
+{
+	const char *g = oauth_msg_get(req, "grant");
+
+	if (g != NULL && strcmp(g, "client_credentials") == 0 &&
+	    oauth_msg_get(req, "client_id") != NULL && oauth_msg_get(req, "token_url") != NULL)
+		do_client_credentials(a);
+	else if (g != NULL && strcmp(g, "service_account") == 0 &&
+	    oauth_msg_get(req, "key_file") != NULL && oauth_msg_get(req, "login_hint") != NULL)
+		do_service_account(a);
+	else
+		answer_result(a, "usage", NULL, "grant is not client_credentials with client_id and token_url, or service_account with key_file and login_hint");
 }
 
 /* ---------------------------------------------------------------- main */
@@ -587,8 +765,8 @@ main(int argc, char **argv)
 		op = oauth_msg_get(&m, "op");
 		http.ca_file = oauth_msg_get(&m, "ca_file");
 		http.timeout = t != NULL ? atol(t) : 60;
-		if (op == NULL || oauth_msg_get(&m, "token_url") == NULL ||
-		    oauth_msg_get(&m, "client_id") == NULL)
+		if (op == NULL || ((oauth_msg_get(&m, "token_url") == NULL ||
+		    oauth_msg_get(&m, "client_id") == NULL) && strcmp(op, "grant") != 0))
 			answer_result(&a, "usage", NULL, "op, token_url or client_id missing");
 		else if (!url_ok("token_url") || !url_ok("device_url") || !url_ok("auth_url"))
 			answer_result(&a, "usage", NULL, "a token service URL is not https://");
@@ -596,6 +774,8 @@ main(int argc, char **argv)
 			answer_result(&a, "local", NULL, "libcurl could not start");
 		else if (strcmp(op, "refresh") == 0)
 			do_refresh(&a);
+		else if (strcmp(op, "grant") == 0)
+			do_grant(&a);
 		else if (strcmp(op, "authorize") == 0 && oauth_msg_get(&m, "device_url") != NULL)
 			do_device(&a);
 		else if (strcmp(op, "authorize") == 0 && oauth_msg_get(&m, "auth_url") != NULL)

@@ -254,3 +254,46 @@ out:
 	}
 	return rc;
 }
+
+void
+oauth_key_file_free(struct oauth_key_file *k)
+{
+	free(k->client_email);
+	xfree_secret(k->private_key);
+	free(k->private_key_id);
+	free(k->token_uri);
+	memset(k, 0, sizeof *k);
+}
+
+int
+oauth_json_key_file(const char *body, size_t len, struct oauth_key_file *k,
+    struct buf *err)
+{
+	json_object *o = parse_object(body, len, err), *v;
+	char *type = NULL;
+	int rc = -1;
+
+	if (o == NULL)
+		return -1;
+	if (get_string(o, "type", ERRCODE, &type, err) < 0 ||
+	    get_string(o, "client_email", TOKEN, &k->client_email, err) < 0 ||
+	    get_string(o, "private_key_id", TOKEN, &k->private_key_id, err) < 0 ||
+	    get_string(o, "token_uri", URL, &k->token_uri, err) < 0)
+		goto out;
+	if (type == NULL || strcmp(type, "service_account") != 0 || k->client_email == NULL ||
+	    !json_object_object_get_ex(o, "private_key", &v) ||
+	    !json_object_is_type(v, json_type_string)) {
+		buf_printf(err, "it is not a service account key (\"type\" is %s%s%s, and it needs client_email and private_key)",
+		    type ? "\"" : "", type ? type : "missing", type ? "\"" : "");
+		goto out;
+	}
+	/* PEM: its line breaks stay. */
+	k->private_key = xstrndup(json_object_get_string(v), (size_t)json_object_get_string_len(v));
+	rc = 0;
+out:
+	if (rc < 0)
+		oauth_key_file_free(k);
+	free(type);
+	json_object_put(o);
+	return rc;
+}

@@ -52,4 +52,20 @@ int oauth_json_device(const char *body, size_t len, struct oauth_device *d,
     struct oauth_tokens *t, struct buf *err);
 void oauth_device_free(struct oauth_device *d);
 
+/* A Google service account's JSON key file (what the Cloud console's
+ * "Add key, JSON" saves). */
+struct oauth_key_file {
+	char *client_email;	/* the service account: the JWT's iss */
+	char *private_key;	/* PEM (PKCS #8) */
+	char *private_key_id;	/* the JWT header's kid, or NULL */
+	char *token_uri;	/* https://, or NULL */
+};
+
+/* Parses a key file into k (zeroed by the caller). Returns 0, or -1 with
+ * the reason in err when it is not a service account key ("type":
+ * "service_account" with client_email and private_key); k is then freed. */
+int oauth_json_key_file(const char *body, size_t len, struct oauth_key_file *k,
+    struct buf *err);
+void oauth_key_file_free(struct oauth_key_file *k);
+
 #endif

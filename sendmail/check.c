@@ -39,6 +39,7 @@
 #include "credential.h"
 #include "i18n.h"
 #include "net.h"
+#include "report.h"
 #include "queue.h"
 #include "runner.h"
 #include "smtp.h"
@@ -54,120 +55,6 @@
 #define STEP_CONFIG _("config")
 #define STEP_CONNECT _("connect")
 #define STEP_SENDER _("sender")
-
-struct report {
-	FILE *out;
-	const char *ok, *fail;	/* the marks */
-	int indent;		/* columns before the text of a step line */
-	const char *failed;	/* name of the step that failed, or NULL */
-};
-
-/* Non-zero when out is a terminal that cannot show UTF-8. */
-static int
-ascii_terminal(FILE *out)
-{
-	return isatty(fileno(out)) && !i18n_utf8();
-}
-
-/* Columns that s takes: its characters, when it is UTF-8. */
-static int
-width(const char *s)
-{
-	int n = 0;
-
-	for (; *s; s++)
-		n += ((unsigned char)*s & 0xc0) != 0x80;
-	return n;
-}
-
-/* The prefix of a line that says what to do. */
-static const char *
-hint(void)
-{
-	/* TRANSLATORS: starts the line that says what to do; the lines
-	 * that continue it are indented by as many columns. */
-	return _("hint: ");
-}
-
-/* Spaces as wide as hint(), to continue it. */
-static const char *
-hint_more(void)
-{
-	static char pad[32];
-	int n = width(hint());
-
-	if (n >= (int)sizeof pad)
-		n = sizeof pad - 1;
-	memset(pad, ' ', (size_t)n);
-	pad[n] = '\0';
-	return pad;
-}
-
-static void
-report_init(struct report *r, FILE *out)
-{
-	r->out = out;
-	r->failed = NULL;
-	if (ascii_terminal(out)) {
-		r->ok = "ok  ";
-		r->fail = "FAIL";
-		r->indent = 4 + 1 + 9;
-	} else {
-		r->ok = "\u2713";
-		r->fail = "\u2717";
-		r->indent = 1 + 1 + 9;
-	}
-}
-
-static void
-vline(struct report *r, const char *lead, const char *fmt, va_list ap)
-{
-	struct buf b = BUF_INIT;
-
-	buf_vprintf(&b, fmt, ap);
-	fprintf(r->out, "%s%s\n", lead, buf_str(&b));
-	buf_free(&b);
-}
-
-/* "✓ name     text" or "✗ name     text". */
-static void
-step(struct report *r, int ok, const char *name, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static void
-step(struct report *r, int ok, const char *name, const char *fmt, ...)
-{
-	struct buf lead = BUF_INIT;
-	va_list ap;
-
-	/* Padded by characters: a translated name may hold non-ASCII. */
-	buf_printf(&lead, "%s %s%*s ", ok ? r->ok : r->fail, name,
-	    width(name) < 8 ? 8 - width(name) : 0, "");
-	va_start(ap, fmt);
-	vline(r, buf_str(&lead), fmt, ap);
-	va_end(ap);
-	buf_free(&lead);
-	if (!ok)
-		r->failed = name;
-}
-
-/* An indented line under the step: detail, or (with prefix) a hint. */
-static void
-more(struct report *r, const char *prefix, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void
-more(struct report *r, const char *prefix, const char *fmt, ...)
-{
-	struct buf lead = BUF_INIT;
-	va_list ap;
-
-	buf_printf(&lead, "%*s%s", r->indent, "", prefix);
-	va_start(ap, fmt);
-	vline(r, buf_str(&lead), fmt, ap);
-	va_end(ap);
-	buf_free(&lead);
-}
 
 static void
 list_accounts(const struct config *c, struct buf *b)
@@ -255,7 +142,7 @@ check_config(struct report *r, const struct config *c, const struct account *a)
 	if (p && strcasecmp(p->host, a->host) != 0)
 		buf_adds(&d, _(" (host = from the config)"));
 	if (a->oauth.store && oauth_conf_mech(a->auth[0]))
-		buf_printf(&d, _(", OAuth2 token from %s"), a->oauth.token_url);
+		buf_printf(&d, _(", OAuth2 token from %s"), oauth_conf_token_service(&a->oauth));
 	else
 		buf_printf(&d, _(", password from %s"),
 		    a->password_command ? "password_command" : "password =");
@@ -534,18 +421,6 @@ login_hint(struct report *r, const struct account *a)
 	}
 }
 
-/* "59 minutes", "45 seconds", or "expired 3 minutes ago". */
-static void
-duration(struct buf *b, long long secs)
-{
-	long long n = secs < 0 ? -secs : secs;
-
-	if (n >= 120)
-		buf_printf(b, ngettext("%lld minute", "%lld minutes", n / 60), n / 60);
-	else
-		buf_printf(b, ngettext("%lld second", "%lld seconds", n), n);
-}
-
 /*
  * The OAuth2 token (--check's token step in sendmail(8)): stored? when
  * does it expire? does a refresh work? The refresh goes through the
@@ -553,6 +428,63 @@ duration(struct buf *b, long long secs)
  * file, only the expiry is shown, since a refresh it could not store
  * would burn a rotating grant.
  */
+/* Days before a certificate's end that --check warns. */
+#define CERT_WARN_DAYS 30
+
+/* The application's certificate (client credentials): when it ends, and
+ * a warning CERT_WARN_DAYS ahead, for Entra ID refuses it from then on. */
+static void
+check_certificate(struct report *r, const struct account *a)
+{
+	long long when, now = (long long)time(NULL), days;
+	time_t t;
+	char date[32];
+
+	if (a->oauth.certificate == NULL || tls_cert_file_expiry(a->oauth.certificate, &when) < 0)
+		return;
+	t = (time_t)when;
+	strftime(date, sizeof date, "%Y-%m-%d", gmtime(&t));
+	days = when > now ? (when - now) / 86400 : 0;
+	if (when - now < CERT_WARN_DAYS * 86400LL)
+		more(r, hint(), ngettext("the certificate %s expires in %lld day (%s): make a new one, upload it to the application in Entra ID (Certificates & secrets) and change oauth_client_certificate and oauth_client_key",
+		    "the certificate %s expires in %lld days (%s): make a new one, upload it to the application in Entra ID (Certificates & secrets) and change oauth_client_certificate and oauth_client_key",
+		    (unsigned long)days), a->oauth.certificate, days, date);
+	else
+		more(r, "", ngettext("the certificate %s expires in %lld day (%s)",
+		    "the certificate %s expires in %lld days (%s)", (unsigned long)days),
+		    a->oauth.certificate, days, date);
+}
+
+/* An application's grant: nothing to sign in to, so the step fetches a
+ * new token with the application's credentials and stores it. */
+static enum status
+check_app_token(struct report *r, struct credential *cred)
+{
+	const struct account *a = cred->account;
+	struct buf why = BUF_INIT, left = BUF_INIT;
+	struct token_info ti;
+	char *access = NULL;
+	enum status st;
+
+	token_peek(a, cred->callers_file, &ti, &access, &why);
+	buf_reset(&why);
+	if ((st = token_get(a, cred->callers_file, &cred->access, &cred->expires,
+	    access ? access : "", &why)) == ST_OK) {
+		duration(&left, cred->expires - (long long)time(NULL));
+		step(r, 1, "token", _("the application (%s) got a token from %s; it expires in %s"),
+		    a->oauth.grant, oauth_conf_token_service(&a->oauth), buf_str(&left));
+	} else {
+		step(r, 0, "token", _("the application (%s) of %s got no token"), a->oauth.grant,
+		    a->address);
+		more(r, "", "%s", buf_str(&why));
+	}
+	check_certificate(r, a);
+	xfree_secret(access);
+	buf_free(&why);
+	buf_free(&left);
+	return st;
+}
+
 static enum status
 check_token(struct report *r, struct credential *cred)
 {
@@ -560,7 +492,11 @@ check_token(struct report *r, struct credential *cred)
 	struct buf why = BUF_INIT, left = BUF_INIT;
 	struct token_info ti;
 	char *access = NULL;
-	enum status st = token_peek(a, cred->callers_file, &ti, &access, &why);
+	enum status st;
+
+	if (oauth_conf_app(&a->oauth))
+		return check_app_token(r, cred);
+	st = token_peek(a, cred->callers_file, &ti, &access, &why);
 
 	duration(&left, ti.expires - (long long)time(NULL));
 	if (st != ST_OK || !ti.stored) {

@@ -410,6 +410,12 @@ static const struct key config_keys[] = {
 	{ SEC_ACCOUNT, "oauth_token_url", account_oauth, offsetof(struct account, oauth) },
 	{ SEC_ACCOUNT, "oauth_scope", account_oauth, offsetof(struct account, oauth) },
 	{ SEC_ACCOUNT, "oauth_token_file", account_oauth, offsetof(struct account, oauth) },
+	{ SEC_ACCOUNT, "oauth_grant", account_oauth, offsetof(struct account, oauth) },
+	{ SEC_ACCOUNT, "oauth_client_secret_file", account_oauth, offsetof(struct account, oauth) },
+	{ SEC_ACCOUNT, "oauth_client_secret_command", account_oauth, offsetof(struct account, oauth) },
+	{ SEC_ACCOUNT, "oauth_client_certificate", account_oauth, offsetof(struct account, oauth) },
+	{ SEC_ACCOUNT, "oauth_client_key", account_oauth, offsetof(struct account, oauth) },
+	{ SEC_ACCOUNT, "oauth_key_file", account_oauth, offsetof(struct account, oauth) },
 };
 
 /* Parses key = v of section l->sec through its table entry. */
@@ -514,6 +520,10 @@ settle_login(struct account *a, const char **key, const char **why)
 		o->preset = xstrdup("microsoft");
 		o->store = 1;
 	}
+	/* The outlook and gmail presets name their token service too. */
+	if (a->provider && o->preset == NULL && o->token_url == NULL && oauth_conf_app(o) &&
+	    (strcmp(a->provider->name, "outlook") == 0 || strcmp(a->provider->name, "gmail") == 0))
+		o->preset = xstrdup(strcmp(a->provider->name, "outlook") == 0 ? "microsoft" : "google");
 	if (a->nauth == 0 && o->store) {
 		a->auth[a->nauth++] = xstrdup("XOAUTH2");
 	} else if (a->nauth == 0) {

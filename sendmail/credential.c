@@ -43,7 +43,8 @@ credential_get(struct credential *cr, const char *mech, const char *refused,
 		*secret = a->password;
 	} else {
 		if (cr->password == NULL)
-			st = password_run(a, cr->callers_file, &cr->password, err);
+			st = password_run(a, cr->callers_file, "password_command",
+			    a->password_command, &cr->password, err);
 		*secret = cr->password;
 	}
 	return st;

@@ -89,12 +89,12 @@ prescan(const char *path, FILE *f, int *has_password, struct buf *err)
 		end = eq;
 		while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
 			end--;
-		if ((size_t)(end - p) == 16 &&
-		    strncasecmp(p, "password_command", 16) == 0) {
+		if (((size_t)(end - p) == 16 && strncasecmp(p, "password_command", 16) == 0) ||
+		    ((size_t)(end - p) == 27 && strncasecmp(p, "oauth_client_secret_command", 27) == 0)) {
 			v = eq + 1 + strspn(eq + 1, " \t");
 			if (*v != '"' && *v != '\'' && strpbrk(v, ";#"))
-				return fail(err, path, _("line %d: password_command holds ';' or '#', which start a comment in an ini file, so the command would be cut short there; put it in double quotes: password_command = \"...\""),
-				    lineno);
+				return fail(err, path, _("line %d: %.*s holds ';' or '#', which start a comment in an ini file, so the command would be cut short there; put it in double quotes: %.*s = \"...\""),
+				    lineno, (int)(end - p), p, (int)(end - p), p);
 			continue;
 		}
 		if (!((size_t)(end - p) == 8 && strncasecmp(p, "password", 8) == 0) &&

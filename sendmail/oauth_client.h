@@ -18,8 +18,8 @@
 #include "oauth_proto.h"
 #include "status.h"
 
-/* The request for op ("refresh", "authorize") about a, without the
- * refresh token, into req. */
+/* The request for op ("refresh", "authorize", "grant") about a, without
+ * the refresh token, into req. */
 void oauth_client_request(const struct account *a, const char *op, struct buf *req);
 
 /*
@@ -38,7 +38,10 @@ enum status oauth_client_run(int callers,
 /*
  * For an answer whose result is not ok: ST_NOPERM when the service
  * refused (with what to do: --authorize again for invalid_grant, the
- * application's registration for invalid_client, ...), ST_TEMP_NETWORK
+ * application's registration for invalid_client, Entra ID's AADSTS and
+ * Google's service account refusals in their own words, ...) or a file
+ * of the application cannot be used, ST_TEMP_SERVER when the service is
+ * busy (temporarily_unavailable, server_error), ST_TEMP_NETWORK
  * or ST_TEMP_PROTOCOL when it could not be reached or answered nonsense,
  * ST_OSERR for the helper's own trouble. The message goes into err.
  */

@@ -24,11 +24,25 @@ struct oauth_conf {
 	char *tenant;		/* Microsoft: consumers, organizations, common, an ID */
 	char *device_url;	/* https; device flow (RFC 8628) when set */
 	char *auth_url;		/* https; browser flow otherwise */
-	char *token_url;	/* https */
+	char *token_url;	/* https; NULL for a service account whose
+				 * key file names it */
 	char *scope;
 	char *token_file;	/* absolute; NULL: beside the queue (token.h) */
+	char *grant;		/* "device", "browser", "client_credentials",
+				 * "service_account", or NULL: by the URLs */
+	char *client_secret_file;	/* absolute; its first line is the secret */
+	char *client_secret_command;	/* prints the secret, as password_command */
+	char *certificate;	/* absolute; PEM, the application's certificate */
+	char *private_key;	/* absolute; PEM, its private key */
+	char *key_file;		/* absolute; Google's service account JSON key */
 };
 
+/* Non-zero when o fetches its tokens as an application, with nobody
+ * signing in (client_credentials, service_account): no refresh token. */
+int oauth_conf_app(const struct oauth_conf *o);
+/* The token service, to name it to the user: token_url, or for a service
+ * account without one, the token_uri of its key file. */
+const char *oauth_conf_token_service(const struct oauth_conf *o);
 /* Non-zero when mech (upper case) logs in with an OAuth2 bearer token. */
 int oauth_conf_mech(const char *mech);
 /* Sets key to v. Returns 0, or -1 with the reason in why. */

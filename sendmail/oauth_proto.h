@@ -12,17 +12,30 @@
  * OAUTH_MSG_MAX octets in all. Values are freed with xfree_secret.
  *
  * Request (sendmail to saatja-oauth), "op" first:
- *   op refresh|authorize
+ *   op refresh|authorize|grant
  *   token_url, device_url, auth_url   https URLs (authorize needs
- *                                     device_url or auth_url)
+ *                                     device_url or auth_url; a service
+ *                                     account's grant without token_url
+ *                                     posts to its key file's token_uri)
  *   client_id, client_secret, scope, login_hint
  *   refresh_token                     (refresh)
+ *   grant client_credentials|service_account     (grant: an application's
+ *                                     own token, nobody signs in)
+ *   client_secret_file, client_certificate, client_key, key_file
+ *                                     absolute paths (grant); the helper
+ *                                     reads them, so keys never pass here
  *   ca_file                           trust only these CAs
  *   timeout                           seconds for each HTTP exchange
  * Answer (saatja-oauth to sendmail):
- *   result ok|oauth|network|protocol|usage|local
- *   access_token, refresh_token, expires_in     (ok)
- *   error                 the service's error code (oauth), e.g. invalid_grant
+ *   result ok|oauth|file|network|protocol|usage|local
+ *   access_token, refresh_token, expires_in     (ok; no refresh_token
+ *                                     for grant)
+ *   error                 the service's error code (oauth), e.g. invalid_grant;
+ *                         for file: unreadable, public (others may read a
+ *                         secret) or invalid
+ *   file_key              (file) the request key of the file:
+ *                         client_certificate, client_key, key_file,
+ *                         client_secret_file (the config's key less oauth_)
  *   description           a printable one-line explanation (not ok)
  */
 #ifndef SAATJA_OAUTH_PROTO_H

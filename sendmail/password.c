@@ -14,8 +14,8 @@
 #include "password.h"
 
 enum status
-password_run(const struct account *a, int callers, char **password,
-    struct buf *err)
+password_run(const struct account *a, int callers, const char *key,
+    const char *command, char **secret, struct buf *err)
 {
 	static char *const clean_env[] = {
 		"PATH=/usr/local/bin:/usr/bin:/bin", "LC_ALL=C", NULL
@@ -26,16 +26,16 @@ password_run(const struct account *a, int callers, char **password,
 	char block[512];
 	ssize_t got;
 
-	*password = NULL;
+	*secret = NULL;
 	if (pipe(fds) != 0) {
-		buf_printf(err, _("cannot run password_command: %s"), strerror(errno));
+		buf_printf(err, _("cannot run %s: %s"), key, strerror(errno));
 		return ST_OSERR;
 	}
 	pid = fork();
 	if (pid < 0) {
 		close(fds[0]);
 		close(fds[1]);
-		buf_printf(err, _("cannot run password_command: %s"), strerror(errno));
+		buf_printf(err, _("cannot run %s: %s"), key, strerror(errno));
 		return ST_OSERR;
 	}
 	if (pid == 0) {
@@ -46,7 +46,7 @@ password_run(const struct account *a, int callers, char **password,
 		dup2(fds[1], STDOUT_FILENO);
 		close(fds[0]);
 		close(fds[1]);
-		execle("/bin/sh", "sh", "-c", a->password_command, (char *)NULL,
+		execle("/bin/sh", "sh", "-c", command, (char *)NULL,
 		    clean_env);
 		_exit(127);
 	}
@@ -67,12 +67,12 @@ password_run(const struct account *a, int callers, char **password,
 	out.len = strcspn(buf_str(&out), "\r\n");
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || out.len == 0) {
 		xfree_secret(buf_take(&out));
-		buf_printf(err, _("[%s] password_command failed (%s); run it by hand to see why"),
-		    a->address, WIFEXITED(status) && WEXITSTATUS(status) == 0 ?
+		buf_printf(err, _("[%s] %s failed (%s); run it by hand to see why"),
+		    a->address, key, WIFEXITED(status) && WEXITSTATUS(status) == 0 ?
 		    _("it printed nothing") : _("it exited with an error"));
 		return ST_CONFIG;
 	}
 	out.data[out.len] = '\0';
-	*password = buf_take(&out);
+	*secret = buf_take(&out);
 	return ST_OK;
 }

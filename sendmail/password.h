@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * password - an account's password_command: the first line it prints,
- * when a login needs the password (credential.h asks).
+ * password - the commands of an account that print a secret
+ * (password_command, oauth_client_secret_command): the first line they
+ * print, when it is needed (credential.h and token.c ask).
  *
  * The command runs under the privilege rules of a set-group-ID sendmail
  * (see password_run), and its output is wiped once read. Secrets never
@@ -15,9 +16,11 @@
 #include "status.h"
 
 /*
- * Runs a->password_command and gives the first line of its output in
- * *password (the caller wipes and frees it). ST_CONFIG when the command
- * fails or prints nothing; ST_OSERR when it cannot be started.
+ * Runs command, the value of key (password_command,
+ * oauth_client_secret_command) in a's section, and gives the first line
+ * of its output in *secret (free it with xfree_secret). ST_CONFIG when
+ * the command fails or prints nothing; ST_OSERR when it cannot be
+ * started.
  *
  * The command runs through /bin/sh with a fixed PATH and no other
  * environment. In a set-group-ID sendmail, a command of the system
@@ -27,6 +30,6 @@
  * non-zero) runs with the caller's group only, for good.
  */
 enum status password_run(const struct account *a, int callers,
-    char **password, struct buf *err);
+    const char *key, const char *command, char **secret, struct buf *err);
 
 #endif

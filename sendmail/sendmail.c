@@ -292,7 +292,10 @@ authorize_mode(const struct config *c, const struct options *o, struct buf *err)
 		return ST_CANTCREAT;
 	}
 	st = token_authorize(a, c->callers_file, err);
-	if (st == ST_OK)
+	if (st == ST_OK && oauth_conf_app(&a->oauth))
+		printf(_("The application got a token for %s from %s; it is kept in %s, and saatja fetches new ones by itself. Nobody needs to sign in.\n"),
+		    a->address, oauth_conf_token_service(&a->oauth), a->oauth.token_file);
+	else if (st == ST_OK)
 		printf(_("Signed in. The token of %s is stored in %s; saatja renews it by itself from now on.\n"),
 		    a->address, a->oauth.token_file);
 	return st;

@@ -602,3 +602,23 @@ tls_describe_trust(const struct conn *c, struct buf *out)
 	}
 	return 0;
 }
+
+int
+tls_cert_file_expiry(const char *path, long long *when)
+{
+	gnutls_datum_t d = { NULL, 0 };
+	gnutls_x509_crt_t crt;
+	int rc = -1;
+
+	if (gnutls_load_file(path, &d) < 0)
+		return -1;
+	if (gnutls_x509_crt_init(&crt) >= 0) {
+		if (gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_PEM) >= 0) {
+			*when = (long long)gnutls_x509_crt_get_expiration_time(crt);
+			rc = 0;
+		}
+		gnutls_x509_crt_deinit(crt);
+	}
+	gnutls_free(d.data);
+	return rc;
+}

@@ -67,6 +67,11 @@ int tls_describe_peer(const struct conn *c, struct buf *out);
  */
 int tls_describe_trust(const struct conn *c, struct buf *out);
 
+/* When the PEM certificate in the file path expires (seconds since the
+ * epoch) into *when, for --check. Returns 0, or -1 when the file cannot
+ * be read or holds no certificate. */
+int tls_cert_file_expiry(const char *path, long long *when);
+
 /* Sends close_notify without waiting for the answer and frees the TLS
  * state; c->tls is NULL afterwards. */
 void tls_end(struct conn *c);

@@ -9,6 +9,11 @@
  *	refresh_token ...
  *	access_token ...		(optional)
  *	expires 1764150000		(seconds since the epoch)
+ *
+ * An application's grant (client_credentials, service_account) has no
+ * refresh token: its file holds the access token only, and a new one is
+ * fetched with the application's own credentials, under the same lock,
+ * when it runs out.
  */
 #include "autoconf.h"
 
@@ -27,6 +32,7 @@
 #include "log.h"
 #include "oauth_client.h"
 #include "oauth_proto.h"
+#include "password.h"
 #include "token.h"
 #include "util.h"
 
@@ -152,13 +158,14 @@ store_read(const struct account *a, struct stored *t, struct buf *err)
 	close(fd);
 	if (in.len == 0 || oauth_msg_parse(&m, in.data, in.len, &why) < 0 ||
 	    (v = oauth_msg_get(&m, "account")) == NULL || strcasecmp(v, a->address) != 0 ||
-	    oauth_msg_get(&m, "refresh_token") == NULL) {
+	    (oauth_msg_get(&m, "refresh_token") == NULL && !oauth_conf_app(&a->oauth))) {
 		buf_printf(err, _("the token file %s is damaged (%s); run `sendmail --authorize %s` to make it again"),
 		    a->oauth.token_file, why.len ? buf_str(&why) : _("it is not for this account or holds no refresh token"),
 		    a->address);
 		goto out;
 	}
-	t->refresh = xstrdup(oauth_msg_get(&m, "refresh_token"));
+	v = oauth_msg_get(&m, "refresh_token");
+	t->refresh = v ? xstrdup(v) : NULL;
 	v = oauth_msg_get(&m, "access_token");
 	t->access = v ? xstrdup(v) : NULL;
 	v = oauth_msg_get(&m, "expires");
@@ -286,6 +293,28 @@ not_stored(const struct account *a, struct buf *err)
 	    a->address, a->oauth.token_file ? a->oauth.token_file : _("no token file yet"), a->address);
 }
 
+/* The secret that oauth_client_secret_command prints, into req; it is
+ * run for each request, so a rotated secret is picked up. */
+static enum status
+client_secret(const struct account *a, int callers, struct buf *req,
+    struct buf *err)
+{
+	char *secret;
+	enum status st;
+
+	if (a->oauth.client_secret_command == NULL)
+		return ST_OK;
+	st = password_run(a, callers, "oauth_client_secret_command",
+	    a->oauth.client_secret_command, &secret, err);
+	if (st == ST_OK && oauth_msg_add(req, "client_secret", secret) < 0) {
+		buf_printf(err, _("[%s] oauth_client_secret_command printed a control character"),
+		    a->address);
+		st = ST_CONFIG;
+	}
+	xfree_secret(secret);
+	return st;
+}
+
 /* Under the lock, with t the file's content: refresh and store. */
 static enum status
 refresh(const struct account *a, int callers, struct stored *t,
@@ -296,9 +325,12 @@ refresh(const struct account *a, int callers, struct stored *t,
 	const char *v;
 	enum status st;
 
-	oauth_client_request(a, "refresh", &req);
-	oauth_msg_add(&req, "refresh_token", t->refresh);
-	st = oauth_client_run(callers, &req, 0, &ans, err);
+	oauth_client_request(a, oauth_conf_app(&a->oauth) ? "grant" : "refresh", &req);
+	if (!oauth_conf_app(&a->oauth))
+		oauth_msg_add(&req, "refresh_token", t->refresh);
+	st = client_secret(a, callers, &req, err);
+	if (st == ST_OK)
+		st = oauth_client_run(callers, &req, 0, &ans, err);
 	explicit_bzero(req.data, req.cap);
 	buf_free(&req);
 	if (st != ST_OK)
@@ -306,7 +338,8 @@ refresh(const struct account *a, int callers, struct stored *t,
 	if (strcmp(oauth_msg_get(&ans, "result"), "ok") != 0 ||
 	    oauth_msg_get(&ans, "access_token") == NULL) {
 		st = oauth_client_failure(a, &ans, err);
-		log_msg(LOG_WARNING, "%s: OAuth2 token refresh failed", a->address);
+		log_msg(LOG_WARNING, "%s: OAuth2 token %s failed", a->address,
+		    oauth_conf_app(&a->oauth) ? "request" : "refresh");
 		oauth_msg_free(&ans);
 		return st;
 	}
@@ -321,9 +354,10 @@ refresh(const struct account *a, int callers, struct stored *t,
 	oauth_msg_free(&ans);
 	/* The rotated refresh token is stored before the access token is
 	 * used: once the service answered, the old one is dead. */
-	st = store_write(a, t, err);
+	st = a->oauth.token_file ? store_write(a, t, err) : ST_OK;
 	if (st == ST_OK)
-		log_msg(LOG_INFO, "%s: OAuth2 token refreshed", a->address);
+		log_msg(LOG_INFO, "%s: OAuth2 token %s", a->address,
+		    oauth_conf_app(&a->oauth) ? "fetched" : "refreshed");
 	return st;
 }
 
@@ -334,7 +368,7 @@ token_get(const struct account *a, int callers, char **access,
 	struct stored t;
 	enum status st = ST_OK;
 	gid_t egid;
-	int rc, lock;
+	int rc, lock, app = oauth_conf_app(&a->oauth);
 
 	if (*access != NULL && (refused == NULL || strcmp(*access, refused) != 0) &&
 	    *expires - (long long)time(NULL) >= TOKEN_MIN_LEFT)
@@ -345,19 +379,27 @@ token_get(const struct account *a, int callers, char **access,
 		keep(access, expires, &t);
 		goto out;
 	}
-	if (rc != 0) {
+	if (rc < 0 || (rc > 0 && !app)) {
 		if (rc > 0)
 			not_stored(a, err);
 		st = rc > 0 ? ST_NOPERM : ST_IOERR;
 		goto out;
 	}
 	stored_free(&t);
+	if (a->oauth.token_file == NULL) {	/* nowhere to keep it: this run's */
+		st = refresh(a, callers, &t, err);
+		if (st == ST_OK)
+			keep(access, expires, &t);
+		goto out;
+	}
 	if ((lock = lock_store(a, err)) < 0) {
 		st = ST_CANTCREAT;
 		goto out;
 	}
 	/* Another process may have refreshed while this one waited. */
 	rc = store_read(a, &t, err);
+	if (rc > 0 && app)
+		rc = 0;		/* nothing stored yet: fetch the first */
 	if (rc == 0 && !usable(&t, refused))
 		st = refresh(a, callers, &t, err);
 	else if (rc != 0)
@@ -373,6 +415,26 @@ out:
 	return st;
 }
 
+/* --authorize for an application's grant: one token, fetched and kept. */
+static enum status
+authorize_app(const struct account *a, int callers, struct buf *err)
+{
+	struct stored t = { NULL, NULL, 0 };
+	gid_t egid = as_caller(callers);
+	enum status st;
+	int lock;
+
+	if ((lock = lock_store(a, err)) < 0) {
+		back(egid);
+		return ST_CANTCREAT;
+	}
+	st = refresh(a, callers, &t, err);
+	stored_free(&t);
+	close(lock);
+	back(egid);
+	return st;
+}
+
 enum status
 token_authorize(const struct account *a, int callers, struct buf *err)
 {
@@ -384,6 +446,10 @@ token_authorize(const struct account *a, int callers, struct buf *err)
 	const char *v;
 	int lock;
 
+	if (oauth_conf_app(&a->oauth)) {
+		back(egid);
+		return authorize_app(a, callers, err);
+	}
 	/* Can the result be kept? Better to know before the user signs in;
 	 * but the lock is not held while the user does, or senders that
 	 * need a refresh would wait for as long. */
@@ -474,7 +540,16 @@ token_login_hint(const struct account *a, const char *mech,
 	}
 	if (refusal)
 		buf_printf(err, " [%s]", refusal);
-	if (a->oauth.store)
+	if (oauth_conf_app(&a->oauth) && token_basic_auth_off(r))
+		buf_printf(err, _("; SMTP AUTH is turned off for the mailbox %s: an Exchange administrator turns it on with: Set-CASMailbox -Identity %s -SmtpClientAuthenticationDisabled $false"),
+		    a->address, a->address);
+	else if (oauth_conf_app(&a->oauth) && strcmp(a->oauth.grant, "service_account") == 0)
+		buf_printf(err, _("; the server refused the service account's token for %s: the Google Workspace user must exist with Gmail on, and domain-wide delegation must grant the scope https://mail.google.com/ (Google Admin console, Security, API controls)"),
+		    a->address);
+	else if (oauth_conf_app(&a->oauth))
+		buf_printf(err, _("; the server refused the application's token for %s: the application may not use this mailbox. An Exchange administrator registers it and gives it the mailbox with: New-ServicePrincipal -AppId <Application (client) ID> -ObjectId <Object ID of the Enterprise application>; Add-MailboxPermission -Identity %s -User <that Object ID> -AccessRights FullAccess (or assigns the application RBAC role \"Application SMTP.SendAsApp\"); the application also needs SMTP.SendAsApp with admin consent"),
+		    a->address, a->address);
+	else if (a->oauth.store)
 		buf_printf(err, _("; the server refused even a freshly refreshed OAuth2 token of %s: check that the application may send mail (Microsoft: SMTP.Send, and SMTP AUTH allowed for the mailbox; Google: the https://mail.google.com/ scope), then run `sendmail --authorize %s`"),
 		    a->address, a->address);
 	else

@@ -17,6 +17,11 @@
  * only if it is still stale, so any number of concurrent senders cause
  * one refresh; the rotated refresh token is on disk before the new
  * access token is used.
+ *
+ * An application's grant (oauth_grant = client_credentials or
+ * service_account, saatja.ini(5)) has no refresh token: the file holds
+ * the access token alone, and a new one is asked for with the
+ * application's credentials in the same locked way.
  */
 #ifndef SAATJA_TOKEN_H
 #define SAATJA_TOKEN_H
@@ -54,17 +59,20 @@ void token_locate(const struct config *c, const char *spool);
  * TOKEN_MIN_LEFT seconds left, else a refresh under the lock. The
  * caller wipes and frees *access. refused: the token the server has just refused, which is
  * refreshed unless the file already holds a newer one; NULL otherwise.
- * ST_NOPERM when nothing is stored or the service refuses (invalid_grant:
- * the message names --authorize and -qI); ST_TEMP_* when the service
- * cannot be reached; ST_CANTCREAT / ST_IOERR when the file cannot be
- * read or written.
+ * An application's grant asks for a token where none is stored.
+ * ST_NOPERM when nothing is stored (a signed-in grant) or the service
+ * refuses (invalid_grant: the message names --authorize and -qI; a file
+ * of the application that cannot be used); ST_TEMP_* when the service
+ * cannot be reached; ST_CONFIG when oauth_client_secret_command fails;
+ * ST_CANTCREAT / ST_IOERR when the file cannot be read or written.
  */
 enum status token_get(const struct account *a, int callers, char **access,
     long long *expires, const char *refused, struct buf *err);
 
 /*
  * sendmail --authorize: signs in through the helper (device or browser
- * flow, on the caller's terminal) and stores the first tokens. ST_OK
+ * flow, on the caller's terminal) and stores the first tokens; for an
+ * application's grant, asks for one token and stores it. ST_OK
  * once the file is written; see oauth_client_failure for the refusals,
  * ST_CANTCREAT when the file cannot be written.
  */
@@ -72,7 +80,8 @@ enum status token_authorize(const struct account *a, int callers,
     struct buf *err);
 
 struct token_info {
-	int stored;		/* the file exists and holds a refresh token */
+	int stored;		/* the file exists and holds a refresh token
+				 * (an access token, for an application) */
 	int has_access;		/* and an access token */
 	long long expires;	/* when it expires */
 	int writable;		/* this process may replace the file */

@@ -2,14 +2,16 @@
 /*
  * fuzz_oauth_json - libFuzzer target for what a token service answers:
  * the token endpoint's JSON (tokens or an error) and the device
- * authorization answer, as saatja-oauth reads them.
+ * authorization answer, as saatja-oauth reads them; and a service
+ * account's key file, which the user may have picked wrongly.
  *
  * The input is a hostile service's body. oauth_json.h promises tokens of
  * printable ASCII without spaces and at most OAUTH_TOKEN_MAX octets, an
  * error code and description that can go on one line of a terminal or
  * log, an https:// verification URL, and numbers in range: each is
  * checked here, and so is the rule that a success has exactly one of
- * access token or error.
+ * access token or error. A key file read is a service account's, with
+ * its e-mail, its key and an https:// token_uri (when it has one).
  */
 #include "autoconf.h"
 
@@ -44,6 +46,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct oauth_tokens t = { 0 };
 	struct oauth_device d = { 0 };
+	struct oauth_key_file k = { 0 };
 	struct buf err = BUF_INIT;
 
 	if (oauth_json_tokens((const char *)data, size, &t, &err) == 0) {
@@ -74,6 +77,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	oauth_device_free(&d);
 	oauth_tokens_free(&t);
+	buf_reset(&err);
+	if (oauth_json_key_file((const char *)data, size, &k, &err) == 0) {
+		check_text(k.client_email, 0);
+		check_text(k.private_key_id, 0);
+		if (k.private_key == NULL || (k.token_uri != NULL &&
+		    strncmp(k.token_uri, "https://", 8) != 0))
+			abort();
+	} else if (err.len == 0 || k.client_email != NULL || k.private_key != NULL) {
+		abort();
+	}
+	oauth_key_file_free(&k);
 	buf_free(&err);
 	return 0;
 }

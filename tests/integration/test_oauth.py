@@ -35,9 +35,9 @@ MAILLOG = os.path.join(mailserver.STATE, "maillog")
 
 
 def tls():
-    """A context that trusts the test CA, made when a test needs it: the
-    CA exists once the test server has started, not when this file is
-    read (run alone on a fresh machine, nothing has started it yet)."""
+    """The client side of TLS toward the token service (the test CA exists
+    once the server has started, so not at import: test_oauth_app.py
+    imports this module)."""
     return ssl.create_default_context(cafile=CA)
 
 
@@ -443,6 +443,35 @@ def test_revoked_grant_keeps_the_message_and_exits_77_naming_authorize():
     failed = os.listdir(os.path.join(acct.work, "queue", "failed"))
     eq(any(f.endswith(".env") for f in failed), True, "the message is kept: %r" % failed)
     acct.stored()    # the token file is left whole
+
+
+def test_signed_in_grant_traps_are_answered_where_they_happen():
+    """Microsoft's 90-day inactivity expiry, Google's 7-day refresh tokens
+    of a project in Testing, and a Conditional Access policy that blocks
+    the device flow: each says what to do, in the provider's words."""
+    cases = [
+        ("", "AADSTS700082: The refresh token has expired due to inactivity.",
+         ["90 days", "client credentials", "--authorize"]),
+        ("oauth = google\n", "Token has been expired or revoked.",
+         ["\"Testing\"", "7-day", "In production"]),
+    ]
+    for extra, description, advice in cases:
+        acct = Account(extra=extra)
+        authorized(acct)
+        ctl("set", client=acct.client, app_error="invalid_grant",
+            app_error_description=description)
+        acct.make_stale()
+        r = acct.send(uuid.uuid4().hex)
+        eq(r.code, 77, "%s: exit status: %s" % (description, r.err))
+        for a in advice:
+            contains(r.err, a, "%s: what to do" % description)
+    acct = Account()
+    ctl("set", client=acct.client, app_error="invalid_grant",
+        app_error_description="AADSTS53003: Access has been blocked by Conditional Access policies.")
+    code, text = authorize_device(acct)
+    eq(code, 77, "Conditional Access: exit status: %s" % text)
+    contains(text, "oauth_grant = browser", "Conditional Access: the browser grant")
+    contains(text, "oauth_grant = client_credentials", "Conditional Access: client credentials")
 
 
 def test_missing_token_says_to_authorize():

@@ -37,6 +37,7 @@ PASSWORD = mailserver.USERS["arved@firma.test"]
 SECRETS = [PASSWORD.encode(), base64.b64encode(PASSWORD.encode()),
            base64.b64encode(b"\0arved@firma.test\0" + PASSWORD.encode())]
 OAUTH_CLIENT = "saatja-test-setgid-%s" % uuid.uuid4().hex[:8]
+APP_CLIENT = "saatja-test-setgid-app-%s" % uuid.uuid4().hex[:8]
 OAUTH_CONTROL = int(os.environ.get("SAATJA_TEST_OAUTH_CONTROL_PORT", mailserver.SUBMISSION + 2))
 OAUTH_SERVICE = "https://localhost:%d" % int(os.environ.get("SAATJA_TEST_OAUTH_PORT",
                                                               mailserver.SUBMISSION + 1))
@@ -109,12 +110,32 @@ ca_file = %s
 password = "%s"
 %s""" % (logdir, mailserver.SUBMISSION, mailserver.CA, PASSWORD,
              oauth_account(OAUTH_CLIENT, "oauth_scope = mail\n")))
+    # An application's certificate and key (client credentials): the key
+    # for the group only, as the HOWTO says to install it.
+    app_key, app_cert = os.path.join(etc, "app.key"), os.path.join(etc, "app.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30",
+                    "-subj", "/CN=saatja setgid test", "-keyout", app_key, "-out", app_cert],
+                   check=True, capture_output=True)
+    os.chown(app_key, 0, gid)
+    os.chmod(app_key, 0o640)
+    with open(cfg, "a") as f:
+        f.write("""[arved-app@firma.test]
+host = 127.0.0.1
+port = %d
+ca_file = %s
+oauth_grant = client_credentials
+oauth_client_id = %s
+oauth_token_url = %s/token
+oauth_client_certificate = %s
+oauth_client_key = %s
+""" % (mailserver.SUBMISSION, mailserver.CA, APP_CLIENT, OAUTH_SERVICE, app_cert, app_key))
     os.chown(cfg, 0, gid)
     os.chmod(cfg, 0o640)
     home = os.path.join(top, "home")
     os.mkdir(home)
     os.chown(home, pwd.getpwnam(USER).pw_uid, pwd.getpwnam(USER).pw_gid)
     _inst = {"prefix": prefix, "sendmail": os.path.join(prefix, "sbin", "sendmail"),
+             "app_key": app_key, "app_cert": app_cert,
              "config": cfg, "home": home, "log": os.path.join(logdir, "saatja.log"),
              "spool": os.path.join(prefix, "var", "spool", "saatja")}
     return _inst
@@ -449,6 +470,34 @@ def test_user_sends_with_a_token_and_sees_none():
                   r4.stdout, r4.stderr, f.read(), log.read())
     r = as_user(["sh", "-c", "cat %s/*.env %s/failed/*.env 2>/dev/null" % (inst["spool"], inst["spool"])])
     no_secret(r.stdout)
+
+
+def test_user_sends_with_the_applications_key_and_cannot_read_it():
+    """Client credentials in the system config: the private key is the
+    group's, the helper signs with it for the user's message, and the user
+    can read it nowhere."""
+    inst = install()
+    ctl("set", client=APP_CLIENT, mailbox="arved-app@firma.test", cert=inst["app_cert"])
+    r = as_user(["cat", inst["app_key"]])
+    assert r.returncode != 0 and b"PRIVATE KEY" not in r.stdout, "the user read the key"
+    token = uuid.uuid4().hex
+    r = as_user([inst["sendmail"], "-t", "-v"],
+                ("From: arved-app@firma.test\nTo: bob@example.test\nSubject: app %s\n\nx\n"
+                 % token).encode())
+    eq(r.returncode, 0, r.stderr.decode())
+    eq(len(mailserver.delivered_by_token(token, wait=10)), 1, "delivered")
+    eq(ctl("stats", client=APP_CLIENT)["app"], 1, "one token request")
+    with open(inst["app_key"], "rb") as f:
+        key_lines = [l for l in f.read().splitlines() if l and not l.startswith(b"-----")]
+    with open(inst["log"], "rb") as log:
+        text = r.stdout + r.stderr + log.read()
+    for line in key_lines:
+        assert line not in text, "a line of the private key shown"
+    no_secret(text)
+    r = as_user([inst["sendmail"], "--check", "arved-app@firma.test"])
+    eq(r.returncode, 0, r.stdout.decode() + r.stderr.decode())
+    contains(r.stdout.decode(), "got a token from", "--check's token step")
+    contains(r.stdout.decode(), "make a new one", "--check warns of the 30-day certificate")
 
 
 def test_authorize_of_the_system_config_is_for_root():

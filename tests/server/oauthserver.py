@@ -13,7 +13,22 @@ client talks to:
                      7636): approves at once for the user named by login_hint
                      (or the client's "user" setting) and answers 302 to the
                      redirect_uri, which must be http://127.0.0.1:PORT/...
-  POST /token        grant_type device_code, authorization_code, refresh_token
+  POST /token        grant_type device_code, authorization_code, refresh_token;
+                     and an application's grants, with nobody signing in:
+                     client_credentials (with client_secret, or with a
+                     client_assertion, RFC 7523 2.2, signed RS256 by the
+                     key of the client's registered certificate: header
+                     x5t = its SHA-1 thumbprint (and x5t#S256, when given,
+                     its SHA-256 one), aud = this /token URL,
+                     iss = sub = client_id, exp in the future and at most
+                     an hour ahead, a jti never seen before), answering an
+                     access token for the client's "mailbox" and no refresh
+                     token; and urn:ietf:params:oauth:grant-type:jwt-bearer
+                     (RFC 7523 2.1, Google's service accounts: iss =
+                     CLIENT@saatja-test.iam.gserviceaccount.com, signed by
+                     the client's registered "cert", aud, exp, scope among
+                     the client's "delegated" scopes, sub = the mailbox the
+                     token is for)
   GET  /device       a page that names the code to enter (nothing to do here:
                      the test approves through /control/device)
 
@@ -26,9 +41,20 @@ HTTP (port Q) is for Dovecot and the tests:
                                       (s, how long a refresh takes), user,
                                       deny_authorize (an error code to send
                                       to the redirect instead of a code),
-                                      device_interval (s), device_ttl (s)
+                                      device_interval (s), device_ttl (s),
+                                      mailbox (the one mailbox an
+                                      application's token is for), secret
+                                      (the application's client secret),
+                                      cert (a PEM file: the registered
+                                      certificate or public key), delegated
+                                      (space-separated scopes a service
+                                      account may ask for), app_error and
+                                      app_error_description (refuse every
+                                      application grant, refresh and
+                                      approved device code with them)
   POST /control/expire?client=C       every access token of C stops working
-  POST /control/revoke?client=C       every grant of C is revoked
+  POST /control/revoke?client=C       every grant of C is revoked, and an
+                                      application is disabled
   POST /control/device?user_code=X&action=approve|deny[&user=U]
   GET  /control/device?client=C       the newest pending user_code of C
 
@@ -49,6 +75,8 @@ import json
 import os
 import secrets
 import ssl
+import subprocess
+import tempfile
 import sys
 import threading
 import time
@@ -74,9 +102,16 @@ class Client:
         self.deny_authorize = None
         self.device_interval = 1
         self.device_ttl = 600
+        self.mailbox = None
+        self.secret = CLIENT_SECRET
+        self.cert = None
+        self.delegated = ["https://mail.google.com/"]
+        self.app_error = None
+        self.app_error_description = None
+        self.disabled = False
         self.counts = dict(refresh=0, refresh_refused=0, reuse=0, token=0,
                            introspect=0, introspect_active=0, device=0,
-                           authorize=0)
+                           authorize=0, app=0, app_refused=0)
 
     def stats(self):
         d = dict(self.counts)
@@ -103,12 +138,148 @@ class OAuthError(Exception):
 
 
 def check_client(form):
+    if form.get("grant_type") == JWT_BEARER:
+        return client(service_account_client(form))
     cid = form.get("client_id", "")
     if not cid.startswith("saatja-test"):
         raise OAuthError("invalid_client", "unknown client_id", 401)
+    if form.get("grant_type") == "client_credentials":
+        return client(cid)     # grant_app authenticates the application
     if cid.endswith("-secret") and form.get("client_secret") != CLIENT_SECRET:
         raise OAuthError("invalid_client", "client authentication failed", 401)
     return client(cid)
+
+
+# ------------------------------------------------ an application's grants
+
+JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+SA_DOMAIN = "@saatja-test.iam.gserviceaccount.com"
+JTI_SEEN = set()
+
+
+def b64d(s):
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+
+
+def service_account_client(form):
+    try:
+        claims = json.loads(b64d(form.get("assertion", "").split(".")[1]))
+    except (ValueError, IndexError):
+        raise OAuthError("invalid_grant", "the assertion is not a JWT")
+    iss = str(claims.get("iss", ""))
+    if not iss.endswith(SA_DOMAIN) or not iss.startswith("saatja-test"):
+        raise OAuthError("invalid_grant", "Invalid JWT Signature. (unknown iss)")
+    return iss[:-len(SA_DOMAIN)]
+
+
+def thumbprint(pem_file, digest=hashlib.sha1):
+    der = subprocess.run(["openssl", "x509", "-in", pem_file, "-outform", "DER"],
+                         capture_output=True, check=True).stdout
+    return base64.urlsafe_b64encode(digest(der).digest()).rstrip(b"=").decode()
+
+
+def signature_ok(pem_file, signed, sig):
+    """RS256 over signed, by the key of pem_file (a certificate or a public
+    key), checked by openssl."""
+    with open(pem_file) as f:
+        is_cert = "CERTIFICATE" in f.read()
+    with tempfile.TemporaryDirectory() as d:
+        pub = os.path.join(d, "pub.pem")
+        if is_cert:
+            with open(pub, "wb") as f:
+                f.write(subprocess.run(["openssl", "x509", "-in", pem_file, "-pubkey", "-noout"],
+                                       capture_output=True, check=True).stdout)
+        else:
+            pub = pem_file
+        sig_file = os.path.join(d, "sig")
+        with open(sig_file, "wb") as f:
+            f.write(sig)
+        r = subprocess.run(["openssl", "dgst", "-sha256", "-verify", pub, "-signature", sig_file],
+                           input=signed, capture_output=True)
+        return r.returncode == 0
+
+
+def check_jwt(jwt, c, aud, error, prefix):
+    """The header and claims of jwt, signed by c's certificate, for aud,
+    unexpired; else OAuthError(error)."""
+    try:
+        h, p, sig = jwt.split(".")
+        head, claims = json.loads(b64d(h)), json.loads(b64d(p))
+        sig = b64d(sig)
+    except ValueError:
+        raise OAuthError(error, prefix + "the assertion is not a JWT")
+    if head.get("alg") != "RS256":
+        raise OAuthError(error, prefix + "alg is not RS256")
+    if c.cert is None or not signature_ok(c.cert, (h + "." + p).encode(), sig):
+        raise OAuthError(error, prefix + "Client assertion contains an invalid signature.")
+    now = time.time()
+    exp = claims.get("exp")
+    if claims.get("aud") != aud:
+        raise OAuthError(error, prefix + "aud %r is not %r" % (claims.get("aud"), aud))
+    if not isinstance(exp, int) or exp < now or exp > now + 3700:
+        raise OAuthError(error, prefix + "exp is past or more than an hour ahead")
+    return head, claims
+
+
+def app_token(c, user, scope):
+    c.counts["app"] += 1
+    gid = secrets.token_hex(8)
+    GRANTS[gid] = dict(client=c.id, user=user, revoked=False)
+    at = new_token("at-")
+    ACCESS[at] = dict(client=c.id, user=user, exp=time.time() + c.access_ttl, grant=gid)
+    return dict(access_token=at, token_type="Bearer", expires_in=c.access_ttl)
+
+
+def refuse_app(c, error, description):
+    c.counts["app_refused"] += 1
+    # server_error comes as an HTTP 503, as from a token service that is down.
+    raise OAuthError(error, description, {"invalid_client": 401, "server_error": 503}.get(error, 400))
+
+
+def grant_app(form, c, aud):
+    if c.app_error:
+        refuse_app(c, c.app_error, c.app_error_description or c.app_error)
+    if c.disabled:
+        refuse_app(c, "unauthorized_client", "AADSTS7000112: Application '%s' is disabled." % c.id)
+    if form.get("client_assertion") is not None:
+        if form.get("client_assertion_type") != ASSERTION_TYPE:
+            refuse_app(c, "invalid_request", "client_assertion_type is not jwt-bearer")
+        prefix = "AADSTS700027: "
+        try:
+            head, claims = check_jwt(form["client_assertion"], c, aud, "invalid_client", prefix)
+        except OAuthError as e:
+            refuse_app(c, e.error, e.description)
+        if c.cert is None or head.get("x5t") != thumbprint(c.cert) or \
+                head.get("x5t#S256", thumbprint(c.cert, hashlib.sha256)) != thumbprint(c.cert, hashlib.sha256):
+            refuse_app(c, "invalid_client", prefix + "The certificate with identifier used to sign the client assertion is not registered on application.")
+        if claims.get("iss") != c.id or claims.get("sub") != c.id:
+            refuse_app(c, "invalid_client", prefix + "iss and sub must be the client_id")
+        if not claims.get("jti") or claims["jti"] in JTI_SEEN:
+            refuse_app(c, "invalid_client", prefix + "The provided signed assertion was already used (jti).")
+        JTI_SEEN.add(claims["jti"])
+    elif form.get("client_secret") != c.secret:
+        refuse_app(c, "invalid_client", "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.")
+    if form.get("scope") != "https://outlook.office365.com/.default":
+        refuse_app(c, "invalid_scope", "AADSTS1002012: The provided value for scope %r is not valid." % form.get("scope"))
+    return app_token(c, c.mailbox, form.get("scope"))
+
+
+def grant_jwt_bearer(form, c, aud):
+    if c.app_error:
+        refuse_app(c, c.app_error, c.app_error_description or c.app_error)
+    if c.disabled:
+        refuse_app(c, "invalid_grant", "Invalid JWT Signature.")
+    try:
+        head, claims = check_jwt(form.get("assertion", ""), c, aud, "invalid_grant", "")
+    except OAuthError as e:
+        refuse_app(c, e.error, e.description)
+    scope = claims.get("scope", "")
+    if not scope or any(s not in c.delegated for s in scope.split()):
+        refuse_app(c, "unauthorized_client", "Client is unauthorized to retrieve access tokens using this method, or client not authorized for any of the scopes requested.")
+    if not claims.get("sub") or claims["sub"] != c.mailbox:
+        refuse_app(c, "invalid_grant", "Invalid email or User ID")
+    return app_token(c, claims["sub"], scope)
 
 
 def issue(c, user, grant, scope):
@@ -133,6 +304,8 @@ def grant_device(form, c):
     now = time.time()
     if now > d["exp"]:
         raise OAuthError("expired_token", "the device code expired")
+    if c.app_error and d["state"] == "approved":
+        raise OAuthError(c.app_error, c.app_error_description or c.app_error)
     if d["state"] == "denied":
         raise OAuthError("access_denied", "the user declined")
     if d["state"] == "used":
@@ -162,6 +335,9 @@ def grant_code(form, c):
 
 
 def grant_refresh(form, c):
+    if c.app_error:
+        c.counts["refresh_refused"] += 1
+        raise OAuthError(c.app_error, c.app_error_description or c.app_error)
     delay = c.refresh_delay
     rt = form.get("refresh_token", "")
     r = REFRESH.get(rt)
@@ -248,6 +424,10 @@ class ClientSide(Handler):
                     out = grant_code(form, c)
                 elif gt == "refresh_token":
                     out, delay = grant_refresh(form, c)
+                elif gt in ("client_credentials", JWT_BEARER):
+                    aud = "https://localhost:%d/token" % self.server.server_address[1]
+                    out = (grant_app if gt == "client_credentials" else grant_jwt_bearer)(form, c, aud)
+                    delay = c.refresh_delay
                 else:
                     raise OAuthError("unsupported_grant_type", "grant_type %r" % gt)
             if delay:
@@ -342,6 +522,11 @@ class ServerSide(Handler):
                         c.user = v
                     elif k == "deny_authorize":
                         c.deny_authorize = v or None
+                    elif k in ("mailbox", "secret", "cert", "app_error",
+                               "app_error_description"):
+                        setattr(c, k, v or None)
+                    elif k == "delegated":
+                        c.delegated = v.split()
                 return self.reply(200, dict(ok=True))
             if p == "/control/expire":
                 n = 0
@@ -354,6 +539,7 @@ class ServerSide(Handler):
                 for g in GRANTS.values():
                     if g["client"] == c.id:
                         g["revoked"] = True
+                c.disabled = True
                 return self.reply(200, dict(ok=True))
             if p == "/control/device" and self.command == "GET":
                 pending = [d["user_code"] for d in DEVICE.values()
