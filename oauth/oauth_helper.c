@@ -149,9 +149,7 @@ post_json(const char *url, const char *form, struct oauth_tokens *t,
 	}
 	rc = 0;
 out:
-	if (body.data != NULL)
-		explicit_bzero(body.data, body.cap);
-	buf_free(&body);
+	buf_free_secret(&body);
 	buf_free(&err);
 	return rc;
 }
@@ -167,9 +165,7 @@ form_client(struct buf *f)
 static void
 free_form(struct buf *f)
 {
-	if (f->data != NULL)
-		explicit_bzero(f->data, f->cap);
-	buf_free(f);
+	buf_free_secret(f);
 }
 
 /* Token endpoint exchange at url; the answer goes into a either way. */
@@ -437,9 +433,7 @@ wait_redirect(int lfd, const char *state, struct oauth_redirect *r)
 		}
 		buf_free(&why);
 	}
-	if (line.data != NULL)
-		explicit_bzero(line.data, line.cap);
-	buf_free(&line);
+	buf_free_secret(&line);
 	return rc;
 }
 

@@ -4,10 +4,13 @@
  */
 #include "autoconf.h"
 
+#include <errno.h>
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <strings.h>
 #include <sysexits.h>
 
@@ -108,6 +111,47 @@ buf_free(struct buf *b)
 {
 	free(b->data);
 	buf_init(b);
+}
+
+void
+buf_wipe(struct buf *b)
+{
+	if (b->data)
+		explicit_bzero(b->data, b->cap);
+	buf_reset(b);
+}
+
+void
+buf_free_secret(struct buf *b)
+{
+	buf_wipe(b);
+	buf_free(b);
+}
+
+int
+buf_read_fd(struct buf *b, int fd, size_t max)
+{
+	char block[4096];
+	size_t start = b->len;
+	ssize_t got;
+	int rc = 0;
+
+	while ((got = read(fd, block, sizeof block)) != 0) {
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			rc = -1;
+			break;
+		}
+		if (b->len - start + (size_t)got > max) {
+			buf_add(b, block, max - (b->len - start));
+			rc = 1;
+		} else {
+			buf_add(b, block, (size_t)got);
+		}
+	}
+	explicit_bzero(block, sizeof block);
+	return rc;
 }
 
 void

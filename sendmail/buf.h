@@ -29,6 +29,17 @@ void buf_init(struct buf *b);
 void buf_free(struct buf *b);
 /* Empties b but keeps its memory. */
 void buf_reset(struct buf *b);
+/* For a buffer that held a secret: overwrites all of its memory, then
+ * empties it (buf_wipe, memory kept) or frees it (buf_free_secret). */
+void buf_wipe(struct buf *b);
+void buf_free_secret(struct buf *b);
+/*
+ * Appends what fd gives until its end, going on after EINTR, at most max
+ * octets; the rest is read and dropped, so a writer is never left
+ * blocked. The read buffer is wiped: what came may be a secret. Returns
+ * 0; 1 when more than max came; -1 with errno when a read failed.
+ */
+int buf_read_fd(struct buf *b, int fd, size_t max);
 void buf_add(struct buf *b, const void *p, size_t n);
 void buf_adds(struct buf *b, const char *s);
 void buf_addc(struct buf *b, char c);

@@ -101,8 +101,6 @@ oauth_client_run(int callers,
 	int rq[2], an[2], status = 0;
 	void (*old)(int);
 	enum status st = ST_OK;
-	char block[4096];
-	ssize_t got;
 	pid_t pid;
 
 	if (pipe2(rq, O_CLOEXEC) != 0) {
@@ -130,14 +128,9 @@ oauth_client_run(int callers,
 	old = signal(SIGPIPE, SIG_IGN);
 	write_all(rq[1], req->data ? req->data : "", req->len);
 	close(rq[1]);
-	while ((got = read(an[0], block, sizeof block)) != 0) {
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0 || in.len > OAUTH_MSG_MAX)
-			break;
-		buf_add(&in, block, (size_t)got);
-	}
-	explicit_bzero(block, sizeof block);
+	/* Too long an answer is no answer: a cut one could be misread. */
+	if (buf_read_fd(&in, an[0], OAUTH_MSG_MAX) != 0)
+		buf_wipe(&in);
 	close(an[0]);
 	signal(SIGPIPE, old);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
@@ -152,9 +145,7 @@ oauth_client_run(int callers,
 		oauth_msg_free(ans);
 		st = WIFEXITED(status) && WEXITSTATUS(status) >= 126 ? ST_OSERR : ST_PROTOCOL;
 	}
-	if (in.data)
-		explicit_bzero(in.data, in.cap);
-	buf_free(&in);
+	buf_free_secret(&in);
 	buf_free(&why);
 	return st;
 }

@@ -23,8 +23,6 @@ password_run(const struct account *a, int callers, const char *key,
 	struct buf out = BUF_INIT;
 	int fds[2], status;
 	pid_t pid;
-	char block[512];
-	ssize_t got;
 
 	*secret = NULL;
 	if (pipe(fds) != 0) {
@@ -51,16 +49,7 @@ password_run(const struct account *a, int callers, const char *key,
 		_exit(127);
 	}
 	close(fds[1]);
-	while ((got = read(fds[0], block, sizeof block)) != 0) {
-		if (got < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		if (out.len < 4096)
-			buf_add(&out, block, (size_t)got);
-	}
-	explicit_bzero(block, sizeof block);
+	(void)buf_read_fd(&out, fds[0], 4096);	/* the first line is wanted */
 	close(fds[0]);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;

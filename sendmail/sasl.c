@@ -46,14 +46,6 @@ sasl_initial_response(const char *mech)
 	return strcasecmp(mech, "PLAIN") == 0 || sasl_oauth_is(mech);
 }
 
-void
-sasl_wipe(struct buf *b)
-{
-	if (b->data)
-		explicit_bzero(b->data, b->cap);
-	buf_reset(b);
-}
-
 enum status
 sasl_begin(struct sasl **sp, const char *mech, const char *user,
     const char *password, struct buf *err)
@@ -100,7 +92,7 @@ sasl_step(struct sasl *s, const char *challenge, struct buf *out, int *done,
 	char *resp = NULL;
 	int rc;
 
-	sasl_wipe(out);
+	buf_wipe(out);
 	if (s->oauth) {
 		/* The initial response says it all; a challenge is the
 		 * server's error, answered so that it can send its 535. */
@@ -137,7 +129,7 @@ sasl_end(struct sasl *s)
 	if (s == NULL)
 		return;
 	free(s->oauth);
-	sasl_wipe(&s->initial);
+	buf_wipe(&s->initial);
 	buf_free(&s->initial);
 	buf_free(&s->refusal);
 	if (s->session)

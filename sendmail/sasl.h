@@ -5,7 +5,7 @@
  * challenges into base64 responses. smtp_auth drives the exchange.
  *
  * Responses hold the password (or its base64): callers send them, never
- * show or log them, and wipe them (sasl_wipe) once sent.
+ * show or log them, and wipe them (buf_wipe) once sent.
  */
 #ifndef SAATJA_SASL_H
 #define SAATJA_SASL_H
@@ -51,8 +51,5 @@ const char *sasl_refusal(const struct sasl *s);
 
 /* Ends the exchange and frees s; NULL is fine. */
 void sasl_end(struct sasl *s);
-
-/* Overwrites and empties a buffer that held a response. */
-void sasl_wipe(struct buf *b);
 
 #endif

@@ -41,8 +41,7 @@ sasl_oauth_initial(const char *mech, const char *user, const char *token,
 	}
 	buf_printf(&raw, "auth=Bearer %s\001\001", token);
 	rc = gsasl_base64_to(raw.data, raw.len, &b64, &n);
-	explicit_bzero(raw.data, raw.cap);
-	buf_free(&raw);
+	buf_free_secret(&raw);
 	if (rc != GSASL_OK)
 		return -1;
 	buf_add(out, b64, n);

@@ -346,8 +346,7 @@ auth_exchange(struct smtp *s, struct sasl *x, const char *mech,
 				st = smtp_read_reply(s, err);
 		}
 	}
-	sasl_wipe(&resp);
-	buf_free(&resp);
+	buf_free_secret(&resp);
 	return st;
 }
 

@@ -137,9 +137,7 @@ store_read(const struct account *a, struct stored *t, struct buf *err)
 	struct oauth_msg m = OAUTH_MSG_INIT;
 	struct buf in = BUF_INIT, why = BUF_INIT;
 	const char *v;
-	char block[4096];
-	ssize_t got;
-	int fd, rc = -1;
+	int fd, got, rc = -1;
 
 	memset(t, 0, sizeof *t);
 	if (a->oauth.token_file == NULL)
@@ -152,11 +150,9 @@ store_read(const struct account *a, struct stored *t, struct buf *err)
 		    strerror(errno));
 		return -1;
 	}
-	while ((got = read(fd, block, sizeof block)) > 0 && in.len <= FILE_MAX)
-		buf_add(&in, block, (size_t)got);
-	explicit_bzero(block, sizeof block);
+	got = buf_read_fd(&in, fd, FILE_MAX);
 	close(fd);
-	if (in.len == 0 || oauth_msg_parse(&m, in.data, in.len, &why) < 0 ||
+	if (got != 0 || in.len == 0 || oauth_msg_parse(&m, in.data, in.len, &why) < 0 ||
 	    (v = oauth_msg_get(&m, "account")) == NULL || strcasecmp(v, a->address) != 0 ||
 	    (oauth_msg_get(&m, "refresh_token") == NULL && !oauth_conf_app(&a->oauth))) {
 		buf_printf(err, _("the token file %s is damaged (%s); run `sendmail --authorize %s` to make it again"),
@@ -173,9 +169,7 @@ store_read(const struct account *a, struct stored *t, struct buf *err)
 	rc = 0;
 out:
 	oauth_msg_free(&m);
-	if (in.data)
-		explicit_bzero(in.data, in.cap);
-	buf_free(&in);
+	buf_free_secret(&in);
 	buf_free(&why);
 	return rc;
 }
@@ -238,8 +232,7 @@ store_write(const struct account *a, const struct stored *t, struct buf *err)
 		fsync_parent(a->oauth.token_file);
 		rc = 0;
 	}
-	explicit_bzero(text.data, text.cap);
-	buf_free(&text);
+	buf_free_secret(&text);
 	buf_free(&tmp);
 	return rc < 0 ? ST_CANTCREAT : ST_OK;
 }
@@ -331,8 +324,7 @@ refresh(const struct account *a, int callers, struct stored *t,
 	st = client_secret(a, callers, &req, err);
 	if (st == ST_OK)
 		st = oauth_client_run(callers, &req, 0, &ans, err);
-	explicit_bzero(req.data, req.cap);
-	buf_free(&req);
+	buf_free_secret(&req);
 	if (st != ST_OK)
 		return st;
 	if (strcmp(oauth_msg_get(&ans, "result"), "ok") != 0 ||
