@@ -6,12 +6,12 @@ error, exit 78, that says what to install or set, never a crash; the
 message is kept in the failed area with that reason, and nothing reaches
 the server. Against the test Postfix (tests/server/mailserver.sh)."""
 import os
-import shutil
 import subprocess
 import uuid
 
 import mailserver
-from saatja_test import sendmail_argv, sendmail, eq, contains, run_tests, SkipTest
+from saatja_test import (sendmail_argv, sendmail, eq, contains, run_tests,
+                         private_mounts)
 
 FAIL = "\u2717"
 
@@ -46,8 +46,7 @@ def without_system_store(args, stdin=b"", config=None):
     """sendmail with an empty /etc/ssl/certs (a tmpfs in a mount namespace
     of its own), as on a machine without ca-certificates; the machine's
     own store is never touched."""
-    if shutil.which("unshare") is None:
-        raise SkipTest("unshare (util-linux) is not installed")
+    private_mounts("this test, which hides the system's certificate store,")
     argv = ["unshare", "-m", "--propagation", "private", "sh", "-c",
             'mount -t tmpfs none /etc/ssl/certs && exec "$@"', "sh"]
     argv += sendmail_argv() + ["-C", config.path] + list(args)
