@@ -38,8 +38,17 @@
  * unlinked O_TMPFILE in tmp/; it is fsynced and linked in as ID.body
  * (copied where O_TMPFILE is missing). Then ID.env is written in tmp/,
  * fsynced and renamed into place, and the directory is fsynced: a crash
- * before that rename leaves at most an orphan body, which queue_sweep
- * removes; after it, the whole message.
+ * before that rename leaves at most an orphan body; after it, the whole
+ * message.
+ *
+ * Debris: a process killed mid-write leaves tmp/ID.env.new, ID.state.new
+ * or ID.body.new, an ID.body without ID.env (queue_add), or an ID.body
+ * and ID.state whose ID.env is gone (removal). Every queue run's
+ * queue_sweep removes such a file once it is certainly stale: untouched
+ * for QUEUE_STALE_AGE and unlocked, for each writer holds flock() on
+ * what it writes until the message's ID.env is in place (the sender on
+ * its spooled body until it exits). None of it is a message: only an
+ * ID.env is listed.
  *
  * Locking: a process works on a message only while it holds flock() on
  * its ID.env. Removal unlinks ID.env first (leaving the queue), then the
@@ -234,6 +243,7 @@ write_file_atomic(struct queue *q, const char *dir, const char *name,
 	int rc = -1;
 
 	if (fd >= 0) {
+		(void)flock(fd, LOCK_EX);	/* ours: queue_sweep keeps it */
 		if (write_all(fd, buf_str(data), data->len) == 0 &&
 		    fsync(fd) == 0)
 			rc = 0;
@@ -266,6 +276,10 @@ place_body(struct queue *q, const struct message *m, const char *path)
 	if (m->body_fd >= 0 && fsync(m->body_fd) != 0)
 		return -1;
 	snprintf(proc, sizeof proc, "/proc/self/fd/%d", m->body_fd);
+	/* Held until this process ends: until ID.env is in place, the body
+	 * is an orphan to queue_sweep, which leaves a locked one alone. */
+	if (m->body_fd >= 0)
+		(void)flock(m->body_fd, LOCK_SH);
 	if (m->body_fd >= 0 &&
 	    linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0)
 		return 0;
@@ -278,6 +292,7 @@ place_body(struct queue *q, const struct message *m, const char *path)
 		free(tmp);
 		return -1;
 	}
+	(void)flock(fd, LOCK_EX);
 	rc = message_body_blocks(m, write_block, &fd) == 0 ? 0 : -1;
 	if (rc == 0 && fsync(fd) != 0)
 		rc = -1;
@@ -656,38 +671,137 @@ queue_fail(struct queue *q, struct queue_entry *qm, const char *reason,
 	return st;
 }
 
+/*
+ * Removes path when it is certainly stale: a regular file not modified
+ * since before that no process holds a lock on (every writer locks what
+ * it writes until it is in place). Checked again once locked: a writer
+ * that opened the same name meanwhile has changed its time.
+ */
+static void
+remove_stale(const char *path, time_t before)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	struct stat sb, now;
+
+	if (fd < 0)
+		return;
+	if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_mtime < before &&
+	    flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &sb) == 0 &&
+	    sb.st_mtime < before && lstat(path, &now) == 0 &&
+	    now.st_ino == sb.st_ino && now.st_dev == sb.st_dev)
+		unlink(path);
+	close(fd);
+}
+
+/* Non-zero when message id has an ID.env, queued or failed. */
+static int
+has_env(const struct queue *q, const char *id)
+{
+	char *a = path_of(q->dir, id, ".env"), *b = path_of(q->failed, id, ".env");
+	int found = access(a, F_OK) == 0 || access(b, F_OK) == 0;
+
+	free(a);
+	free(b);
+	return found;
+}
+
+/* The ID of a ID.body or ID.state name (into id), or NULL. */
+static const char *
+part_id(const char *name, char id[QUEUE_ID_LEN + 1])
+{
+	const char *ext = name + QUEUE_ID_LEN;
+
+	if (strlen(name) <= QUEUE_ID_LEN || !is_id(name, QUEUE_ID_LEN) ||
+	    (strcmp(ext, ".body") != 0 && strcmp(ext, ".state") != 0))
+		return NULL;
+	memcpy(id, name, QUEUE_ID_LEN);
+	id[QUEUE_ID_LEN] = '\0';
+	return id;
+}
+
+/* Every regular file in tmp/ (a write that never finished), and in dir
+ * every ID.body and ID.state whose message has no ID.env anywhere (a
+ * removal or a queue_add that never finished). */
+static void
+sweep_dir(const struct queue *q, const char *dir, int all, time_t before)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char id[QUEUE_ID_LEN + 1];
+
+	while (d && (e = readdir(d)) != NULL) {
+		char *path;
+
+		if (e->d_name[0] == '.' ||
+		    (!all && (part_id(e->d_name, id) == NULL || has_env(q, id))))
+			continue;
+		path = path_of(dir, e->d_name, "");
+		remove_stale(path, before);
+		free(path);
+	}
+	if (d)
+		closedir(d);
+}
+
+/*
+ * queue_fail moves ID.body, ID.state, then ID.env into failed/; a process
+ * killed on the way leaves a queued ID.env whose body is in failed/. The
+ * message goes back to the queue whole (it fails again at its next try,
+ * and then it gets its notice), under the lock queue_fail held.
+ */
+static void
+unfail_half_moved(struct queue *q, const char *name)
+{
+	static const char *const exts[] = { ".state", ".body" };
+	char id[QUEUE_ID_LEN + 1];
+	char *env, *body, *moved;
+	struct stat sb;
+	int fd;
+
+	if (strlen(name) != QUEUE_ID_LEN + 4 || strcmp(name + QUEUE_ID_LEN, ".env") != 0 ||
+	    !is_id(name, QUEUE_ID_LEN))
+		return;
+	memcpy(id, name, QUEUE_ID_LEN);
+	id[QUEUE_ID_LEN] = '\0';
+	body = path_of(q->dir, id, ".body");
+	moved = path_of(q->failed, id, ".body");
+	env = path_of(q->dir, id, ".env");
+	fd = access(body, F_OK) != 0 && access(moved, F_OK) == 0 ?
+	    open(env, O_RDONLY | O_CLOEXEC) : -1;
+	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &sb) == 0 &&
+	    sb.st_nlink > 0 && access(body, F_OK) != 0) {
+		for (size_t i = 0; i < 2; i++) {
+			char *from = path_of(q->failed, id, exts[i]);
+			char *to = path_of(q->dir, id, exts[i]);
+
+			if (access(to, F_OK) != 0)
+				(void)rename(from, to);
+			free(from);
+			free(to);
+		}
+		fsync_dir(q->dir);
+	}
+	if (fd >= 0)
+		close(fd);
+	free(body);
+	free(moved);
+	free(env);
+}
+
 void
 queue_sweep(struct queue *q)
 {
-	static const char *const dirs_ext[][2] = { { "", ".body" }, { "tmp", ".new" } };
-	time_t old = time(NULL) - 3600;
+	time_t before = time(NULL) - QUEUE_STALE_AGE;
+	DIR *d = opendir(q->dir);
+	struct dirent *e;
 
-	for (size_t k = 0; k < 2; k++) {
-		char *dir = k == 0 ? xstrdup(q->dir) : xstrdup(q->tmp);
-		DIR *d = opendir(dir);
-		struct dirent *e;
-
-		while (d && (e = readdir(d)) != NULL) {
-			size_t len = strlen(e->d_name), el = strlen(dirs_ext[k][1]);
-			char *path, *env;
-			struct stat sb;
-
-			if (len <= el || strcmp(e->d_name + len - el, dirs_ext[k][1]) != 0)
-				continue;
-			path = path_of(dir, e->d_name, "");
-			env = xstrdup(path);
-			strcpy(env + strlen(env) - el, ".env");
-			/* An orphan: its envelope never made it, an hour ago. */
-			if (stat(path, &sb) == 0 && sb.st_mtime < old &&
-			    (k == 1 || access(env, F_OK) != 0))
-				unlink(path);
-			free(path);
-			free(env);
-		}
-		if (d)
-			closedir(d);
-		free(dir);
-	}
+	while (d && (e = readdir(d)) != NULL)
+		unfail_half_moved(q, e->d_name);
+	if (d)
+		closedir(d);
+	sweep_dir(q, q->tmp, 1, before);
+	sweep_dir(q, q->dir, 0, before);
+	sweep_dir(q, q->failed, 0, before);
 }
 
 int

@@ -125,7 +125,16 @@ enum status queue_fail(struct queue *q, struct queue_entry *qm,
  */
 int queue_has_waiting(const struct queue *q);
 
-/* Removes leftovers of interrupted writes (orphan bodies, tmp files). */
+/* What a killed writer leaves is removed once untouched this long. */
+#define QUEUE_STALE_AGE (10 * 60)
+
+/*
+ * Removes what killed processes left (files in tmp/, bodies and states
+ * without an envelope; see queue.c) once untouched for QUEUE_STALE_AGE
+ * and locked by no process, and puts a message that a killed queue_fail
+ * left half in failed/ back in the queue. Never fails: what it cannot
+ * remove, the next run tries again.
+ */
 void queue_sweep(struct queue *q);
 
 #endif
