@@ -239,9 +239,9 @@ log_attempt(const struct account_session *s, const struct attempt *t,
 /*
  * Queues a short notice to the account about message qm (what: the
  * body's first part; then the message's headers) and tries it at once.
- * A notice is never sent about a notice.
+ * A notice is never sent about a notice. -1 when it could not be queued.
  */
-static void
+static int
 send_notice(const struct config *c, struct queue *q,
     const struct queue_entry *qm, const struct message *failed,
     const char *what)
@@ -254,9 +254,10 @@ send_notice(const struct config *c, struct queue *q,
 	char *subject;
 	char id[QUEUE_ID_LEN + 1];
 	FILE *in;
+	int queued = 0;
 
 	if (qm->notice)
-		return;
+		return 0;
 	subj = message_find(failed, "Subject", 0);
 	subject = subj >= 0 ? message_value(failed, (size_t)subj) : xstrdup("");
 	buf_printf(&text, "From: Mail Delivery System <%s>\nTo: %s\n"
@@ -276,6 +277,7 @@ send_notice(const struct config *c, struct queue *q,
 	if (in && message_read(&m, in, 0, q->tmp, &err) == ST_OK &&
 	    account_plan(&p, c, &o, &m, &err) == ST_OK) {
 		if (queue_add(q, &p, &m, id, &err) == ST_OK) {
+			queued = 1;
 			log_msg(LOG_INFO, "%s: failure notice for %s queued to <%s>",
 			    id, qm->id, qm->account);
 			/* Try it at once; a notice never causes another. */
@@ -293,23 +295,27 @@ send_notice(const struct config *c, struct queue *q,
 	options_free(&o);
 	buf_free(&text);
 	buf_free(&err);
+	return queued ? 0 : -1;
 }
 
-/* The notice about a message that failed: to whom, why, what now. */
-static void
+/* The notice about a message that failed: to whom, why, what now. -1
+ * when it could not be queued. */
+static int
 notice_failed(const struct config *c, struct queue *q,
     const struct queue_entry *qm, const struct message *m,
     const char *reason)
 {
 	struct buf what = BUF_INIT;
+	int rc;
 
 	buf_printf(&what, "saatja could not deliver message %s to:\n\n", qm->id);
 	for (size_t i = 0; i < qm->rcpts.n; i++)
 		buf_printf(&what, "    %s\n", qm->rcpts.v[i]);
 	buf_printf(&what, "\nReason: %s\n\nThe message is kept in the failed area of the queue;"
 	    " after fixing the cause, `sendmail -qI %s` sends it again.\n", reason, qm->id);
-	send_notice(c, q, qm, m, buf_str(&what));
+	rc = send_notice(c, q, qm, m, buf_str(&what));
 	buf_free(&what);
+	return rc;
 }
 
 /* The notice about recipients the server refused for good, one for all
@@ -357,9 +363,20 @@ settle(const struct config *c, struct queue *q, struct queue_entry *qm,
 			reason = buf_str(&why);
 			st = ST_UNAVAILABLE;
 		}
-		if (queue_fail(q, qm, reason, &err) == ST_OK)
-			notice_failed(c, q, qm, m, reason);
-		log_msg(LOG_WARNING, "%s: moved to the failed area: %s", qm->id, reason);
+		/* The notice is queued first, so that neither a full disk
+		 * nor a kill leaves the message failed without one; without
+		 * it the message stays queued, to fail again later (and the
+		 * caller is told it waits). */
+		if (notice_failed(c, q, qm, m, reason) != 0) {
+			queue_defer(q, qm, reason, 0, &err);
+			st = ST_TEMP_SERVER;
+			log_msg(LOG_WARNING, "%s: kept in the queue, for its failure"
+			    " notice could not be queued: %s", qm->id, reason);
+		} else {
+			queue_fail(q, qm, reason, &err);
+			log_msg(LOG_WARNING, "%s: moved to the failed area: %s",
+			    qm->id, reason);
+		}
 	}
 	if (err.len)
 		log_msg(LOG_ERR, "%s: %s", qm->id, buf_str(&err));
