@@ -25,7 +25,9 @@ HTTP (port Q) is for Dovecot and the tests:
                                       (s, how long a refresh takes), user,
                                       deny_authorize (an error code to send
                                       to the redirect instead of a code),
-                                      device_interval (s), device_ttl (s)
+                                      device_interval (s), device_ttl (s),
+                                      refresh_fail (the next N refreshes
+                                      answer 503, the grant unharmed)
   POST /control/expire?client=C       every access token of C stops working
   POST /control/revoke?client=C       every grant of C is revoked
   POST /control/device?user_code=X&action=approve|deny[&user=U]
@@ -73,7 +75,8 @@ class Client:
         self.deny_authorize = None
         self.device_interval = 1
         self.device_ttl = 600
-        self.counts = dict(refresh=0, refresh_refused=0, reuse=0, token=0,
+        self.refresh_fail = 0
+        self.counts = dict(refresh=0, refresh_refused=0, refresh_failed=0, reuse=0, token=0,
                            introspect=0, introspect_active=0, device=0,
                            authorize=0)
 
@@ -162,6 +165,10 @@ def grant_code(form, c):
 
 def grant_refresh(form, c):
     delay = c.refresh_delay
+    if c.refresh_fail > 0:
+        c.refresh_fail -= 1
+        c.counts["refresh_failed"] += 1
+        raise OAuthError("temporarily_unavailable", "the token service is down", status=503)
     rt = form.get("refresh_token", "")
     r = REFRESH.get(rt)
     if r is None or r["client"] != c.id:
@@ -341,6 +348,8 @@ class ServerSide(Handler):
                         c.user = v
                     elif k == "deny_authorize":
                         c.deny_authorize = v or None
+                    elif k == "refresh_fail":
+                        c.refresh_fail = int(v)
                 return self.reply(200, dict(ok=True))
             if p == "/control/expire":
                 n = 0

@@ -11,11 +11,14 @@ told was refused (could not even be queued) is delivered.
 Needs root (the Postfix test server, tests/server/mailserver.sh). Load:
 parallel callers in -odi, -odb, -odq and -bs (several transactions a
 session), -t and argv recipients, small and 2 MB bodies, three accounts
-(Postfix, the fault server, and one with max_per_hour), queue runs every
+(Postfix with a password and with OAuth2 XOAUTH2, the fault server, and
+one with max_per_hour), queue runs every
 few seconds, overlapping. Faults at random moments: kill -9 of senders,
 background children and queue runs; the fault server refusing (4xx and
 5xx), stalling, disconnecting at each step and answering 452 to long
-recipient lists; Postfix stopped and started; the queue's file system
+recipient lists; Postfix stopped and started; the token service failing
+refreshes with 503 and revoking the grant (the user then signs in
+again); the queue's file system
 filled and freed (a tmpfs in a mount namespace of the soak's own; the
 machine's mounts are never changed); the max_per_hour limit reached.
 
@@ -41,6 +44,9 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
+import urllib.request
+import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.normpath(os.path.join(HERE, "..", ".."))
@@ -60,13 +66,14 @@ if ARGS.short:
     ARGS.n = 1000
 
 os.environ["SAATJA_SENDMAIL"] = os.path.join(os.path.abspath(ARGS.build), "sendmail", "sendmail")
+os.environ["SAATJA_OAUTH_HELPER"] = os.path.join(os.path.abspath(ARGS.build), "oauth", "saatja-oauth")
 sys.path.insert(0, os.path.join(SRC, "tests", "lib"))
 import mailserver                                   # noqa: E402
 from saatja_test import Config, queue_files         # noqa: E402
 
 SENDMAIL = os.environ["SAATJA_SENDMAIL"]
 SEED = ARGS.seed if ARGS.seed is not None else random.randrange(1 << 30)
-RUN = "soak%08x" % random.Random(SEED).randrange(1 << 32)
+RUN = "soak%s" % uuid.uuid4().hex[:12]     # this run's mail, whatever the seed
 PF_CONF = os.path.join(mailserver.STATE, "postfix")
 
 
@@ -134,6 +141,11 @@ FS_PORT = int(FAULTSERVER.stdout.readline().split()[1])
 POSTFIX = "arved@firma.test"        # the real Postfix
 FAULTY = "raamat@firma.test"        # the fault server
 LIMITED = "appuser@gmail.test"      # Postfix, with max_per_hour
+OAUTHED = "oauth@firma.test"        # Postfix, XOAUTH2 with the token service
+CLIENT = "saatja-test-%s" % RUN
+OAUTH_PORT = int(os.environ.get("SAATJA_TEST_OAUTH_PORT", mailserver.SUBMISSION + 1))
+CONTROL = int(os.environ.get("SAATJA_TEST_OAUTH_CONTROL_PORT", mailserver.SUBMISSION + 2))
+SERVICE = "https://localhost:%d" % OAUTH_PORT
 RATE = max(20, ARGS.n // 40)
 
 
@@ -160,6 +172,18 @@ ca_file = {ca}
 password = "{pw2}"
 timeout = 10
 {rate}
+[{oauthed}]
+host = 127.0.0.1
+port = {sub}
+tls = starttls
+ca_file = {ca}
+auth = xoauth2
+oauth_client_id = {client}
+oauth_token_url = {service}/token
+oauth_device_url = {service}/devicecode
+oauth_scope = mail
+timeout = 10
+
 [{faulty}]
 host = 127.0.0.1
 port = {fs}
@@ -168,6 +192,7 @@ ca_file = {certdir}/ca.pem
 password = "fault-secret-1"
 timeout = 3
 """.format(queue=QUEUE, work=WORK, postfix=POSTFIX, limited=LIMITED, faulty=FAULTY,
+           oauthed=OAUTHED, client=CLIENT, service=SERVICE,
            sub=mailserver.SUBMISSION, ca=mailserver.CA, fs=FS_PORT, certdir=CERTDIR,
            pw1=mailserver.USERS[POSTFIX], pw2=mailserver.USERS[LIMITED],
            rate="max_per_hour = %d\n" % RATE if limit else "")
@@ -180,12 +205,45 @@ timeout = 3
 CFG = Config("")
 write_config()
 
+
+def ctl(path, **args):
+    """A control request to the token service (tests/server/README.md)."""
+    method = "GET" if path == "device" and "client" in args else "POST"
+    url = "http://127.0.0.1:%d/control/%s?%s" % (CONTROL, path, urllib.parse.urlencode(args))
+    with urllib.request.urlopen(urllib.request.Request(url, method=method), timeout=10) as r:
+        return json.load(r)
+
+
+def authorize():
+    """sendmail --authorize by the device flow, the user agreeing; access
+    tokens last 90 s, so senders refresh them every 30 s."""
+    ctl("set", client=CLIENT, user=OAUTHED, access_ttl=90)
+    p = subprocess.Popen([SENDMAIL, "-C", CFG.path, "--authorize", OAUTHED],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT)
+    text = ""
+    while True:
+        line = p.stdout.readline().decode()
+        if not line:
+            break
+        text += line
+        m = re.search(r"enter the code:\s*\n\s+(\S+)\n", text)
+        if m:
+            ctl("device", user_code=m.group(1), action="approve", user=OAUTHED)
+            break
+    text += p.stdout.read().decode()
+    if p.wait(timeout=120) != 0:
+        sys.exit("soak: sendmail --authorize %s failed:\n%s" % (OAUTHED, text))
+
+
+authorize()
+
 # ---------------------------------------------------------------- books ---
 
 LOCK = threading.Lock()
 MSGS = {}          # index -> {"rcpts": [...], "account": a, "status": ...}
 COUNT = {"kills": 0, "faults": 0, "runs": 0, "disk_full": 0, "postfix_stops": 0,
-         "fault_scripts": 0}
+         "fault_scripts": 0, "refresh_5xx": 0, "grant_revoked": 0}
 PROCS = set()      # live sendmail Popen objects (senders and runs)
 STOP = threading.Event()
 NEXT = [0]
@@ -212,7 +270,8 @@ def token(i):
 def plan_message(i):
     """Account, recipients and message text of message i."""
     r = RNG.random()
-    account = POSTFIX if r < 0.55 else FAULTY if r < 0.85 else LIMITED
+    account = POSTFIX if r < 0.45 else FAULTY if r < 0.70 else OAUTHED if r < 0.85 \
+        else LIMITED
     n = RNG.choice([1, 1, 1, 2, 3]) if RNG.random() > 0.05 else 8
     domain = "bulk.test" if account != FAULTY else "example.test"
     rcpts = ["m%06d-%d@%s" % (i, k, domain) for k in range(n)]
@@ -225,7 +284,7 @@ def plan_message(i):
     return account, rcpts, text
 
 
-def settle(i, code):
+def settle(i, code, said=None):
     """Records how the caller was answered: accepted, refused (not even
     queued) or unconfirmed (killed before it could say)."""
     if code is None or code < 0:
@@ -238,7 +297,7 @@ def settle(i, code):
         status = "odd exit %d" % code
     with LOCK:
         MSGS[i]["status"] = status
-        MSGS[i]["code"] = code
+        MSGS[i]["code"] = said or "exit %s" % code
 
 
 def run(argv, stdin=None, timeout=600):
@@ -308,15 +367,18 @@ class BsSession:
                 code = self.cmd("RCPT TO:<%s>" % r)
         if code == 250:
             code = self.cmd("DATA")
-        if code != 354:
-            settle(i, None if code is None else 74)
+        if code != 354:     # nothing was queued
+            settle(i, None if code is None else 74, "-bs %s" % code)
             if code is not None:
                 self.cmd("RSET")
             return code is not None
         data = "".join(("." + l if l.startswith(".") else l) + "\r\n"
                        for l in text.split("\n"))
         code = self.cmd(data + ".")
-        settle(i, None if code is None else 0 if code == 250 else 74)
+        # After the data: 250 queued, 5xx failed for good (kept in the
+        # failed area, as exit 69), 4xx nothing queued (man/sendmail.8).
+        settle(i, None if code is None else 74 if code // 100 == 4 else 0,
+               "-bs %s" % code)
         return code is not None
 
     def close(self):
@@ -434,6 +496,48 @@ def kill_one():
         pass
 
 
+BUSY = set()       # long faults under way (each runs in a thread of its own)
+
+
+def long_fault(name, fn):
+    """Runs fn in a thread unless a fault called name is under way, so
+    that kills and refusals go on during an outage."""
+    with LOCK:
+        if name in BUSY:
+            return
+        BUSY.add(name)
+
+    def go():
+        try:
+            fn()
+        finally:
+            with LOCK:
+                BUSY.discard(name)
+    count("faults")
+    threading.Thread(target=go, daemon=True).start()
+
+
+def postfix_outage():
+    postfix("stop")
+    count("postfix_stops")
+    STOP.wait(RNG.uniform(1.0, 4.0))
+    postfix_up()
+
+
+def grant_revoked():
+    ctl("revoke", client=CLIENT)
+    count("grant_revoked")
+    STOP.wait(RNG.uniform(1.0, 4.0))
+    authorize()     # the user signs in again
+
+
+def disk_full():
+    path = fill_disk()
+    count("disk_full")
+    STOP.wait(RNG.uniform(0.5, 2.0))
+    os.unlink(path)
+
+
 def chaos():
     while not STOP.is_set():
         STOP.wait(RNG.uniform(0.2, 1.0))
@@ -442,21 +546,26 @@ def chaos():
         r = RNG.random()
         if r < 0.45:
             kill_one()
-            continue
-        count("faults")
-        if r < 0.80:
+        elif r < 0.80:
             fault_script(RNG.choice(FAULT_SCRIPTS + [{}] * 4))
+            count("faults")
             count("fault_scripts")
-        elif r < 0.90:
-            postfix("stop")
-            count("postfix_stops")
-            STOP.wait(RNG.uniform(1.0, 4.0))
-            postfix_up()
+        elif r < 0.84:
+            ctl("set", client=CLIENT, refresh_fail=RNG.randint(1, 5))
+            count("faults")
+            count("refresh_5xx")
+        elif r < 0.86:
+            long_fault("revoke", grant_revoked)
+        elif r < 0.93:
+            long_fault("postfix", postfix_outage)
         elif NO_DISK_FAULT is None:
-            path = fill_disk()
-            count("disk_full")
-            STOP.wait(RNG.uniform(0.5, 2.0))
-            os.unlink(path)
+            long_fault("disk", disk_full)
+    with LOCK:
+        busy = bool(BUSY)
+    while busy:
+        time.sleep(0.2)
+        with LOCK:
+            busy = bool(BUSY)
 
 
 # ---------------------------------------------------------------- check ---
@@ -560,6 +669,7 @@ def drain():
     area is left and Postfix has delivered what it took."""
     fault_script({})
     postfix_up()
+    ctl("set", client=CLIENT, refresh_fail=0)
     write_config(limit=False)
     wait_for("callers' background children", lambda: not processes(), 300)
     for _ in range(30):
@@ -579,12 +689,13 @@ def check(wall):
         notices.setdefault(i, []).extend(texts)
     stats = {"accepted": 0, "delivered": 0, "noticed": 0, "lost": 0, "refused": 0,
              "refused_delivered": 0, "unconfirmed": 0, "duplicates": 0, "odd": 0}
-    lost = []
+    lost, why = [], {}
     for i, m in sorted(MSGS.items()):
         got = [copies.get((i, r), 0) for r in m["rcpts"]]
         stats["duplicates"] += sum(c - 1 for c in got if c > 1)
         if m["status"] == "refused":
             stats["refused"] += 1
+            why[m["code"]] = why.get(m["code"], 0) + 1
             if any(got):
                 stats["refused_delivered"] += 1
                 lost.append("refused yet delivered: %s %r" % (token(i), m))
@@ -637,13 +748,15 @@ def check(wall):
         say(p)
     c = COUNT
     print("soak: %d accepted, %d delivered, %d failed with notice, lost %d, "
-          "duplicates %d, refused %d (delivered %d), unconfirmed (caller killed) %d, "
-          "kills %d, faults injected %d (fault server %d, Postfix stops %d, disk full %d%s, "
-          "rate limit %d/h), queue runs %d, debris %d (left %d), wall %.0f s"
+          "duplicates %d, refused %d (%s; delivered %d), unconfirmed (caller killed) %d, "
+          "kills %d, faults injected %d (fault server %d, Postfix stops %d, token refresh 5xx %d, "
+          "grant revoked %d, disk full %d%s, rate limit %d/h), queue runs %d, debris %d (left %d), wall %.0f s"
           % (stats["accepted"], stats["delivered"], stats["noticed"], stats["lost"],
-             stats["duplicates"], stats["refused"], stats["refused_delivered"],
+             stats["duplicates"], stats["refused"],
+             ", ".join("%s: %d" % kv for kv in sorted(why.items())) or "none",
+             stats["refused_delivered"],
              stats["unconfirmed"], c["kills"], c["faults"], c["fault_scripts"],
-             c["postfix_stops"], c["disk_full"],
+             c["postfix_stops"], c["refresh_5xx"], c["grant_revoked"], c["disk_full"],
              "" if NO_DISK_FAULT is None else " [left out: %s]" % NO_DISK_FAULT,
              RATE, c["runs"], len(debris), len(debris_after), wall), flush=True)
     return not problems
