@@ -323,6 +323,7 @@ queue_add(struct queue *q, const struct plan *p, const struct message *m,
 			buf_printf(err, _("cannot write the message to the queue %s: %s"),
 			    q->dir, strerror(errno));
 			free(body);
+			id[0] = '\0';	/* no ID: nothing was queued */
 			return errno == ENOSPC || errno == EDQUOT || errno == EIO ?
 			    ST_IOERR : ST_CANTCREAT;
 		}
@@ -336,6 +337,7 @@ queue_add(struct queue *q, const struct plan *p, const struct message *m,
 
 		buf_printf(err, _("cannot write the message to the queue %s: %s"),
 		    q->dir, strerror(e));
+		id[0] = '\0';	/* no ID: nothing was queued (-bs answers 451) */
 		unlink(body);
 		free(body);
 		free(name);

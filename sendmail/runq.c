@@ -236,15 +236,33 @@ log_attempt(const struct account_session *s, const struct attempt *t,
 	buf_free(&to);
 }
 
+/* Tries notice id at once; a notice never causes another. */
+static void
+deliver_notice(const struct config *c, struct queue *q, const char *account,
+    const char *id)
+{
+	struct buf err = BUF_INIT;
+	struct options o;
+
+	memset(&o, 0, sizeof o);
+	o.notice = 1;
+	strlist_add(&o.rcpts, account);
+	runq_deliver_one(c, &o, q, id, 0, &err);
+	options_free(&o);
+	buf_free(&err);
+}
+
 /*
  * Queues a short notice to the account about message qm (what: the
- * body's first part; then the message's headers) and tries it at once.
- * A notice is never sent about a notice. -1 when it could not be queued.
+ * body's first part; then the message's headers) as id, and tries it at
+ * once unless id_out is given (it gets the ID then; "" when none is
+ * needed). A notice is never sent about a notice. -1 when it could not
+ * be queued.
  */
 static int
 send_notice(const struct config *c, struct queue *q,
     const struct queue_entry *qm, const struct message *failed,
-    const char *what)
+    const char *what, char *id_out)
 {
 	struct buf text = BUF_INIT, err = BUF_INIT;
 	struct options o;
@@ -256,6 +274,8 @@ send_notice(const struct config *c, struct queue *q,
 	FILE *in;
 	int queued = 0;
 
+	if (id_out)
+		id_out[0] = '\0';
 	if (qm->notice)
 		return 0;
 	subj = message_find(failed, "Subject", 0);
@@ -280,9 +300,10 @@ send_notice(const struct config *c, struct queue *q,
 			queued = 1;
 			log_msg(LOG_INFO, "%s: failure notice for %s queued to <%s>",
 			    id, qm->id, qm->account);
-			/* Try it at once; a notice never causes another. */
-			runq_deliver_one(c, &o, q, id, 0, &err);
-			buf_reset(&err);
+			if (id_out)
+				memcpy(id_out, id, QUEUE_ID_LEN + 1);
+			else
+				deliver_notice(c, q, qm->account, id);
 		}
 		plan_free(&p);
 	}
@@ -313,18 +334,21 @@ notice_failed(const struct config *c, struct queue *q,
 		buf_printf(&what, "    %s\n", qm->rcpts.v[i]);
 	buf_printf(&what, "\nReason: %s\n\nThe message is kept in the failed area of the queue;"
 	    " after fixing the cause, `sendmail -qI %s` sends it again.\n", reason, qm->id);
-	rc = send_notice(c, q, qm, m, buf_str(&what));
+	rc = send_notice(c, q, qm, m, buf_str(&what), NULL);
 	buf_free(&what);
 	return rc;
 }
 
 /* The notice about recipients the server refused for good, one for all
- * of them, while the message went to others (SPEC §5). */
-static void
+ * of them, while the message went to others (SPEC §5); queued as id,
+ * for the caller to send. -1 when it could not be queued. */
+static int
 notice_refused(const struct config *c, struct queue *q,
     const struct queue_entry *qm, const struct message *m,
-    const struct smtp_result *r)
+    const struct smtp_result *r, char id[QUEUE_ID_LEN + 1])
 {
+	int rc;
+
 	struct buf what = BUF_INIT;
 
 	buf_printf(&what, "saatja delivered message %s, but the server refused it for good"
@@ -335,8 +359,9 @@ notice_refused(const struct config *c, struct queue *q,
 			    r->rcpts[i].reply ? r->rcpts[i].reply : "");
 	buf_adds(&what, "\nThe other recipients were given the message; nothing more is"
 	    " tried for these. Check the addresses.\n");
-	send_notice(c, q, qm, m, buf_str(&what));
+	rc = send_notice(c, q, qm, m, buf_str(&what), id);
 	buf_free(&what);
+	return rc;
 }
 
 /*
@@ -433,6 +458,8 @@ attempt(const struct config *c, const struct options *o, struct queue *q,
 	time_t until = rate_wait(&rate, q, s->account);
 	enum status out;
 	size_t given = 0;
+	char notice[QUEUE_ID_LEN + 1] = "";
+	int unnoticed = 0;
 
 	memset(&t, 0, sizeof t);
 	t.qm = qm;
@@ -450,6 +477,18 @@ attempt(const struct config *c, const struct options *o, struct queue *q,
 	t.st = send_over(c, o, s, &t, m, err);
 	for (size_t i = 0; i < t.r.n; i++)
 		given += t.r.rcpts[i].accepted;
+	/* The refused recipients' notice is queued before they are settled
+	 * or the message leaves the queue; without it they stay, to be
+	 * refused again (and noticed) at the next try. Sent below. */
+	if (t.r.refused && given &&
+	    notice_refused(c, q, qm, m, &t.r, notice) != 0) {
+		unnoticed = 1;
+		if (t.st == ST_OK) {
+			t.st = ST_TEMP_SERVER;
+			buf_adds(err, _("the notice about the refused recipients"
+			    " could not be queued (is the queue's disk full?)"));
+		}
+	}
 	if (t.st == ST_OK) {
 		struct buf gone = BUF_INIT;
 
@@ -463,14 +502,13 @@ attempt(const struct config *c, const struct options *o, struct queue *q,
 		/* Some got it before the rest failed: never again to them,
 		 * nor to those refused for good (written with the state). */
 		for (size_t i = 0; i < t.r.n; i++)
-			if (t.r.rcpts[i].accepted || t.r.rcpts[i].refused)
+			if (t.r.rcpts[i].accepted ||
+			    (t.r.rcpts[i].refused && !unnoticed))
 				queue_settled(qm, t.r.rcpts[i].addr);
 		rate_record(&rate);
 	}
 	rate_done(&rate);
 	log_attempt(s, &t, buf_str(err));
-	if (t.r.refused && given)
-		notice_refused(c, q, qm, m, &t.r);
 	for (size_t i = 0; t.st == ST_OK && i < t.r.n; i++)
 		if (t.r.rcpts[i].refused)
 			buf_printf(err, "%s%s was refused by the server (%s)",
@@ -480,6 +518,8 @@ attempt(const struct config *c, const struct options *o, struct queue *q,
 	buf_adds(&reason, buf_str(err));
 	out = settle(c, q, qm, m, t.st, buf_str(&reason));
 	buf_free(&reason);
+	if (notice[0])
+		deliver_notice(c, q, qm->account, notice);
 	return out;
 }
 
