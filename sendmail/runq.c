@@ -347,9 +347,8 @@ notice_refused(const struct config *c, struct queue *q,
     const struct queue_entry *qm, const struct message *m,
     const struct smtp_result *r, char id[QUEUE_ID_LEN + 1])
 {
-	int rc;
-
 	struct buf what = BUF_INIT;
+	int rc;
 
 	buf_printf(&what, "saatja delivered message %s, but the server refused it for good"
 	    " for these recipients:\n\n", qm->id);
