@@ -64,7 +64,7 @@ void queue_close(struct queue *q);
  * plan p says: account, recipients, body type, DSN, failure notice. On
  * ST_OK, id holds the new queue ID and the message is durable.
  * ST_CANTCREAT or ST_IOERR (disk full, permissions) when it could not be
- * queued: nothing is left then.
+ * queued: nothing is left then, and id is empty.
  */
 enum status queue_add(struct queue *q, const struct plan *p,
     const struct message *m, char id[QUEUE_ID_LEN + 1], struct buf *err);
