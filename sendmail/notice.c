@@ -20,8 +20,9 @@
 
 /*
  * Queues a short notice to the account about message qm (what: the
- * body's first part; then the message's headers). Returns 1 with its ID
- * in id, else 0.
+ * body's first part; then the message's headers). Returns 0 with its ID
+ * in id, or "" when none is made (qm is itself a notice); -1 when it
+ * could not be queued.
  */
 static int
 queue_notice(const struct config *c, struct queue *q,
@@ -39,7 +40,7 @@ queue_notice(const struct config *c, struct queue *q,
 
 	id[0] = '\0';
 	if (qm->notice)
-		return 0;
+		return 0;	/* never a notice about a notice */
 	subj = message_find(failed, "Subject", 0);
 	subject = subj >= 0 ? message_value(failed, (size_t)subj) : xstrdup("");
 	buf_printf(&text, "From: Mail Delivery System <%s>\nTo: %s\n"
@@ -74,7 +75,7 @@ queue_notice(const struct config *c, struct queue *q,
 	strlist_free(&r.rcpts);
 	buf_free(&text);
 	buf_free(&err);
-	return queued;
+	return queued ? 0 : -1;
 }
 
 int
@@ -83,16 +84,16 @@ notice_failed(const struct config *c, struct queue *q,
     const char *reason, char id[QUEUE_ID_LEN + 1])
 {
 	struct buf what = BUF_INIT;
-	int queued;
+	int rc;
 
 	buf_printf(&what, "saatja could not deliver message %s to:\n\n", qm->id);
 	for (size_t i = 0; i < qm->rcpts.n; i++)
 		buf_printf(&what, "    %s\n", qm->rcpts.v[i]);
 	buf_printf(&what, "\nReason: %s\n\nThe message is kept in the failed area of the queue;"
 	    " after fixing the cause, `sendmail -qI %s` sends it again.\n", reason, qm->id);
-	queued = queue_notice(c, q, qm, m, buf_str(&what), id);
+	rc = queue_notice(c, q, qm, m, buf_str(&what), id);
 	buf_free(&what);
-	return queued;
+	return rc;
 }
 
 int
@@ -101,7 +102,7 @@ notice_refused(const struct config *c, struct queue *q,
     const struct smtp_result *r, char id[QUEUE_ID_LEN + 1])
 {
 	struct buf what = BUF_INIT;
-	int queued;
+	int rc;
 
 	buf_printf(&what, "saatja delivered message %s, but the server refused it for good"
 	    " for these recipients:\n\n", qm->id);
@@ -111,8 +112,8 @@ notice_refused(const struct config *c, struct queue *q,
 			    r->rcpts[i].reply ? r->rcpts[i].reply : "");
 	buf_adds(&what, "\nThe other recipients were given the message; nothing more is"
 	    " tried for these. Check the addresses.\n");
-	queued = queue_notice(c, q, qm, m, buf_str(&what), id);
+	rc = queue_notice(c, q, qm, m, buf_str(&what), id);
 	buf_free(&what);
-	return queued;
+	return rc;
 }
 

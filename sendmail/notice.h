@@ -20,8 +20,10 @@
 
 /*
  * Queues the notice that message qm (its text m) failed for reason.
- * Returns 1 with the notice's queue ID in id; 0 when none was queued
- * (qm is itself a notice, or queueing failed, which is logged).
+ * Returns 0 with the notice's queue ID in id, or "" in id when none is
+ * made (qm is itself a notice); -1 when it could not be queued (a full
+ * disk; logged): then the caller keeps the message queued rather than
+ * failed without a notice (doc/RELIABILITY.md).
  */
 int notice_failed(const struct config *c, struct queue *q,
     const struct queue_entry *qm, const struct message *m,
@@ -30,7 +32,8 @@ int notice_failed(const struct config *c, struct queue *q,
 /*
  * Queues the notice about the recipients of qm that r says the server
  * refused for good while the message went to others. Returns as
- * notice_failed.
+ * notice_failed; on -1 the caller leaves those recipients unsettled, to
+ * be refused, and noticed, at the next try.
  */
 int notice_refused(const struct config *c, struct queue *q,
     const struct queue_entry *qm, const struct message *m,

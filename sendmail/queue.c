@@ -39,8 +39,17 @@
  * unlinked O_TMPFILE in tmp/; it is fsynced and linked in as ID.body
  * (copied where O_TMPFILE is missing). Then ID.env is written in tmp/,
  * fsynced and renamed into place, and the directory is fsynced: a crash
- * before that rename leaves at most an orphan body, which queue_sweep
- * removes; after it, the whole message.
+ * before that rename leaves at most an orphan body; after it, the whole
+ * message.
+ *
+ * Debris: a process killed mid-write leaves tmp/ID.env.new, ID.state.new
+ * or ID.body.new, an ID.body without ID.env (queue_add), or an ID.body
+ * and ID.state whose ID.env is gone (removal). Every queue run's
+ * queue_sweep removes such a file once it is certainly stale: untouched
+ * for QUEUE_STALE_AGE and unlocked, for each writer holds flock() on
+ * what it writes until the message's ID.env is in place (the sender on
+ * its spooled body until it exits). None of it is a message: only an
+ * ID.env is listed.
  *
  * Locking: a process works on a message only while it holds flock() on
  * its ID.env. Removal unlinks ID.env first (leaving the queue), then the
@@ -70,8 +79,8 @@
 #define BACKOFF_FIRST (5 * 60)
 #define BACKOFF_MAX (2 * 3600)
 
-static char *
-path_of(const char *dir, const char *id, const char *ext)
+char *
+queue_path(const char *dir, const char *id, const char *ext)
 {
 	struct buf p = BUF_INIT;
 
@@ -111,8 +120,8 @@ static void
 set_dirs(struct queue *q, char *dir)
 {
 	q->dir = dir;
-	q->tmp = path_of(dir, "tmp", "");
-	q->failed = path_of(dir, "failed", "");
+	q->tmp = queue_path(dir, "tmp", "");
+	q->failed = queue_path(dir, "failed", "");
 }
 
 static char *
@@ -229,12 +238,13 @@ static int
 write_file_atomic(struct queue *q, const char *dir, const char *name,
     const struct buf *data)
 {
-	char *tmp = path_of(q->tmp, name, ".new");
-	char *dst = path_of(dir, name, "");
+	char *tmp = queue_path(q->tmp, name, ".new");
+	char *dst = queue_path(dir, name, "");
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0660);
 	int rc = -1;
 
 	if (fd >= 0) {
+		(void)flock(fd, LOCK_EX);	/* ours: queue_sweep keeps it */
 		if (write_all(fd, buf_str(data), data->len) == 0 &&
 		    fsync(fd) == 0)
 			rc = 0;
@@ -267,18 +277,23 @@ place_body(struct queue *q, const struct message *m, const char *path)
 	if (m->body_fd >= 0 && fsync(m->body_fd) != 0)
 		return -1;
 	snprintf(proc, sizeof proc, "/proc/self/fd/%d", m->body_fd);
+	/* Held until this process ends: until ID.env is in place, the body
+	 * is an orphan to queue_sweep, which leaves a locked one alone. */
+	if (m->body_fd >= 0)
+		(void)flock(m->body_fd, LOCK_SH);
 	if (m->body_fd >= 0 &&
 	    linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0)
 		return 0;
 	if (errno == EEXIST)
 		return -1;
 	/* Not an O_TMPFILE (or /proc is missing): copy it. */
-	tmp = path_of(q->tmp, strrchr(path, '/') + 1, ".new");
+	tmp = queue_path(q->tmp, strrchr(path, '/') + 1, ".new");
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0660);
 	if (fd < 0) {
 		free(tmp);
 		return -1;
 	}
+	(void)flock(fd, LOCK_EX);
 	rc = message_body_blocks(m, write_block, &fd) == 0 ? 0 : -1;
 	if (rc == 0 && fsync(fd) != 0)
 		rc = -1;
@@ -302,13 +317,14 @@ queue_add(struct queue *q, const struct plan *p, const struct message *m,
 	for (tries = 0; tries < 20; tries++) {
 		new_id(id);
 		free(body);
-		body = path_of(q->dir, id, ".body");
+		body = queue_path(q->dir, id, ".body");
 		if (place_body(q, m, body) == 0)
 			break;
 		if (errno != EEXIST) {
 			buf_printf(err, _("cannot write the message to the queue %s: %s"),
 			    q->dir, strerror(errno));
 			free(body);
+			id[0] = '\0';	/* no ID: nothing was queued */
 			return errno == ENOSPC || errno == EDQUOT || errno == EIO ?
 			    ST_IOERR : ST_CANTCREAT;
 		}
@@ -322,6 +338,7 @@ queue_add(struct queue *q, const struct plan *p, const struct message *m,
 
 		buf_printf(err, _("cannot write the message to the queue %s: %s"),
 		    q->dir, strerror(e));
+		id[0] = '\0';	/* no ID: nothing was queued (-bs answers 451) */
 		unlink(body);
 		free(body);
 		free(name);
@@ -335,8 +352,8 @@ queue_add(struct queue *q, const struct plan *p, const struct message *m,
 	return ST_OK;
 }
 
-static int
-is_id(const char *s, size_t n)
+int
+queue_is_id(const char *s, size_t n)
 {
 	if (n != QUEUE_ID_LEN)
 		return 0;
@@ -349,7 +366,7 @@ is_id(const char *s, size_t n)
 static void
 read_state(const char *dir, struct queue_entry *qm)
 {
-	char *path = path_of(dir, qm->id, ".state");
+	char *path = queue_path(dir, qm->id, ".state");
 	FILE *f = fopen(path, "re");
 
 	free(path);
@@ -430,13 +447,13 @@ list_dir(const char *dir, int failed, struct queue_entry **v, size_t *n,
 		FILE *f;
 
 		if (len != QUEUE_ID_LEN + 4 || strcmp(e->d_name + QUEUE_ID_LEN, ".env") != 0 ||
-		    !is_id(e->d_name, QUEUE_ID_LEN))
+		    !queue_is_id(e->d_name, QUEUE_ID_LEN))
 			continue;
 		memset(&qm, 0, sizeof qm);
 		qm.env_fd = -1;
 		memcpy(qm.id, e->d_name, QUEUE_ID_LEN);
 		qm.in_failed = failed;
-		path = path_of(dir, e->d_name, "");
+		path = queue_path(dir, e->d_name, "");
 		f = fopen(path, "re");
 		free(path);
 		if (f == NULL)
@@ -501,7 +518,7 @@ queue_take(struct queue *q, const char *id, int from_failed,
 
 	memset(qm, 0, sizeof *qm);
 	qm->env_fd = -1;
-	if (!is_id(id, strlen(id))) {
+	if (!queue_is_id(id, strlen(id))) {
 		buf_printf(err, _("%s is not a queue ID (see mailq)"), id);
 		return ST_USAGE;
 	}
@@ -509,7 +526,7 @@ queue_take(struct queue *q, const char *id, int from_failed,
 		if (pass == 1 && !from_failed)
 			break;
 		dir = pass == 0 ? q->dir : q->failed;
-		path = path_of(dir, id, ".env");
+		path = queue_path(dir, id, ".env");
 		fd = open(path, O_RDWR | O_CLOEXEC);
 		free(path);
 		qm->in_failed = pass;
@@ -537,7 +554,7 @@ queue_take(struct queue *q, const char *id, int from_failed,
 	read_state(dir, qm);
 	queue_env_headers(f, m);
 	fclose(f);
-	path = path_of(dir, id, ".body");
+	path = queue_path(dir, id, ".body");
 	m->body_fd = open(path, O_RDONLY | O_CLOEXEC);
 	free(path);
 	if (m->body_fd < 0 || fstat(m->body_fd, &sb) != 0) {
@@ -563,7 +580,7 @@ queue_done(struct queue *q, struct queue_entry *qm, struct buf *err)
 {
 	static const char *const exts[] = { ".state", ".body" };
 	const char *dir = qm->in_failed ? q->failed : q->dir;
-	char *path = path_of(dir, qm->id, ".env");
+	char *path = queue_path(dir, qm->id, ".env");
 	enum status st = ST_OK;
 
 	/* ID.env first: out of the queue. If it stays, so does the rest:
@@ -575,7 +592,7 @@ queue_done(struct queue *q, struct queue_entry *qm, struct buf *err)
 		st = ST_IOERR;
 	} else {
 		for (size_t i = 0; i < 2; i++) {
-			char *p = path_of(dir, qm->id, exts[i]);
+			char *p = queue_path(dir, qm->id, exts[i]);
 
 			unlink(p);
 			free(p);
@@ -640,8 +657,8 @@ queue_fail(struct queue *q, struct queue_entry *qm, const char *reason,
 		return st;
 	/* ID.env moves last: until then the message is still queued. */
 	for (size_t i = 0; i < 3; i++) {
-		char *from = path_of(q->dir, qm->id, exts[i]);
-		char *to = path_of(q->failed, qm->id, exts[i]);
+		char *from = queue_path(q->dir, qm->id, exts[i]);
+		char *to = queue_path(q->failed, qm->id, exts[i]);
 
 		if (rename(from, to) != 0 && errno != ENOENT) {
 			buf_printf(err, _("cannot move message %s to %s: %s"), qm->id,
@@ -657,40 +674,6 @@ queue_fail(struct queue *q, struct queue_entry *qm, const char *reason,
 	return st;
 }
 
-void
-queue_sweep(struct queue *q)
-{
-	static const char *const dirs_ext[][2] = { { "", ".body" }, { "tmp", ".new" } };
-	time_t old = time(NULL) - 3600;
-
-	for (size_t k = 0; k < 2; k++) {
-		char *dir = k == 0 ? xstrdup(q->dir) : xstrdup(q->tmp);
-		DIR *d = opendir(dir);
-		struct dirent *e;
-
-		while (d && (e = readdir(d)) != NULL) {
-			size_t len = strlen(e->d_name), el = strlen(dirs_ext[k][1]);
-			char *path, *env;
-			struct stat sb;
-
-			if (len <= el || strcmp(e->d_name + len - el, dirs_ext[k][1]) != 0)
-				continue;
-			path = path_of(dir, e->d_name, "");
-			env = xstrdup(path);
-			strcpy(env + strlen(env) - el, ".env");
-			/* An orphan: its envelope never made it, an hour ago. */
-			if (stat(path, &sb) == 0 && sb.st_mtime < old &&
-			    (k == 1 || access(env, F_OK) != 0))
-				unlink(path);
-			free(path);
-			free(env);
-		}
-		if (d)
-			closedir(d);
-		free(dir);
-	}
-}
-
 int
 queue_has_waiting(const struct queue *q)
 {
@@ -701,8 +684,28 @@ queue_has_waiting(const struct queue *q)
 	while (d && !found && (e = readdir(d)) != NULL)
 		found = strlen(e->d_name) == QUEUE_ID_LEN + 6 &&
 		    strcmp(e->d_name + QUEUE_ID_LEN, ".state") == 0 &&
-		    is_id(e->d_name, QUEUE_ID_LEN);
+		    queue_is_id(e->d_name, QUEUE_ID_LEN);
 	if (d)
 		closedir(d);
 	return found;
+}
+
+static int
+by_account(const void *a, const void *b)
+{
+	const struct queue_entry *x = a, *y = b;
+	int d = strcasecmp(x->account, y->account);
+
+	if (d)
+		return d;
+	if (x->arrival != y->arrival)
+		return x->arrival < y->arrival ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
+void
+queue_sort_by_account(struct queue_entry *v, size_t n)
+{
+	if (n)
+		qsort(v, n, sizeof *v, by_account);
 }

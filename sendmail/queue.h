@@ -65,7 +65,7 @@ void queue_close(struct queue *q);
  * plan p says: account, recipients, body type, DSN, failure notice. On
  * ST_OK, id holds the new queue ID and the message is durable.
  * ST_CANTCREAT or ST_IOERR (disk full, permissions) when it could not be
- * queued: nothing is left then.
+ * queued: nothing is left then, and id is empty.
  */
 enum status queue_add(struct queue *q, const struct plan *p,
     const struct message *m, char id[QUEUE_ID_LEN + 1], struct buf *err);
@@ -126,7 +126,20 @@ enum status queue_fail(struct queue *q, struct queue_entry *qm,
  */
 int queue_has_waiting(const struct queue *q);
 
-/* Removes leftovers of interrupted writes (orphan bodies, tmp files). */
+/* Sorts a listing by account (case-blind), then arrival, then ID: the
+ * order a queue run sends in, one session an account. */
+void queue_sort_by_account(struct queue_entry *v, size_t n);
+
+/* What a killed writer leaves is removed once untouched this long. */
+#define QUEUE_STALE_AGE (10 * 60)
+
+/*
+ * Removes what killed processes left (files in tmp/, bodies and states
+ * without an envelope; see queue.c) once untouched for QUEUE_STALE_AGE
+ * and locked by no process, and puts a message that a killed queue_fail
+ * left half in failed/ back in the queue. Never fails: what it cannot
+ * remove, the next run tries again.
+ */
 void queue_sweep(struct queue *q);
 
 #endif

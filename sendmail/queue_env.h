@@ -16,6 +16,11 @@
 #include "message.h"
 #include "queue.h"
 
+/* queue.c's helpers for the other files of the module (queue_sweep.c):
+ * the path DIR/ID.EXT (free it), and whether s[0..n) is a queue ID. */
+char *queue_path(const char *dir, const char *id, const char *ext);
+int queue_is_id(const char *s, size_t n);
+
 /* Appends the text of ID.env for message m, planned as p, to b. */
 void queue_env_text(struct buf *b, const struct plan *p,
     const struct message *m);

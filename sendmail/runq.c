@@ -34,6 +34,7 @@
 #include "runner.h"
 #include "runq.h"
 #include "smtp.h"
+#include "util.h"
 
 struct account_session {
 	struct account *account;
@@ -151,14 +152,15 @@ log_attempt(const struct account_session *s, const struct attempt *t,
 	buf_free(&to);
 }
 
-/* Tries a notice just queued at once; a notice never causes another. */
+/* Tries a notice just queued at once, as a queue run would (no -v or
+ * -X of the caller's); a notice never causes another. */
 static void
-deliver_notice(const struct config *c, const struct runq_how *how,
-    struct queue *q, const char *id)
+deliver_notice(const struct config *c, struct queue *q, const char *id)
 {
+	static const struct runq_how quiet;
 	struct buf ignore = BUF_INIT;
 
-	runq_deliver_one(c, how, q, id, 0, &ignore);
+	runq_deliver_one(c, &quiet, q, id, 0, &ignore);
 	buf_free(&ignore);
 }
 
@@ -168,13 +170,11 @@ deliver_notice(const struct config *c, const struct runq_how *how,
  * see: ST_OK, the temporary status (deferred), or the permanent one.
  */
 static enum status
-settle(const struct config *c, const struct runq_how *how, struct queue *q,
-    struct queue_entry *qm, const struct message *m, enum status st,
-    const char *reason)
+settle(const struct config *c, struct queue *q, struct queue_entry *qm,
+    const struct message *m, enum status st, const char *reason)
 {
 	struct buf err = BUF_INIT, why = BUF_INIT;
 	char notice[QUEUE_ID_LEN + 1];
-	int noticed;
 
 	if (st == ST_OK) {
 		if (qm->env_fd >= 0)
@@ -189,11 +189,22 @@ settle(const struct config *c, const struct runq_how *how, struct queue *q,
 			reason = buf_str(&why);
 			st = ST_UNAVAILABLE;
 		}
-		noticed = queue_fail(q, qm, reason, &err) == ST_OK &&
-		    notice_failed(c, q, qm, m, reason, notice);
-		log_msg(LOG_WARNING, "%s: moved to the failed area: %s", qm->id, reason);
-		if (noticed)
-			deliver_notice(c, how, q, notice);
+		/* The notice is queued first, so that neither a full disk
+		 * nor a kill leaves the message failed without one; without
+		 * it the message stays queued, to fail again later (and the
+		 * caller is told it waits). */
+		if (notice_failed(c, q, qm, m, reason, notice) != 0) {
+			queue_defer(q, qm, reason, 0, &err);
+			st = ST_TEMP_SERVER;
+			log_msg(LOG_WARNING, "%s: kept in the queue, for its failure"
+			    " notice could not be queued: %s", qm->id, reason);
+		} else {
+			queue_fail(q, qm, reason, &err);
+			log_msg(LOG_WARNING, "%s: moved to the failed area: %s",
+			    qm->id, reason);
+			if (notice[0])
+				deliver_notice(c, q, notice);
+		}
 	}
 	if (err.len)
 		log_msg(LOG_ERR, "%s: %s", qm->id, buf_str(&err));
@@ -237,6 +248,28 @@ send_over(const struct config *c, const struct runq_how *how,
 	return st;
 }
 
+/*
+ * The refused recipients' notice is queued before they are settled or
+ * the message leaves the queue, and sent once it has; without it they
+ * stay, to be refused again (and noticed) at the next try. Returns
+ * non-zero when it could not be queued: a message that went then waits
+ * for that notice.
+ */
+static int
+queue_refused_notice(const struct config *c, struct queue *q,
+    struct attempt *t, const struct message *m, char id[QUEUE_ID_LEN + 1],
+    struct buf *err)
+{
+	if (notice_refused(c, q, t->qm, m, &t->r, id) == 0)
+		return 0;
+	if (t->st == ST_OK) {
+		t->st = ST_TEMP_SERVER;
+		buf_adds(err, _("the notice about the refused recipients"
+		    " could not be queued (is the queue's disk full?)"));
+	}
+	return 1;
+}
+
 /* One attempt at a taken message over session s, within the account's
  * max_per_hour; settles the message. */
 static enum status
@@ -246,11 +279,12 @@ attempt(const struct config *c, const struct runq_how *how, struct queue *q,
 {
 	struct attempt t;
 	struct ratelimit rate;
-	char notice[QUEUE_ID_LEN + 1];
 	struct buf reason = BUF_INIT;
 	time_t until = ratelimit_wait(&rate, q->dir, s->account);
 	enum status out;
 	size_t given = 0;
+	char notice[QUEUE_ID_LEN + 1] = "";
+	int unnoticed = 0;
 
 	memset(&t, 0, sizeof t);
 	t.qm = qm;
@@ -268,6 +302,8 @@ attempt(const struct config *c, const struct runq_how *how, struct queue *q,
 	t.st = send_over(c, how, s, &t, m, err);
 	for (size_t i = 0; i < t.r.n; i++)
 		given += t.r.rcpts[i].accepted;
+	if (t.r.refused && given)
+		unnoticed = queue_refused_notice(c, q, &t, m, notice, err);
 	if (t.st == ST_OK) {
 		struct buf gone = BUF_INIT;
 
@@ -281,14 +317,13 @@ attempt(const struct config *c, const struct runq_how *how, struct queue *q,
 		/* Some got it before the rest failed: never again to them,
 		 * nor to those refused for good (written with the state). */
 		for (size_t i = 0; i < t.r.n; i++)
-			if (t.r.rcpts[i].accepted || t.r.rcpts[i].refused)
+			if (t.r.rcpts[i].accepted ||
+			    (t.r.rcpts[i].refused && !unnoticed))
 				queue_settled(qm, t.r.rcpts[i].addr);
 		ratelimit_record(&rate);
 	}
 	ratelimit_done(&rate);
 	log_attempt(s, &t, buf_str(err));
-	if (t.r.refused && given && notice_refused(c, q, qm, m, &t.r, notice))
-		deliver_notice(c, how, q, notice);
 	for (size_t i = 0; t.st == ST_OK && i < t.r.n; i++)
 		if (t.r.rcpts[i].refused)
 			buf_printf(err, "%s%s was refused by the server (%s)",
@@ -296,8 +331,10 @@ attempt(const struct config *c, const struct runq_how *how, struct queue *q,
 			    t.r.rcpts[i].addr, t.r.rcpts[i].reply);
 	smtp_result_free(&t.r);
 	buf_adds(&reason, buf_str(err));
-	out = settle(c, how, q, qm, m, t.st, buf_str(&reason));
+	out = settle(c, q, qm, m, t.st, buf_str(&reason));
 	buf_free(&reason);
+	if (notice[0])
+		deliver_notice(c, q, notice);
 	return out;
 }
 
@@ -322,7 +359,7 @@ take_and_send(const struct config *c, const struct runq_how *how,
 		s->account = config_account(c, qm.account);
 	if (s->account == NULL) {
 		buf_printf(err, "the account %s is no longer in %s", qm.account, c->path);
-		st = settle(c, how, q, &qm, &m, ST_CONFIG, buf_str(err));
+		st = settle(c, q, &qm, &m, ST_CONFIG, buf_str(err));
 	} else
 		st = attempt(c, how, q, s, &qm, &m, err);
 	queue_entry_free(&qm);
@@ -357,22 +394,6 @@ deliver_waiting(const struct config *c, const struct runq_how *how,
 	return sent;
 }
 
-void
-runq_detach(void)
-{
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-
-	if (null >= 0) {
-		dup2(null, STDIN_FILENO);
-		dup2(null, STDOUT_FILENO);
-		dup2(null, STDERR_FILENO);
-		close(null);
-	}
-	setsid();
-	signal(SIGHUP, SIG_IGN);
-	(void)!nice(10);
-}
-
 /*
  * The backlog: session s has just delivered a message, so its account
  * works now and its waiting messages go too, over s. A detached child
@@ -400,7 +421,7 @@ flush_backlog(const struct config *c, const struct runq_how *how,
 			session_abandon(s);
 		return;
 	}
-	runq_detach();
+	detach_from_caller();
 	if (queue_list(q, &v, &n, &ignore) == ST_OK)
 		deliver_waiting(c, how, q, s, s->account->address, v, n, ALL, 0);
 	queue_list_free(v, n);
@@ -426,19 +447,6 @@ runq_deliver_one(const struct config *c, const struct runq_how *how,
 	return st;
 }
 
-static int
-by_account(const void *a, const void *b)
-{
-	const struct queue_entry *x = a, *y = b;
-	int d = strcasecmp(x->account, y->account);
-
-	if (d)
-		return d;
-	if (x->arrival != y->arrival)
-		return x->arrival < y->arrival ? -1 : 1;
-	return strcmp(x->id, y->id);
-}
-
 enum status
 runq_run(const struct config *c, const struct runq_how *how, struct buf *err)
 {
@@ -456,8 +464,8 @@ runq_run(const struct config *c, const struct runq_how *how, struct buf *err)
 	runner_mark(&q);
 	queue_sweep(&q);
 	st = queue_list(&q, &v, &n, err);
-	if (st == ST_OK && n)
-		qsort(v, n, sizeof *v, by_account);
+	if (st == ST_OK)
+		queue_sort_by_account(v, n);
 	for (size_t i = 0; st == ST_OK && i < n;) {
 		struct account_session s;
 		size_t end = i;

@@ -52,12 +52,4 @@ enum status runq_run(const struct config *c, const struct runq_how *how,
 enum status runq_deliver_one(const struct config *c, const struct runq_how *how,
     struct queue *q, const char *id, unsigned flags, struct buf *err);
 
-/*
- * For a child that delivers while the caller goes on (-odb, the
- * backlog): no terminal, none of the caller's pipes (which it waits to
- * see closed), and a lower priority, so that the caller's own exit and
- * whatever it does next come first.
- */
-void runq_detach(void);
-
 #endif

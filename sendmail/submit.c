@@ -21,6 +21,7 @@
 #include "queue.h"
 #include "runq.h"
 #include "submit.h"
+#include "util.h"
 
 static void
 print_envelope(const struct plan *p, FILE *out)
@@ -58,7 +59,7 @@ deliver_in_background(const struct config *c, const struct runq_how *how,
 			log_msg(LOG_WARNING, "%s: cannot start a background delivery; the next queue run sends it", id);
 		return;
 	}
-	runq_detach();
+	detach_from_caller();
 	{
 		struct buf err = BUF_INIT;
 

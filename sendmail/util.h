@@ -31,6 +31,13 @@ int write_all(int fd, const char *p, size_t n);
 int fsync_dir(const char *dir);
 /* Fills out with n random bytes (getrandom, falling back to time). */
 void random_bytes(void *out, unsigned n);
+/*
+ * For a child that delivers while the caller goes on (-odb, the
+ * backlog): no terminal, none of the caller's pipes (which it waits to
+ * see closed), its own session, and a lower priority, so that the
+ * caller's own exit and whatever it does next come first.
+ */
+void detach_from_caller(void);
 /* The value of hexadecimal digit c (either case), or -1. */
 int hex_value(int c);
 

@@ -4,7 +4,8 @@
 # installs the packages, builds with -Werror, runs `make check` (unit and
 # integration tests, which start their own mail servers), runs it again
 # under AddressSanitizer and UndefinedBehaviorSanitizer, runs the
-# integration tests that drive sendmail under valgrind, fuzzes the
+# integration tests that drive sendmail under valgrind, runs the short
+# chaos soak (tests/soak/soak.py), fuzzes the
 # parsers for 30 s each, builds and tests the Debian package in a fresh
 # Debian 12 root (tests/deb/run.sh), then `make distcheck`. The last line is "N passed, N failed".
 # Every package and server is there, so a skipped test is a failed one
@@ -90,6 +91,20 @@ done
 grep -E '^(FAIL|ERROR|XPASS)' "$builds/default/valgrind.out" | head -20
 count "$builds/default/valgrind-suite.log"
 echo "== valgrind: $(sed -n 's/^# TOTAL: *//p' "$builds/default/valgrind-suite.log" 2>/dev/null) tests"
+
+# The chaos soak (tests/soak/soak.py, doc/RELIABILITY.md): about 1000
+# messages in every mode while senders and queue runs are killed, the
+# servers refuse, stall and disconnect, Postfix stops and the queue's disk
+# fills; one test, passed only when nothing accepted was lost.
+echo "== chaos soak"
+if /usr/bin/python3 "$SAATJA_TOP/tests/soak/soak.py" --build "$builds/default" --short \
+	>"$builds/soak.out" 2>&1; then
+	passed=$((passed + 1))
+	tail -1 "$builds/soak.out"
+else
+	failed=$((failed + 1))
+	tail -30 "$builds/soak.out"
+fi
 
 # The parsers under libFuzzer (clang-14): 30 s a target in CI, any crash,
 # hang, leak or memory blow-up fails the run.

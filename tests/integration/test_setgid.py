@@ -347,10 +347,16 @@ def test_not_traceable_and_no_core_dump():
                 break
             time.sleep(0.1)
         assert pid, "sendmail did not start"
-        time.sleep(0.2)
-        with open("/proc/%d/limits" % pid) as f:
-            limits = f.read()
-        core = [l for l in limits.splitlines() if l.startswith("Max core file size")][0]
+        # pgrep can find it before it has turned core dumps off: wait
+        # for that, with a deadline.
+        deadline = time.time() + 10
+        while True:
+            with open("/proc/%d/limits" % pid) as f:
+                limits = f.read()
+            core = [l for l in limits.splitlines() if l.startswith("Max core file size")][0]
+            if core.split()[4:6] == ["0", "0"] or time.time() > deadline:
+                break
+            time.sleep(0.1)
         eq(core.split()[4:6], ["0", "0"], "core dumps off")
         r = as_user(["/usr/bin/python3", "-c",
                      "open('/proc/%d/mem','rb').read(1)" % pid])

@@ -11,6 +11,7 @@ import subprocess
 import tempfile
 import time
 
+from faults import settled_transcript
 from saatja_test import Config, sendmail, sendmail_argv, eq, contains, run_tests, SRCDIR, VALGRIND
 
 PYTHON = os.environ.get("SAATJA_PYTHON", "/usr/bin/python3")
@@ -76,11 +77,9 @@ def send(script, message=MESSAGE, timeout=10, tls="starttls", args=("-t",)):
     write_script(script)
     cfg = config(timeout, tls)
     r = sendmail(list(args), message, cfg)
-    time.sleep(0.05)    # let the server thread finish its transcript
-    with open(TRANSCRIPT, encoding="utf-8", errors="replace") as f:
-        # Only the delivery's own session: a permanent failure is followed
-        # by a second one that mails the failure notice.
-        r.transcript = f.read().split("\n-- session ")[0]
+    # Only the delivery's own session: a permanent failure is followed
+    # by a second one that mails the failure notice.
+    r.transcript = settled_transcript(TRANSCRIPT).split("\n-- session ")[0]
     r.queue = sendmail(["-bp", "--json"], b"", cfg).out.decode()
     return r
 
@@ -210,7 +209,7 @@ def test_stall_past_the_timeout():
     waited = gave_up - last_command
     # The stalled session goes on in the server; let it end before the next
     # test empties the transcript, or its late lines land in that one.
-    time.sleep(max(0.0, last_command + stall + 0.5 - time.monotonic()))
+    settled_transcript(TRANSCRIPT, wait=stall + 30)
     # Under valgrind the deferral itself (queue writes, the log) is slow;
     # the bound still tells 2 s from the 300 s default.
     if not 1.9 <= waited <= (4.5 if VALGRIND else 3.0):

@@ -20,14 +20,13 @@ read still verifies through the whole store, and that memory stays
 small. Against the test Postfix (tests/server/mailserver.sh)."""
 import os
 import re
-import shutil
 import subprocess
 import tempfile
 import uuid
 
 import mailserver
 from saatja_test import (sendmail_argv, sendmail, eq, contains, run_tests, SkipTest,
-                         SENDMAIL)
+                         SENDMAIL, private_mounts)
 
 FAIL = "\u2717"
 
@@ -64,8 +63,8 @@ SYSTEM_STORE = "/etc/ssl/certs/ca-certificates.crt"
 def in_namespace(mount, args, stdin=b"", config=None, prefix=()):
     """sendmail after the shell command mount, in a mount namespace of its
     own; the machine's own store is never touched."""
-    if shutil.which("unshare") is None:
-        raise SkipTest("unshare (util-linux) is not installed")
+    private_mounts("this test, which changes the system's certificate store"
+                   " in a mount namespace of its own,")
     argv = ["unshare", "-m", "--propagation", "private", "sh", "-c",
             mount + ' && exec "$@"', "sh"] + list(prefix)
     # Under /usr/bin/time the program itself is measured, never valgrind.

@@ -5,14 +5,31 @@ import atexit
 import glob
 import json
 import os
+import re
 import subprocess
 import tempfile
+import time
 
 from saatja_test import SRCDIR, server_config
 
 PYTHON = os.environ.get("SAATJA_PYTHON", "/usr/bin/python3")
 FAULTSERVER = os.path.join(SRCDIR, "tests", "server", "faultserver.py")
 CERTDIR = os.path.join(tempfile.gettempdir(), "saatja-faultserver-certs")
+
+
+def settled_transcript(path, wait=15):
+    """The transcript once every session in it has ended: the server
+    writes a session's last lines (the client's QUIT, "end") after the
+    client may already have exited. After wait seconds, what is there."""
+    deadline = time.time() + wait
+    while True:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            text = f.read()
+        begun = set(re.findall(r"^-- session (\d+): connect from ", text, re.M))
+        ended = set(re.findall(r"^-- session (\d+): end$", text, re.M))
+        if begun <= ended or time.time() >= deadline:
+            return text
+        time.sleep(0.05)
 
 
 class FaultServer:
@@ -46,8 +63,7 @@ class FaultServer:
         open(self.transcript_path, "w").close()
 
     def transcript(self):
-        with open(self.transcript_path, encoding="utf-8", errors="replace") as f:
-            return f.read()
+        return settled_transcript(self.transcript_path)
 
     def sessions(self):
         return len([l for l in self.transcript().splitlines()

@@ -80,47 +80,52 @@ def delivered_by_qid(qid, count=1, wait=30):
     return [read_pair(e) for e in envs]
 
 
-def delivered_by_token(token, wait=0.0):
-    """Every delivered copy whose message contains token (bytes or str),
-    waiting up to wait seconds for the first."""
-    if isinstance(token, str):
-        token = token.encode()
-    deadline = time.time() + wait
+def _scan(token):
+    """Every captured copy whose message holds token, as (env, bytes)."""
     # The capture directory only grows (40 MB test messages included), so
     # look at recent files only, and only at their first 64 KiB: the
     # tokens live in the headers.
     recent = time.time() - 1800
-    while True:
-        found, seen = [], set()
-        for entry in os.scandir(MAILDIR):
-            try:
-                st = entry.stat()
-                # A listing taken while the capture script renames a file
-                # into place can name it twice: count each file once.
-                if (entry.name.startswith(".") or not entry.name.endswith(".eml") or
-                        st.st_mtime < recent or
-                        st.st_ino in seen):
-                    continue
-                seen.add(st.st_ino)
-                with open(entry.path, "rb") as f:
-                    if token in f.read(65536):
-                        found.append(read_pair(entry.path[:-4] + ".env"))
-            except OSError:
+    found, seen = [], set()
+    for entry in os.scandir(MAILDIR):
+        try:
+            st = entry.stat()
+            # A listing taken while the capture script renames a file
+            # into place can name it twice: count each file once.
+            if (entry.name.startswith(".") or not entry.name.endswith(".eml") or
+                    st.st_mtime < recent or
+                    st.st_ino in seen):
                 continue
-        if found or time.time() >= deadline:
+            seen.add(st.st_ino)
+            with open(entry.path, "rb") as f:
+                if token in f.read(65536):
+                    found.append(read_pair(entry.path[:-4] + ".env"))
+        except OSError:
+            continue
+    return found
+
+
+def delivered_by_token(token, wait=0.0, count=1):
+    """Every delivered copy whose message contains token (bytes or str),
+    once count of them are there (Postfix delivers one copy per
+    recipient, each in its own time), or when wait seconds have passed:
+    the caller checks the number it gets. count=0 with a wait looks for
+    the whole wait, for a test that wants nothing (or everything that
+    comes) delivered."""
+    if isinstance(token, str):
+        token = token.encode()
+    deadline = time.time() + wait
+    while True:
+        found = _scan(token)
+        if (count and len(found) >= count) or time.time() >= deadline:
             return found
         time.sleep(0.2)
 
 
 def delivered_copies(token, copies, wait=30):
     """Every delivered copy of the message holding token, once there are
-    copies of them (Postfix delivers one per recipient, each in its own
-    time); fails when the count is not reached in wait seconds."""
-    deadline = time.time() + wait
-    found = delivered_by_token(token, wait=wait)
-    while len(found) < copies and time.time() < deadline:
-        time.sleep(0.2)
-        found = delivered_by_token(token)
+    copies of them; fails when the count is not reached in wait seconds."""
+    found = delivered_by_token(token, wait=wait, count=copies)
     eq(len(found), copies, "delivered copies of the message with %s" % token)
     return found
 

@@ -219,6 +219,33 @@ def closed_port():
     return port
 
 
+def private_mounts(what, extra=()):
+    """Skips the test, saying why in one sentence, unless `unshare -m`
+    (with extra flags, such as -n) can make a private mount namespace
+    here. unshare makes the namespace's mounts private so that nothing
+    mounted in it reaches the machine; that needs / to be a mount point,
+    which it is not in a plain chroot. The machine's own mounts are never
+    changed to make it possible."""
+    import shutil
+    if os.geteuid() != 0:
+        raise SkipTest("%s needs root, for a private mount namespace" % what)
+    if shutil.which("unshare") is None:
+        raise SkipTest("%s needs unshare (util-linux, tests/lib/setup.sh), "
+                       "which is not installed" % what)
+    probe = subprocess.run(["unshare", "-m", "--propagation", "private"] + list(extra) +
+                           ["true"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    if probe.returncode == 0:
+        return
+    said = probe.stderr.decode(errors="replace").strip()[-200:]
+    if "propagation" in said:
+        raise SkipTest("%s needs a private mount namespace (unshare -m), which "
+                       "cannot be made here because / is not a mount point "
+                       "(as in a chroot); unshare said: %s" % (what, said))
+    raise SkipTest("%s needs a private mount namespace (unshare -m), which this "
+                   "machine refuses (a container without CAP_SYS_ADMIN?); "
+                   "unshare said: %s" % (what, said))
+
+
 def eq(got, want, what=""):
     if got != want:
         raise AssertionError("%s\n  got:  %r\n  want: %r" % (what, got, want))

@@ -52,6 +52,8 @@ HTTP (port Q) is for Dovecot and the tests:
                                       app_error_description (refuse every
                                       application grant, refresh and
                                       approved device code with them)
+                                      refresh_fail (the next N refreshes
+                                      answer 503, the grant unharmed)
   POST /control/expire?client=C       every access token of C stops working
   POST /control/revoke?client=C       every grant of C is revoked, and an
                                       application is disabled
@@ -109,7 +111,8 @@ class Client:
         self.app_error = None
         self.app_error_description = None
         self.disabled = False
-        self.counts = dict(refresh=0, refresh_refused=0, reuse=0, token=0,
+        self.refresh_fail = 0
+        self.counts = dict(refresh=0, refresh_refused=0, refresh_failed=0, reuse=0, token=0,
                            introspect=0, introspect_active=0, device=0,
                            authorize=0, app=0, app_refused=0)
 
@@ -339,6 +342,10 @@ def grant_refresh(form, c):
         c.counts["refresh_refused"] += 1
         raise OAuthError(c.app_error, c.app_error_description or c.app_error)
     delay = c.refresh_delay
+    if c.refresh_fail > 0:
+        c.refresh_fail -= 1
+        c.counts["refresh_failed"] += 1
+        raise OAuthError("temporarily_unavailable", "the token service is down", status=503)
     rt = form.get("refresh_token", "")
     r = REFRESH.get(rt)
     if r is None or r["client"] != c.id:
@@ -527,6 +534,8 @@ class ServerSide(Handler):
                         setattr(c, k, v or None)
                     elif k == "delegated":
                         c.delegated = v.split()
+                    elif k == "refresh_fail":
+                        c.refresh_fail = int(v)
                 return self.reply(200, dict(ok=True))
             if p == "/control/expire":
                 n = 0

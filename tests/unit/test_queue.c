@@ -5,15 +5,21 @@
  * through queue_add, queue_list, queue_take and queue_done, and settled
  * recipients kept out of later attempts (ID.state "done:"), and a
  * queue_done that cannot remove ID.env saying so and keeping the message
- * whole.
+ * whole; queue_sweep removing what killed writers leave once it is old
+ * and unlocked, keeping the rest, and putting a message half moved to
+ * failed/ back whole.
  */
 #include "autoconf.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+#include <utime.h>
 
 #include "account.h"
 #include "config.h"
@@ -279,6 +285,118 @@ test_done_cannot_remove(void)
 	buf_free(&inner);
 }
 
+/* Writes dir/name, its time age seconds ago; the path (freed by the caller). */
+static char *
+plant(const char *dir, const char *name, time_t age)
+{
+	struct buf p = BUF_INIT;
+	struct utimbuf t;
+	FILE *f;
+
+	buf_printf(&p, "%s/%s", dir, name);
+	f = fopen(p.data, "w");
+	if (f) {
+		fputs("debris\n", f);
+		fclose(f);
+	}
+	t.actime = t.modtime = time(NULL) - age;
+	utime(p.data, &t);
+	return buf_take(&p);
+}
+
+static int
+exists(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0;
+}
+
+static void
+test_sweep_removes_stale_debris_only(void)
+{
+	static const char *const rcpts[] = { "klient@example.test", NULL };
+	const time_t old = QUEUE_STALE_AGE + 60;
+	struct fixture f;
+	struct queue_entry *v;
+	struct buf err = BUF_INIT, name = BUF_INIT;
+	size_t n;
+	char *env_new, *fresh, *locked, *body, *state, *failed_body, *live_body;
+	int fd;
+
+	fixture_add(&f, "debris", "From: arved@firma.test\n\nline\n", rcpts);
+	env_new = plant(f.q.tmp, "0123456789.env.new", old);
+	fresh = plant(f.q.tmp, "ABCDEF0123.env.new", 0);
+	locked = plant(f.q.tmp, "ABCDEF0124.state.new", old);
+	body = plant(f.q.dir, "00000000AA.body", old);
+	state = plant(f.q.dir, "00000000AA.state", old);
+	failed_body = plant(f.q.failed, "00000000BB.body", old);
+	buf_printf(&name, "%s.body", f.id);
+	live_body = plant(f.q.dir, name.data, old);	/* the message's own */
+	fd = open(locked, O_RDONLY);
+	ok(fd >= 0 && flock(fd, LOCK_EX) == 0, "a writer holds a lock on one");
+	is_int(queue_list(&f.q, &v, &n, &err), ST_OK, "queue_list with debris");
+	is_int(n, 1, "debris is no message: mailq counts one");
+	queue_list_free(v, n);
+
+	queue_sweep(&f.q);
+	ok(!exists(env_new), "an old tmp/ID.env.new goes");
+	ok(exists(fresh), "a fresh one stays (its writer may be alive)");
+	ok(exists(locked), "a locked one stays, however old");
+	ok(!exists(body) && !exists(state), "an old body and state without ID.env go");
+	ok(!exists(failed_body), "likewise in failed/");
+	ok(exists(live_body), "a queued message's body stays, however old");
+	close(fd);
+	queue_sweep(&f.q);
+	ok(!exists(locked), "the lock gone, the next sweep removes it");
+	is_int(queue_list(&f.q, &v, &n, &err), ST_OK, "queue_list after the sweep");
+	is_int(n, 1, "the message is still queued");
+	queue_list_free(v, n);
+	free(env_new);
+	free(fresh);
+	free(locked);
+	free(body);
+	free(state);
+	free(failed_body);
+	free(live_body);
+	buf_free(&name);
+	buf_free(&err);
+	fixture_free(&f);
+}
+
+/* A queue_fail killed after moving ID.body to failed/: the sweep puts
+ * it back, and the message can be taken again. */
+static void
+test_sweep_puts_a_half_failed_message_back(void)
+{
+	static const char *const rcpts[] = { "klient@example.test", NULL };
+	struct fixture f;
+	struct message taken;
+	struct queue_entry qm;
+	struct buf err = BUF_INIT, from = BUF_INIT, to = BUF_INIT;
+
+	fixture_add(&f, "half", "From: arved@firma.test\n\nline\n", rcpts);
+	buf_printf(&from, "%s/%s.body", f.q.dir, f.id);
+	buf_printf(&to, "%s/%s.body", f.q.failed, f.id);
+	ok(rename(from.data, to.data) == 0, "the body moved, ID.env not");
+	message_init(&taken);
+	is_int(queue_take(&f.q, f.id, 0, &qm, &taken, &err), ST_IOERR,
+	    "without the sweep it cannot be taken");
+	message_free(&taken);
+	buf_reset(&err);
+	queue_sweep(&f.q);
+	ok(exists(from.data) && !exists(to.data), "the body is back");
+	message_init(&taken);
+	is_int(queue_take(&f.q, f.id, 0, &qm, &taken, &err), ST_OK, "taken whole");
+	is_int((long)taken.body_size, (long)f.m.body_size, "with its body");
+	queue_entry_free(&qm);
+	message_free(&taken);
+	buf_free(&err);
+	buf_free(&from);
+	buf_free(&to);
+	fixture_free(&f);
+}
+
 int
 main(void)
 {
@@ -289,5 +407,7 @@ main(void)
 	test_add_list_take_done();
 	test_settled_recipients_stay_settled();
 	test_done_cannot_remove();
+	test_sweep_removes_stale_debris_only();
+	test_sweep_puts_a_half_failed_message_back();
 	return done_testing();
 }
