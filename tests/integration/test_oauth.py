@@ -138,6 +138,27 @@ def message(sender, token):
             % (sender, token, token))
 
 
+def concurrent_senders(cfg, address, prefix, n=20):
+    """n senders of address at once, each a message with its own token;
+    waits for all and checks that each exited 0 with no secret in what it
+    said. The tokens."""
+    tokens = ["%s%02d-%s" % (prefix, i, uuid.uuid4().hex) for i in range(n)]
+    procs = []
+    for t in tokens:
+        p = subprocess.Popen(sendmail_argv() + ["-C", cfg.path, "-t"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+        p.stdin.write(message(address, t).encode())
+        p.stdin.close()
+        procs.append(p)
+    for p in procs:
+        p.wait(timeout=120)
+        err = p.stderr.read().decode()
+        no_secrets(err)
+        eq(p.returncode, 0, "a concurrent sender's exit status: %s" % err)
+    return tokens
+
+
 def sasl_methods(log_text):
     """The SASL method of each Postfix queue ID that the saatja log names."""
     qids = re.findall(r"queued as (\w+)", log_text)
@@ -390,20 +411,7 @@ def test_twenty_concurrent_senders_after_a_refusal_cause_one_refresh():
     first_refresh = acct.stored()["refresh_token"]
     ctl("expire", client=acct.client)        # the server stops accepting it
     ctl("set", client=acct.client, refresh_delay=0.5)
-    tokens = ["c%02d-%s" % (i, uuid.uuid4().hex) for i in range(20)]
-    procs = []
-    for t in tokens:
-        p = subprocess.Popen(sendmail_argv() + ["-C", acct.cfg.path, "-t"],
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE)
-        p.stdin.write(message(acct.address, t).encode())
-        p.stdin.close()
-        procs.append(p)
-    for p in procs:
-        p.wait(timeout=120)
-        err = p.stderr.read().decode()
-        no_secrets(err)
-        eq(p.returncode, 0, "a concurrent sender's exit status: %s" % err)
+    tokens = concurrent_senders(acct.cfg, acct.address, "c")
     for t in tokens:
         eq(len(mailserver.delivered_by_token(t, wait=30)), 1, "delivered: %s" % t)
     s = stats(acct.client)

@@ -25,6 +25,7 @@ import mailserver
 from mailserver import CA, SUBMISSION
 from saatja_test import Config, sendmail, sendmail_argv, eq, contains, run_tests
 from test_oauth import (SERVICE, ctl, stats, new_client, message, sasl_methods,
+                        concurrent_senders,
                         no_secrets)
 
 MAILBOX = "arved-app@firma.test"
@@ -329,20 +330,7 @@ def test_a_certificate_the_application_does_not_know_exits_77():
 def test_twenty_concurrent_senders_cause_one_token_request():
     acct = App()
     ctl("set", client=acct.client, refresh_delay=0.5)
-    tokens = ["ac%02d-%s" % (i, uuid.uuid4().hex) for i in range(20)]
-    procs = []
-    for t in tokens:
-        p = subprocess.Popen(sendmail_argv() + ["-C", acct.cfg.path, "-t"],
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE)
-        p.stdin.write(message(acct.address, t).encode())
-        p.stdin.close()
-        procs.append(p)
-    for p in procs:
-        p.wait(timeout=120)
-        err = p.stderr.read().decode()
-        no_secrets(err)
-        eq(p.returncode, 0, "a concurrent sender's exit status: %s" % err)
+    tokens = concurrent_senders(acct.cfg, acct.address, "ac")
     for t in tokens:
         delivered(acct, t)
     s = stats(acct.client)
