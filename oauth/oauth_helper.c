@@ -63,10 +63,6 @@
 /* Where a service account's key file names no token_uri. */
 #define GOOGLE_TOKEN_URI "https://oauth2.googleapis.com/token"
 
-struct answer {
-	struct buf text;
-};
-
 static const struct oauth_msg *req;
 static struct oauth_http http;
 
