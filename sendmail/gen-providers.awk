@@ -53,7 +53,7 @@ function finish_section(    k) {
 
 BEGIN {
 	split("host port tls app_password password_hint app_password_page " \
-	    "max_per_hour verified note domains", keys, " ")
+	    "max_per_hour verified note domains mx", keys, " ")
 	for (i in keys)
 		known[keys[i]] = 1
 	n = 0
@@ -129,7 +129,9 @@ END {
 		    yesno("verified", val[i, "verified"])
 		printf "\t  .note =%s,\n", nstr(val[i, "note"], "--check note", name[i])
 		d = val[i, "domains"]
-		printf "\t  .domains = %s },\n", d == "" ? "NULL" : cstr(d)
+		printf "\t  .domains = %s,\n", d == "" ? "NULL" : cstr(d)
+		m = val[i, "mx"]
+		printf "\t  .mx = %s },\n", m == "" ? "NULL" : cstr(m)
 		names = names (i > 1 ? ", " : "") name[i]
 	}
 	print "};"

@@ -319,8 +319,22 @@ long_option(struct options *o, char **argv, int argc, int *i, struct buf *err)
 			return usage_error(err, "%s", _("--authorize needs the account's address"));
 		o->mode = MODE_AUTHORIZE;
 		o->authorize_address = argv[++*i];
-	} else
+	} else if (strncmp(arg, "--setup=", 8) == 0) {
+		o->mode = MODE_SETUP;
+		o->setup_address = arg + 8;
+	} else if (strcmp(arg, "--setup") == 0) {
+		if (*i + 1 >= argc)
+			return usage_error(err, "%s", _("--setup needs the address to send from"));
+		o->mode = MODE_SETUP;
+		o->setup_address = argv[++*i];
+	} else if (strcmp(arg, "--yes") == 0)
+		o->yes = 1;
+	else if (strcmp(arg, "--password-stdin") == 0)
+		o->password_stdin = 1;
+	else
 		return usage_error(err, _("unknown option %s"), arg);
+	if (o->setup_address)
+		return check_value("--setup", o->setup_address, err);
 	if (o->authorize_address)
 		return check_value("--authorize", o->authorize_address, err);
 	if (o->check_address)
@@ -397,6 +411,8 @@ options_usage(FILE *out)
 	    "  --dry-run      decide everything, send nothing, print the result\n"
 	    "  --check [ADDR] test an account's server, TLS and login\n"
 	    "  --authorize ADDR   sign in to an OAuth2 account and store its token\n"
+	    "  --setup ADDR   find the server of ADDR, check it and write its account\n"
+	    "                 (with --dry-run, --yes, --password-stdin)\n"
 	    "  --version, --help\n"
 	    "See sendmail(8) and saatja.ini(5).\n"), out);
 }

@@ -29,6 +29,7 @@ enum mode {
 	MODE_RUN_ONE,		/* -qI ID */
 	MODE_CHECK,		/* --check [ADDR] */
 	MODE_AUTHORIZE,		/* --authorize ADDR */
+	MODE_SETUP,		/* --setup ADDR */
 	MODE_VERSION,
 	MODE_HELP,
 };
@@ -45,6 +46,9 @@ struct options {
 	int dry_run;		/* --dry-run */
 	const char *check_address;	/* --check ADDR, or NULL */
 	const char *authorize_address;	/* --authorize ADDR */
+	const char *setup_address;	/* --setup ADDR */
+	int yes;		/* --yes: confirm for --setup */
+	int password_stdin;	/* --password-stdin */
 	int due_only;		/* -q --due */
 	const char *queue_id;	/* -qI ID */
 	int json;		/* mailq --json */

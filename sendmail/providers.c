@@ -52,6 +52,37 @@ provider_by_domain(const char *domain)
 	return NULL;
 }
 
+/* Whether host is name, or ends in name when name starts with a dot. */
+static int
+mx_matches(const char *name, size_t len, const char *host, size_t hlen)
+{
+	if (len > 1 && name[0] == '.')
+		return hlen > len && strncasecmp(host + hlen - len, name, len) == 0;
+	return hlen == len && strncasecmp(host, name, len) == 0;
+}
+
+const struct provider *
+provider_by_mx(const char *host)
+{
+	size_t hlen = strlen(host);
+
+	if (hlen > 0 && host[hlen - 1] == '.')
+		hlen--;
+	for (size_t i = 0; i < NPRESETS; i++) {
+		const char *l = presets[i].mx;
+
+		while (l && *l) {
+			size_t len = strcspn(l, " ");
+
+			if (mx_matches(l, len, host, hlen))
+				return &presets[i];
+			l += len;
+			l += strspn(l, " ");
+		}
+	}
+	return NULL;
+}
+
 const char *
 provider_names(void)
 {

@@ -28,12 +28,17 @@ struct provider {
 	int verified;		/* host confirmed, not just from the guide */
 	const char *note;	/* shown by --check (N_()), or NULL */
 	const char *domains;	/* space-separated, or NULL */
+	const char *mx;		/* MX host names, ".suffix" for any name
+				 * ending so; space-separated, or NULL */
 };
 
 /* The preset called name (case-blind), or NULL. */
 const struct provider *provider_by_name(const char *name);
 /* The preset whose domains include domain (case-blind), or NULL. */
 const struct provider *provider_by_domain(const char *domain);
+/* The preset whose mx list matches the mail exchanger host (case-blind,
+ * a final dot ignored), or NULL. */
+const struct provider *provider_by_mx(const char *host);
 /* The names of all presets, space-separated, for error messages. */
 const char *provider_names(void);
 

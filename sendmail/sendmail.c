@@ -17,8 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "authorize.h"
 #include "check.h"
-#include "token.h"
 #include "config.h"
 #include "i18n.h"
 #include "log.h"
@@ -29,9 +29,11 @@
 #include "runner.h"
 #include "runq.h"
 #include "server.h"
+#include "setup.h"
 #include "smtp.h"
 #include "status.h"
 #include "submit.h"
+#include "token.h"
 #include "util.h"
 
 /*
@@ -252,52 +254,36 @@ load_config(struct config *c, const char *path, int callers_file,
 	return st;
 }
 
-/*
- * --authorize ADDR: the first OAuth2 tokens of an account. For the
- * system config of a set-group-ID install only root may do it: the
- * tokens are the group's, not the caller's.
- */
+/* --authorize ADDR */
 static enum status
 authorize_mode(const struct config *c, const struct options *o, struct buf *err)
 {
-	struct account *a = config_account(c, o->authorize_address);
+	return authorize_run(c, o->authorize_address, err);
+}
+
+/* --setup ADDR: with no config loaded; the file may not exist yet. */
+static enum status
+setup_mode(const struct options *o, struct buf *err)
+{
+	struct setup_how how;
+	char *path = NULL;
 	enum status st;
 
-	if (a == NULL) {
-		buf_printf(err, _("%s has no account [%s]"), c->path, o->authorize_address);
-		return ST_CONFIG;
-	}
-	if (!a->oauth.store) {
-		buf_printf(err, _("%s: [%s] is not an OAuth2 account: add oauth = microsoft or google and oauth_client_id (see saatja.ini(5), OAUTH2)"),
-		    c->path, a->address);
-		return ST_CONFIG;
-	}
-	if (raised_privileges() && !c->callers_file && getuid() != 0) {
-		buf_printf(err, _("the tokens of the system configuration are kept for the group of sendmail: run sendmail --authorize %s as root"),
-		    a->address);
+	memset(&how, 0, sizeof how);
+	how.address = o->setup_address;
+	how.callers_file = o->config_file != NULL;
+	how.dry_run = o->dry_run;
+	how.yes = o->yes;
+	how.password_stdin = o->password_stdin;
+	if (o->config_file == NULL && getuid() != 0 && !o->dry_run) {
+		buf_printf(err, _("only root may write the system configuration %s: as a user, name your own file with -C (for example sendmail -C ~/.config/saatja/saatja.ini --setup %s)"),
+		    SYSCONFDIR "/saatja.ini", o->setup_address);
 		return ST_NOPERM;
 	}
-	if (a->oauth.token_file == NULL) {
-		/* The first token of the system spool: make the spool. */
-		struct queue q;
-
-		if ((st = queue_open(&q, c, err)) != ST_OK)
-			return st;
-		token_locate(c, q.dir);
-		queue_close(&q);
-	}
-	if (a->oauth.token_file == NULL) {
-		buf_printf(err, _("no place for the token file of %s: set oauth_token_file in [%s]"),
-		    a->address, a->address);
-		return ST_CANTCREAT;
-	}
-	st = token_authorize(a, c->callers_file, err);
-	if (st == ST_OK && oauth_conf_app(&a->oauth))
-		printf(_("The application got a token for %s from %s; it is kept in %s, and saatja fetches new ones by itself. Nobody needs to sign in.\n"),
-		    a->address, oauth_conf_token_service(&a->oauth), a->oauth.token_file);
-	else if (st == ST_OK)
-		printf(_("Signed in. The token of %s is stored in %s; saatja renews it by itself from now on.\n"),
-		    a->address, a->oauth.token_file);
+	path = o->config_file ? xstrdup(o->config_file) : xstrdup(SYSCONFDIR "/saatja.ini");
+	how.path = path;
+	st = setup_run(&how, stdout, err);
+	free(path);
 	return st;
 }
 
@@ -411,6 +397,8 @@ run(const struct options *o, struct buf *err)
 		return with_config(o, check_mode, err);
 	case MODE_AUTHORIZE:
 		return with_config(o, authorize_mode, err);
+	case MODE_SETUP:
+		return setup_mode(o, err);
 	case MODE_SMTP:
 		return with_config(o, smtp_mode, err);
 	case MODE_DELIVER:

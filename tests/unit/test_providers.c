@@ -19,7 +19,7 @@
 struct entry {
 	char name[64];
 	char host[128], port[16], tls[16], app_password[8], hint[256];
-	char page[128], max[16], verified[8], note[512], domains[256];
+	char page[128], max[16], verified[8], note[512], domains[256], mx[256];
 };
 
 static char *
@@ -43,6 +43,7 @@ set(struct entry *e, const char *key, const char *v)
 		F("app_password", app_password), F("password_hint", hint),
 		F("app_password_page", page), F("max_per_hour", max),
 		F("verified", verified), F("note", note), F("domains", domains),
+		F("mx", mx),
 #undef F
 	};
 
@@ -80,6 +81,7 @@ compare(const struct entry *e)
 	is_int(p->verified, strcmp(e->verified, "yes") == 0, e->name);
 	is_str(p->note, or_null(e->note), e->name);
 	is_str(p->domains, or_null(e->domains), e->name);
+	is_str(p->mx, or_null(e->mx), e->name);
 	list = xstrdup(e->domains);
 	for (char *d = strtok_r(list, " ", &save); d; d = strtok_r(NULL, " ", &save))
 		ok(provider_by_domain(d) == p, d);
