@@ -257,12 +257,12 @@ get_login(struct setup *s, struct buf *err)
 		}
 		return ST_OK;
 	}
+	password_hint(s);
 	if (s->how->password_stdin) {
 		s->secret = password_from_stdin();
 	} else if (s->tty >= 0) {
 		struct buf q = BUF_INIT;
 
-		password_hint(s);
 		buf_printf(&q, _("Password for %s: "), s->address);
 		s->secret = ask(s, buf_str(&q), 0);
 		buf_free(&q);

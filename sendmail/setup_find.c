@@ -29,6 +29,7 @@ struct search {
 	int done;		/* an answer verified */
 	int dns_failed;		/* a lookup got no answer */
 	int declined;		/* an outside answer was not confirmed */
+	int no_service;		/* SRV targets of "." (RFC 2782) */
 	unsigned probes;	/* servers tried */
 	struct strlist tried;	/* "host port tls" already probed */
 };
@@ -233,6 +234,7 @@ try_srv(struct search *s, const char *service, enum tls_mode tls)
 		/* RFC 2782: the service is decidedly not available. */
 		step(s->r, 0, "SRV", _("%s: the domain says it offers no such service"),
 		    buf_str(&name));
+		s->no_service++;
 	} else {
 		for (size_t i = 0; i < n && !s->done; i++) {
 			struct buf where = BUF_INIT;
@@ -437,7 +439,10 @@ setup_find(const char *address, const struct setup_find_how *how,
 		try_srv(&s, "_submission._tcp", TLS_STARTTLS);
 	if (!s.done)
 		try_autoconfigs(&s, mx);
-	if (!s.done)
+	if (!s.done && s.no_service == 2)
+		step(r, 0, _("server"), _("no guesses: %s says in its SRV records that it offers no submission"),
+		    s.domain);
+	else if (!s.done)
 		try_guesses(&s);
 	free(mx);
 	strlist_free(&s.tried);
