@@ -104,8 +104,8 @@ ask_yes(struct setup *s, const char *question)
 		return 1;
 	if (s->tty < 0)
 		return 0;
-	/* TRANSLATORS: the answers are y and n in every language, as the
-	 * code reads them: keep "[y/N]". */
+	/* TRANSLATORS: the code takes an answer starting with y or j as
+	 * yes (j for Estonian "jah"), anything else as no. */
 	buf_printf(&q, _("%s [y/N] "), question);
 	a = ask(s, buf_str(&q), 1);
 	buf_free(&q);

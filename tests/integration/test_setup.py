@@ -314,6 +314,48 @@ def test_terminal_no_to_the_outside_answer_writes_nothing():
     assert not os.path.exists(path)
 
 
+def test_terminal_outlook_asks_password_or_oauth2():
+    d = tempfile.mkdtemp(prefix="saatja-setup-")
+    path = os.path.join(d, "saatja.ini")
+    pw = password("arved@firma-ms.test")
+    code, shown = on_terminal(["-C", path, "--setup", "arved@firma-ms.test"],
+                              [("instead of a password?", "n"),
+                               ("Password for arved@firma-ms.test", pw)])
+    eq(code, 0, shown)
+    contains(shown, "Sign in with OAuth2")
+    contains(shown, "outlook wants OAuth2")
+    contains(open(path).read(), "provider = outlook\n")
+
+
+def test_a_user_without_c_is_told_to_name_a_file():
+    r = testnet.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+                    + sendmail_argv() + ["--setup", "arved@srv.test"])
+    eq(r.returncode, 77, r.stderr)
+    contains(r.stderr.decode(), "only root may write the system configuration")
+    contains(r.stderr.decode(), "-C ~/.config/saatja/saatja.ini")
+
+
+def test_estonian_transcript():
+    l10n = os.path.join(os.path.dirname(sendmail_argv()[-1]), "..", "tests", "l10n", "sendmail")
+    l10n = os.environ.get("SAATJA_L10N_SENDMAIL") or os.path.normpath(l10n)
+    if not os.path.exists(l10n):
+        raise SkipTest("tests/l10n/sendmail is not built")
+    d = tempfile.mkdtemp(prefix="saatja-setup-")
+    path = os.path.join(d, "saatja.ini")
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("LC_") and k not in ("LANG", "LANGUAGE")}
+    env.update(LC_ALL="C.UTF-8", LANGUAGE="et", TMPDIR=tempfile.gettempdir())
+    r = subprocess.run(testnet.argv([l10n, "-C", path, "--password-stdin", "--setup",
+                                     "arved@mail.ee"]),
+                       input=(password("arved@mail.ee") + "\n").encode(),
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, timeout=120)
+    text = r.stdout.decode()
+    eq(r.returncode, 0, text + r.stderr.decode())
+    contains(text, "Otsin aadressi arved@mail.ee serverit")
+    contains(text, "Faili %s kirjutati see jaotis" % path)
+    contains(open(path).read(), "; leidis sendmail --setup: domeeni eelseadistus (mail.ee)\n")
+
+
 # ---- bad input and hostile answers ---------------------------------------
 
 def test_not_an_address():
