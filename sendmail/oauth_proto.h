@@ -13,7 +13,9 @@
  * with xfree_secret.
  *
  * Request (sendmail to saatja-oauth), "op" first:
- *   op refresh|authorize|grant
+ *   op refresh|authorize|grant   (op autoconfig, for --setup, has its
+ *                                request and answer written down in
+ *                                oauth/oauth_autoconfig_op.h)
  *   token_url, device_url, auth_url   https URLs (authorize needs
  *                                     device_url or auth_url; a service
  *                                     account's grant without token_url
