@@ -6,7 +6,6 @@
 #include "autoconf.h"
 
 #include <expat.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -10,9 +10,10 @@
  * it is trusted. expat reads it; a document type declaration is refused
  * outright (the format never has one, and without one no entity can be
  * defined, so no entity expansion can blow up), and so is an element
- * nested deeper than OAUTH_AUTOCONFIG_DEPTH, a text longer than
- * OAUTH_AUTOCONFIG_TEXT, a root other than <clientConfig>, and a
- * document over OAUTH_AUTOCONFIG_MAX octets.
+ * nested deeper than OAUTH_AUTOCONFIG_DEPTH, a root other than
+ * <clientConfig>, and a document over OAUTH_AUTOCONFIG_MAX octets. A
+ * value longer than OAUTH_AUTOCONFIG_TEXT makes its server skipped (a
+ * display name is cut instead).
  *
  * What counts: the first <emailProvider> of <clientConfig>, its id
  * attribute, its first <displayName>, and its <outgoingServer type="smtp">
