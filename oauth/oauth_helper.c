@@ -4,7 +4,7 @@
  * of its own so that sendmail never loads libcurl and json-c: a message
  * whose stored token is still valid would start slower with them linked in
  * (they add 21 shared libraries to every start). sendmail runs it for a
- * refresh and for --authorize only.
+ * refresh, for --authorize and for --setup only.
  *
  * sendmail writes one request on fd 3 and reads one answer on fd 4 (the
  * "key value" lines of oauth_proto.h; secrets travel only there, never in
@@ -20,7 +20,10 @@
  * client credentials (RFC 6749 4.4) with a secret or a certificate-signed
  * assertion (RFC 7523 2.2), and a service account's JWT bearer grant
  * (RFC 7523 2.1). It reads their key files itself (sendmail passes only
- * the names), so no key passes through sendmail. Its answer is "result ok" with the tokens, or a result saying
+ * the names), so no key passes through sendmail. For `sendmail --setup`
+ * it also fetches and reads a provider's mail settings (op autoconfig,
+ * oauth_autoconfig_op.h), keeping XML out of sendmail too.
+ * Its answer is "result ok" with the tokens, or a result saying
  * whose fault it was (oauth: the service refused, network, protocol,
  * usage, local) with a printable description; exit status 0 whenever an
  * answer was written.
@@ -49,6 +52,7 @@
 #include <unistd.h>
 
 #include "i18n.h"
+#include "oauth_autoconfig_op.h"
 #include "oauth_http.h"
 #include "oauth_json.h"
 #include "oauth_jwt.h"
@@ -755,7 +759,9 @@ main(int argc, char **argv)
 		op = oauth_msg_get(&m, "op");
 		http.ca_file = oauth_msg_get(&m, "ca_file");
 		http.timeout = t != NULL ? atol(t) : 60;
-		if (op == NULL || ((oauth_msg_get(&m, "token_url") == NULL ||
+		if (op != NULL && strcmp(op, "autoconfig") == 0)
+			oauth_autoconfig_op(&m, &a);
+		else if (op == NULL || ((oauth_msg_get(&m, "token_url") == NULL ||
 		    oauth_msg_get(&m, "client_id") == NULL) && strcmp(op, "grant") != 0))
 			answer_result(&a, "usage", NULL, "op, token_url or client_id missing");
 		else if (!url_ok("token_url") || !url_ok("device_url") || !url_ok("auth_url"))

@@ -10,13 +10,16 @@
 
 #include "oauth_proto.h"
 
+/* A letter or '_' first, then also digits and '.' (for the numbered
+ * keys of a list, "host.2"). */
 static int
 key_ok(const char *k, size_t n)
 {
 	if (n == 0 || n > OAUTH_KEY_MAX)
 		return 0;
 	for (size_t i = 0; i < n; i++)
-		if (!((k[i] >= 'a' && k[i] <= 'z') || k[i] == '_'))
+		if (!((k[i] >= 'a' && k[i] <= 'z') || k[i] == '_' ||
+		    (i > 0 && ((k[i] >= '0' && k[i] <= '9') || k[i] == '.'))))
 			return 0;
 	return 1;
 }

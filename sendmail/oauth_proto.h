@@ -7,12 +7,15 @@
  * The lines carry secrets (a refresh token, an access token, the client
  * secret), which is why they go through pipes and never through argv or
  * the environment. Both sides check what they read: a key is 1 to 32 of
- * [a-z_], a value has no control character (so no line break can smuggle
- * in another key), a key appears once, at most OAUTH_MSG_KEYS lines and
- * OAUTH_MSG_MAX octets in all. Values are freed with xfree_secret.
+ * [a-z_0-9.] starting with [a-z_], a value has no control character (so
+ * no line break can smuggle in another key), a key appears once, at most
+ * OAUTH_MSG_KEYS lines and OAUTH_MSG_MAX octets in all. Values are freed
+ * with xfree_secret.
  *
  * Request (sendmail to saatja-oauth), "op" first:
- *   op refresh|authorize|grant
+ *   op refresh|authorize|grant   (op autoconfig, for --setup, has its
+ *                                request and answer written down in
+ *                                oauth/oauth_autoconfig_op.h)
  *   token_url, device_url, auth_url   https URLs (authorize needs
  *                                     device_url or auth_url; a service
  *                                     account's grant without token_url
@@ -45,7 +48,8 @@
 
 #include "buf.h"
 
-#define OAUTH_MSG_KEYS 24
+/* An autoconfig answer with 16 servers of 5 keys each, and its 7 others. */
+#define OAUTH_MSG_KEYS 96
 #define OAUTH_MSG_MAX 65536
 #define OAUTH_KEY_MAX 32
 

@@ -3,8 +3,8 @@
 # run.sh [SECONDS] - build saatja's fuzz targets with libFuzzer, ASan and
 # UBSan, and run each for SECONDS (default 30) from its seed corpus.
 #
-# Needs clang-14, libfuzzer-14-dev and libjson-c-dev. The library the
-# targets link is saatja's own: every module of libsaatja (Makefile.am)
+# Needs clang-14, libfuzzer-14-dev, libjson-c-dev and libexpat1-dev. The
+# library the targets link is saatja's own: every module of libsaatja (Makefile.am)
 # and the OAuth2 helper's parsers, compiled here with the fuzzer's
 # instrumentation into one archive, so that no list says which target
 # needs which source. The sources include autoconf.h: the script uses the one in $SAATJA_BUILD
@@ -27,7 +27,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 CC=${CC:-clang-14}
 jobs=${FUZZ_JOBS:-1}
-targets=${FUZZ_TARGETS:-address message smtp_reply server_cmd config oauth_json oauth_url oauth_proto trust dns}
+targets=${FUZZ_TARGETS:-address message smtp_reply server_cmd config oauth_json oauth_url oauth_proto trust dns autoconfig}
 
 case $secs in
 ''|*[!0-9]*) echo "usage: $0 [SECONDS]" >&2; exit 64 ;;
@@ -71,24 +71,27 @@ max_len_for() {
 	oauth_json)	echo 8192 ;;
 	oauth_url)	echo 9000 ;;
 	oauth_proto)	echo 8192 ;;
+	autoconfig)	echo 16384 ;;
 	esac
 }
 
-libs=$(pkg-config --libs gnutls libgsasl json-c) || exit 1
+libs=$(pkg-config --libs gnutls libgsasl json-c expat) || exit 1
 cflags="-std=gnu11 -g -O1 -fsanitize=address,undefined
 	-fno-sanitize-recover=undefined -fno-omit-frame-pointer
 	-Wall -Wextra -Werror
 	-I$confdir -I$top -I$top/sendmail -I$top/mailq -I$top/oauth -I/usr/include/iniparser
 	-DSYSCONFDIR=\"/etc\" -DLOCALSTATEDIR=\"/var\" -DPKGLIBEXECDIR=\"/usr/libexec/saatja\"
-	$(pkg-config --cflags gnutls libgsasl json-c)"
+	$(pkg-config --cflags gnutls libgsasl json-c expat)"
 
 echo "== building in $out"
 # The library: every .c of sendmail/ and mailq/ but the program's main,
-# and the helper's parsers (oauth_json, oauth_url); oauth_helper.c and
-# oauth_http.c are the helper's main and its libcurl calls.
+# and the helper's parsers (oauth_json, oauth_url, oauth_autoconfig);
+# oauth_helper.c, oauth_http.c and oauth_autoconfig_op.c are the helper's
+# main, its libcurl calls and the request that fetches.
 mkdir -p "$out/lib"
 rm -f "$out/lib/"*.o "$out/libsaatja-fuzz.a"
-for src in "$top"/sendmail/*.c "$top"/mailq/*.c "$top/oauth/oauth_json.c" "$top/oauth/oauth_url.c"; do
+for src in "$top"/sendmail/*.c "$top"/mailq/*.c "$top/oauth/oauth_json.c" "$top/oauth/oauth_url.c" \
+    "$top/oauth/oauth_autoconfig.c"; do
 	case $src in */sendmail/sendmail.c) continue ;; esac
 	# shellcheck disable=SC2086
 	"$CC" $cflags -fsanitize=fuzzer-no-link -c -o "$out/lib/$(basename "$src" .c).o" "$src" ||

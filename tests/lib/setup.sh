@@ -8,7 +8,7 @@
 # in a fresh minbase root.
 #   build:        build-essential autoconf automake autopoint gettext pkg-config
 #                 and the -dev packages of GnuTLS, GNU SASL, iniparser,
-#                 libcurl (gnutls flavour) and json-c (the OAuth2 helper)
+#                 libcurl (gnutls flavour), json-c and expat (the OAuth2 helper)
 #   trust:        ca-certificates (the system store that TLS is verified against)
 #   test servers: postfix dovecot-core gnutls-bin (certtool) openssl
 #                 dnsmasq-base (the test world's DNS, tests/server/testnet.py)
@@ -19,10 +19,11 @@
 #   fuzzing:      clang-14 libfuzzer-14-dev libclang-rt-14-dev (the fuzzer
 #                 runtime, only a Recommends of libclang-common-14-dev)
 #   Debian package: debhelper (dh, dh-autoreconf), lintian, debootstrap
-#                 (tests/deb/run.sh); libcurl4-gnutls-dev and libjson-c-dev
-#                 are in its Build-Depends for saatja-oauth (the OAuth2 helper)
+#                 (tests/deb/run.sh); libcurl4-gnutls-dev, libjson-c-dev and
+#                 libexpat1-dev are in its Build-Depends for saatja-oauth (the
+#                 OAuth2 helper)
 SAATJA_PACKAGES="build-essential autoconf automake pkg-config gettext autopoint
-	libgnutls28-dev libgsasl-dev libiniparser-dev libcurl4-gnutls-dev libjson-c-dev
+	libgnutls28-dev libgsasl-dev libiniparser-dev libcurl4-gnutls-dev libjson-c-dev libexpat1-dev
 	ca-certificates
 	python3 python3-aiosmtpd mandoc time gnutls-bin openssl
 	postfix dovecot-core msmtp gdb procps valgrind dnsmasq-base curl
