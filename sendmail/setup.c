@@ -66,22 +66,28 @@ ask(struct setup *s, const char *prompt, int echo)
 	struct termios t;
 	char ch;
 
-	/* The prompt goes where the answer comes from. */
-	fflush(s->out);
-	if (write_all(s->tty, prompt, strlen(prompt)) != 0)
-		return NULL;
+	/* Echo goes off before the prompt shows, so that nothing typed
+	 * after it is ever echoed, and nothing typed ahead is lost. */
 	if (!echo && tcgetattr(s->tty, &saved_tty) == 0) {
 		t = saved_tty;
 		t.c_lflag &= ~(tcflag_t)ECHO;
 		echo_off_fd = s->tty;
 		signal(SIGINT, restore_echo);
 		signal(SIGTERM, restore_echo);
-		tcsetattr(s->tty, TCSAFLUSH, &t);
+		tcsetattr(s->tty, TCSANOW, &t);
+	}
+	/* The prompt goes where the answer comes from. */
+	fflush(s->out);
+	if (write_all(s->tty, prompt, strlen(prompt)) != 0) {
+		if (echo_off_fd >= 0)
+			tcsetattr(s->tty, TCSANOW, &saved_tty);
+		echo_off_fd = -1;
+		return NULL;
 	}
 	while (read(s->tty, &ch, 1) == 1 && ch != '\n' && line.len < SECRET_MAX)
 		buf_addc(&line, ch);
 	if (echo_off_fd >= 0) {
-		tcsetattr(s->tty, TCSAFLUSH, &saved_tty);
+		tcsetattr(s->tty, TCSANOW, &saved_tty);
 		echo_off_fd = -1;
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);

@@ -266,7 +266,7 @@ def test_broken_config_is_named_and_left_alone():
     eq(s.ini, text)
 
 
-def on_terminal(args, answers, timeout=120):
+def on_terminal(args, answers, timeout=90):
     """Runs sendmail in the world on a new terminal (its controlling
     one), answering each prompt (a substring) with its answer; returns
     (exit code, everything the terminal showed)."""
@@ -289,7 +289,11 @@ def on_terminal(args, answers, timeout=120):
             shown += chunk
             if pending and pending[0][0].encode() in shown:
                 os.write(fd, pending.pop(0)[1].encode() + b"\n")
-    _, status = os.waitpid(pid, 0)
+    done, status = os.waitpid(pid, os.WNOHANG)
+    if done == 0:
+        os.kill(pid, 9)
+        _, status = os.waitpid(pid, 0)
+        shown += b"\n[killed: still running after %d s]" % timeout
     os.close(fd)
     return os.waitstatus_to_exitcode(status), shown.decode("utf-8", "replace")
 
