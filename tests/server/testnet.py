@@ -733,9 +733,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if path == "/ping":
             self.send(200, b"pong\n")
             return
+        self.entry = entry
         status = self.behave(behaviour, host, url, body) if behaviour else self.serve_file(host, path, body)
-        entry["status"] = status
-        log_request(entry)
+        if self.entry:
+            entry["status"] = status
+            log_request(entry)
+
+    def log_now(self, status):
+        """Logs the request before a long answer (a stall, a huge body)."""
+        self.entry["status"] = status
+        log_request(self.entry)
+        self.entry = None
 
     def serve_file(self, host, path, body):
         if "/../" in path + "/" or "\0" in path or not host or "/" in host or host.startswith("."):
@@ -767,11 +775,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send(301, b"moved\n", extra=[("Location", "http://%s%s" % (host, self.path))], send_body=body)
             return 301
         if what == "stall":
+            self.log_now(0)
             self.wait_for_close(600)
             self.close_connection = True
             return 0
         if what in ("huge", "stall-body"):
             # No Content-Length: the body ends when the connection does.
+            self.log_now(200)
             self.send_response(200)
             self.send_header("Content-Type", "text/xml; charset=utf-8")
             self.send_header("Connection", "close")
