@@ -362,10 +362,29 @@ def prepare():
     return changed
 
 
+def check_smtp_addresses_free(a):
+    """Postfix's master exits when it cannot bind a service: refuse before
+    that, unless this state's own running Postfix already holds it."""
+    try:
+        with open(os.path.join(STATE, "postfix", "master.cf")) as f:
+            ours = f.read()
+    except OSError:
+        ours = ""
+    running = alive(read_pid(os.path.join(STATE, "queue", "pid", "master.pid")))
+    for key in ("provider", "badcert", "noauth"):
+        for port in (465, 587):
+            if running and "\n%s:%d inet" % (a[key], port) in ours:
+                continue
+            if in_use(a[key], port):
+                die("%s:%d is taken by another program (another world? set SAATJA_TEST_%s_ADDR)"
+                    % (a[key], port, key.upper()))
+
+
 def master_cf():
     """The Postfix services of the world, for mailserver.sh's master.cf."""
     prepare()
     a = addrs()
+    check_smtp_addresses_free(a)
     tls = os.path.join(WORLD, "tls")
     chain = "%s/world-key.pem,%s/world.pem" % (tls, tls)
     out = ["# The test world (tests/server/testnet.py)."]
