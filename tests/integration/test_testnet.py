@@ -397,7 +397,8 @@ def test_https_misbehaviour():
     time.sleep(0.2)
     got = [(e["host"], e["status"]) for e in testnet.https_requests(mark)]
     for want in [("autoconfig.missing.test", 404), ("autoconfig.redirect.test", 301),
-                 ("autoconfig.malformed.test", 200), ("autoconfig.huge.test", 200)]:
+                 ("autoconfig.malformed.test", 200), ("autoconfig.huge.test", 200),
+                 ("autoconfig.stall.test", 0)]:
         assert want in got, (want, got)
 
 
