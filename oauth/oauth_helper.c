@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * saatja-oauth - the HTTP side of saatja's OAuth2 accounts, in a program
- * of its own so that sendmail never loads libcurl and json-c: a message
- * whose stored token is still valid would start slower with them linked in
- * (they add 21 shared libraries to every start). sendmail runs it for a
- * refresh, for --authorize and for --setup only.
+ * of its own so that sendmail never loads libcurl, json-c and expat: a
+ * message whose stored token is still valid would start slower with them
+ * linked in (they add 21 shared libraries to every start). sendmail runs
+ * it for a refresh, for --authorize and for --setup only.
  *
  * sendmail writes one request on fd 3 and reads one answer on fd 4 (the
  * "key value" lines of oauth_proto.h; secrets travel only there, never in

@@ -10,6 +10,7 @@ a request that is not https. Each test checks the whole answer.
 
 The keys and certificates are made by openssl at test time; none is
 committed."""
+import fcntl
 import http.server
 import os
 import re
@@ -234,12 +235,16 @@ def helper(request):
     from fd 4 as a dict, checked to be "key value" lines."""
     rq_r, rq_w = os.pipe()
     an_r, an_w = os.pipe()
-    # bash: dash takes no descriptor over 9 in a redirection.
-    argv = ["bash", "-c", 'exec "$0" 3<&%d 4>&%d %d<&- %d>&-' % (rq_r, an_w, rq_r, an_w), HELPER]
-    p = subprocess.Popen(argv, pass_fds=(rq_r, an_w), stdin=subprocess.DEVNULL,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # Above 9, so that moving them to 3 and 4 clobbers neither (and bash:
+    # dash takes no descriptor over 9 in a redirection).
+    high = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10) for fd in (rq_r, an_w)]
     os.close(rq_r)
     os.close(an_w)
+    argv = ["bash", "-c", 'exec "$0" 3<&%d 4>&%d %d<&- %d>&-' % tuple(high * 2), HELPER]
+    p = subprocess.Popen(argv, pass_fds=high, stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    for fd in high:
+        os.close(fd)
     os.write(rq_w, "".join("%s %s\n" % kv for kv in request.items()).encode())
     os.close(rq_w)
     with os.fdopen(an_r, "rb") as f:
