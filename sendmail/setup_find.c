@@ -332,6 +332,8 @@ try_autoconfig(struct search *s, const char *url, enum found_from from)
 
 		if (result != NULL && strcmp(result, "not_found") == 0)
 			step(s->r, 0, name, _("%s: no such file"), url);
+		else if (d != NULL && strstr(d, url) != NULL)
+			step(s->r, 0, name, "%s", d);	/* it names the URL */
 		else
 			step(s->r, 0, name, _("%s: %s"), url, d ? d : result ? result : "?");
 		goto out;
