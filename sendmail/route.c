@@ -99,6 +99,7 @@ parse_hostport(struct route *r, const char *p, size_t n, struct buf *why)
 	const char *port = NULL, *end = p + n;
 	char *host;
 	long num = ROUTE_DEFAULT_PROXY_PORT;
+	struct in6_addr v6;
 
 	if (n > 0 && p[0] == '[') {
 		const char *close = memchr(p, ']', n);
@@ -121,8 +122,8 @@ parse_hostport(struct route *r, const char *p, size_t n, struct buf *why)
 		num = confval_number(digits, 1, 65535);
 		free(digits);
 	}
-	if (host[0] == '\0' || strpbrk(host, " \t@/:[]%?#") != NULL ||
-	    (p[0] == '[' && !strchr(host, ':')) || num < 0) {
+	if (host[0] == '\0' || num < 0 || (p[0] == '[' ?
+	    inet_pton(AF_INET6, host, &v6) != 1 : strpbrk(host, " \t@/:[]%?#") != NULL)) {
 		free(host);
 		goto bad;
 	}
