@@ -96,11 +96,13 @@ static enum status
 garbage(const struct route *r, const unsigned char *p, size_t n,
     struct buf *err)
 {
-	buf_printf(err, _("the proxy %s did not answer as a SOCKS5 proxy (it sent"),
-	    proxy_name(r));
+	struct buf hex = BUF_INIT;
+
 	for (size_t i = 0; i < n && i < 8; i++)
-		buf_printf(err, " %02x", p[i]);
-	buf_printf(err, _("); check that proxy = names a SOCKS5 proxy (not an HTTP proxy) and its port"));
+		buf_list_add(&hex, " ", "%02x", p[i]);
+	buf_printf(err, _("the proxy %s did not answer as a SOCKS5 proxy (it sent %s); check that proxy = names a SOCKS5 proxy (not an HTTP proxy) and its port"),
+	    proxy_name(r), buf_str(&hex));
+	buf_free(&hex);
 	return ST_TEMP_PROTOCOL;
 }
 

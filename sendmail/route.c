@@ -25,16 +25,19 @@
 #define SOCKS_FIELD_MAX 255
 
 /* Percent-decodes p[0..n) into a new string; NULL when a %XX is broken,
- * decodes to a control character, or the result is longer than SOCKS_FIELD_MAX. */
+ * it holds or decodes to a control character, or the result is longer
+ * than SOCKS_FIELD_MAX. */
 static char *
 pct_decode(const char *p, size_t n)
 {
-	char *out = xmalloc(n + 1);
-	size_t k = 0;
+	char *out = xcalloc(n + 1, 1);	/* terminated for xfree_secret */
+	size_t i, k = 0;
 
-	for (size_t i = 0; i < n; i++) {
+	for (i = 0; i < n; i++) {
 		int hi, lo;
 
+		if (p[i] != '%' && ((unsigned char)p[i] < 0x20 || p[i] == 0x7f))
+			break;
 		if (p[i] != '%') {
 			out[k++] = p[i];
 			continue;
@@ -42,15 +45,12 @@ pct_decode(const char *p, size_t n)
 		hi = i + 2 < n ? hex_value((unsigned char)p[i + 1]) : -1;
 		lo = hi >= 0 ? hex_value((unsigned char)p[i + 2]) : -1;
 		/* No control character: a user name may be shown. */
-		if (lo < 0 || (hi << 4 | lo) < 0x20 || (hi << 4 | lo) == 0x7f) {
-			xfree_secret(out);
-			return NULL;
-		}
+		if (lo < 0 || (hi << 4 | lo) < 0x20 || (hi << 4 | lo) == 0x7f)
+			break;
 		out[k++] = (char)(hi << 4 | lo);
 		i += 2;
 	}
-	out[k] = '\0';
-	if (k > SOCKS_FIELD_MAX) {
+	if (i < n || k > SOCKS_FIELD_MAX) {
 		xfree_secret(out);
 		return NULL;
 	}
@@ -122,6 +122,9 @@ parse_hostport(struct route *r, const char *p, size_t n, struct buf *why)
 		num = confval_number(digits, 1, 65535);
 		free(digits);
 	}
+	for (const char *h = host; *h; h++)
+		if ((unsigned char)*h <= 0x20 || *h == 0x7f)
+			num = -1;
 	if (host[0] == '\0' || num < 0 || (p[0] == '[' ?
 	    inet_pton(AF_INET6, host, &v6) != 1 : strpbrk(host, " \t@/:[]%?#") != NULL)) {
 		free(host);

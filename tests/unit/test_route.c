@@ -75,7 +75,7 @@ test_bad_urls_never_repeat_the_password(void)
 		"socks5://h:65536", "socks5://h:port", "socks5://u:secret@", "socks5://:secret@h",
 		"socks5://usersecret@h", "socks5://u:sec%zzret@h", "socks5://u:sec%0aret@h",
 		"socks5://[::1:1080", "socks5://[h]:1080", "socks5://h:1080/x", "socks5://h h",
-		"socks5://u:secret@h/path?q",
+		"socks5://u:secret@h/path?q", "socks5://u\x01:secret@h", "socks5://h\x7f:1",
 		NULL
 	};
 	struct route r = { 0 };
