@@ -12,8 +12,9 @@
  * socks5h:// the proxy gets the name (ATYP domain name), so that only
  * the proxy's side needs to know it (Tor). TLS then runs through the
  * tunnel as over any connection, verified against the server's name.
- * The account's timeout bounds the connection to the proxy, and again
- * the whole handshake.
+ * The account's timeout bounds each step, as net.h counts them:
+ * connecting to the proxy, the greeting and login, and the request that
+ * the proxy reach the server.
  *
  * Failures are temporary, so the message waits in the queue: a proxy
  * that cannot be reached or that refuses (each SOCKS reply code named in

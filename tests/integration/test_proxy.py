@@ -227,6 +227,28 @@ def test_nothing_listening_on_the_proxy_port_defers():
     deferred(cfg, r, "cannot connect to the proxy 127.0.0.1 port %d" % port, "proxy =")
 
 
+def test_tls_toward_a_plain_port_is_explained_through_the_proxy_too():
+    """tls = tls on the STARTTLS port: the second connection that finds
+    the plain greeting goes through the proxy as the first did."""
+    fake = socks.FakeProxy("forward")
+    try:
+        cfg = config("proxy = socks5://127.0.0.1:%d" % fake.port, tls="tls")
+        check = sendmail(["--check"], b"", cfg)
+        eq(check.code, 78, check.out.decode() + check.err)
+        contains(check.out.decode(), "\u2717 TLS      the server speaks plain SMTP on this port",
+                 "--check names the mix-up")
+        # The connect step and the session make two; a probe that went
+        # around the proxy would leave it at that.
+        if len(fake.peers) < 3:
+            raise AssertionError("the plain-greeting probe did not go through the proxy: "
+                                 "%d connections" % len(fake.peers))
+        r = send(cfg, uuid.uuid4().hex)
+        eq(r.code, 78, r.err)
+        contains(r.err, "answers in plain text", "a send names it too")
+    finally:
+        fake.close()
+
+
 def test_check_shows_the_proxy_step_before_tls():
     cfg = config(login_proxy("socks5h"), port=SMTPS, tls="tls", host="localhost")
     r = sendmail(["--check"], b"", cfg)

@@ -87,7 +87,8 @@ class FakeProxy:
     "reply N" (refuse CONNECT with REP N), "garbage" (an HTTP answer to
     the greeting), "close" (closes after the greeting), "close-reply"
     (closes half way through the reply to CONNECT), "no-method" (0xFF:
-    none of the offered methods), "silent" (never answers). It records
+    none of the offered methods), "silent" (never answers), "forward"
+    (a working proxy, without a login). It records
     each client's address in peers and what it was asked for in
     requests."""
 
@@ -139,12 +140,46 @@ class FakeProxy:
             if self.script == "close-reply":
                 conn.sendall(b"\x05\x00\x00")
                 return
+            if self.script == "forward":
+                self._forward(conn, addr, port)
+                return
             code = int(self.script.split()[1])
             conn.sendall(bytes([5, code, 0, 1, 0, 0, 0, 0, 0, 0]))
         except (EOFError, OSError):
             pass
         finally:
             conn.close()
+
+    def _forward(self, conn, addr, port):
+        """Reaches addr:port and copies both ways until either side ends."""
+        try:
+            up = socket.create_connection((addr, port), timeout=10)
+        except OSError:
+            conn.sendall(bytes([5, 5, 0, 1, 0, 0, 0, 0, 0, 0]))
+            return
+        conn.sendall(bytes([5, 0, 0, 1, 127, 0, 0, 1, 0, 0]))
+
+        def pump(a, b):
+            try:
+                while True:
+                    data = a.recv(65536)
+                    if not data:
+                        break
+                    b.sendall(data)
+            except OSError:
+                pass
+            finally:
+                for s in (a, b):
+                    try:
+                        s.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+
+        t = threading.Thread(target=pump, args=(up, conn), daemon=True)
+        t.start()
+        pump(conn, up)
+        t.join(10)
+        up.close()
 
     def close(self):
         self.stop = True
