@@ -11,6 +11,7 @@
 #                 libcurl (gnutls flavour) and json-c (the OAuth2 helper)
 #   trust:        ca-certificates (the system store that TLS is verified against)
 #   test servers: postfix dovecot-core gnutls-bin (certtool) openssl
+#                 microsocks (the SOCKS5 proxies of tests/lib/socks.py)
 #   tests:        python3 python3-aiosmtpd mandoc time gdb procps valgrind msmtp
 #   real clients: php-cli libphp-phpmailer php-symfony-mailer mutt s-nail
 #                 git git-email libmailtools-perl
@@ -23,7 +24,7 @@ SAATJA_PACKAGES="build-essential autoconf automake pkg-config gettext autopoint
 	libgnutls28-dev libgsasl-dev libiniparser-dev libcurl4-gnutls-dev libjson-c-dev
 	ca-certificates
 	python3 python3-aiosmtpd mandoc time gnutls-bin openssl
-	postfix dovecot-core msmtp gdb procps valgrind
+	postfix dovecot-core microsocks msmtp gdb procps valgrind
 	iproute2 iptables util-linux
 	php-cli libphp-phpmailer php-symfony-mailer mutt s-nail
 	git git-email libmailtools-perl
