@@ -306,7 +306,9 @@ connect_probe(struct report *r, const struct account *a, struct conn *probe)
 			more(r, hint(), _("is the server running and listening on port %u?"),
 			    a->port);
 		else
-			more(r, hint(), _("your network may block port %u; %s (or the server does not listen on this port)"),
+			more(r, hint(), a->route.proxy != PROXY_NONE ?
+			    _("the proxy's network may block port %u; %s (or the server does not listen on this port)") :
+			    _("your network may block port %u; %s (or the server does not listen on this port)"),
 			    a->port, other_pairing(a));
 	}
 	buf_free(&why);
