@@ -211,8 +211,10 @@ handshake(struct conn *c, const struct route *r, struct buf *err)
 	if (got[0] != SOCKS_VERSION)
 		return garbage(r, got, sizeof got, err);
 	if (got[1] == METHOD_NO_ACCEPTABLE && r->proxy_user == NULL) {
+		const char *name = proxy_name(r);
+
 		buf_printf(err, _("the proxy %s wants a user name and password: write them into proxy = as socks5://USER:PASSWORD@%s"),
-		    proxy_name(r), proxy_name(r));
+		    name, name);
 		return ST_TEMP_NETWORK;
 	}
 	if (got[1] == METHOD_NO_ACCEPTABLE) {
