@@ -38,6 +38,7 @@
 #include "credential.h"
 #include "i18n.h"
 #include "net.h"
+#include "proxy.h"
 #include "report.h"
 #include "queue.h"
 #include "runner.h"
@@ -53,6 +54,7 @@
  * TLS, EHLO, AUTH and QUIT are protocol names and stay as they are. */
 #define STEP_CONFIG _("config")
 #define STEP_CONNECT _("connect")
+#define STEP_PROXY _("proxy")
 #define STEP_SENDER _("sender")
 
 static void
@@ -154,6 +156,16 @@ check_config(struct report *r, const struct config *c, const struct account *a)
 	buf_reset(&d);
 	sender_rule(c, a, &d);
 	more(r, "", "%s", buf_str(&d));
+	buf_reset(&d);
+	if (a->route.proxy != PROXY_NONE)
+		route_proxy_url(&a->route, &d);
+	if (d.len)
+		more(r, "", a->route.proxy == PROXY_SOCKS5H ?
+		    _("through the SOCKS5 proxy %s, which looks the server's name up") :
+		    _("through the SOCKS5 proxy %s"), buf_str(&d));
+	if (a->route.has_source)
+		more(r, "", _("from this machine's address %s (source_address)"),
+		    a->route.source_text);
 	buf_free(&d);
 }
 
@@ -168,6 +180,11 @@ check_dns(struct report *r, const struct account *a)
 	    xstrndup(a->host + 1, strcspn(a->host + 1, "]")) : xstrdup(a->host);
 	int rc;
 
+	if (a->route.proxy == PROXY_SOCKS5H) {
+		step(r, 1, "DNS", _("%s: looked up by the proxy (socks5h://)"), host);
+		free(host);
+		return ST_OK;
+	}
 	if (inet_pton(AF_INET, host, bin) == 1 ||
 	    inet_pton(AF_INET6, host, bin) == 1) {
 		step(r, 1, "DNS", _("%s is an address: nothing to look up"), host);
@@ -223,19 +240,64 @@ close_probe(struct conn *probe)
 	net_close(probe);
 }
 
-/* Connects probe to the account's server, and says how that went. */
+/* A source address this machine does not have (net.h): a config error. */
+static void
+no_source(struct report *r, const struct account *a, const char *why)
+{
+	step(r, 0, STEP_CONNECT, _("this machine has no address %s"), a->route.source_text);
+	more(r, "", "%s", why);
+	more(r, hint(), _("ip address lists this machine's addresses: set source_address to one of them, or remove it"));
+}
+
+/* The proxy step: connected to the proxy, and logged in to it. */
+static enum status
+check_proxy(struct report *r, const struct account *a, struct conn *probe)
+{
+	struct buf why = BUF_INIT, name = BUF_INIT;
+	long long start = net_now_ms();
+	enum status st = proxy_open(probe, &a->route, a->timeout, &why);
+
+	route_proxy_name(&a->route, &name);
+	if (st == ST_OK) {
+		step(r, 1, STEP_PROXY, _("SOCKS5 proxy %s answered in %lld ms, %s"), buf_str(&name),
+		    net_now_ms() - start, a->route.proxy_user ?
+		    _("logged in with the user name and password") : _("no login needed"));
+	} else if (st == ST_CONFIG) {
+		close_probe(probe);
+		no_source(r, a, buf_str(&why));
+	} else {
+		close_probe(probe);
+		step(r, 0, STEP_PROXY, _("cannot use the SOCKS5 proxy %s"), buf_str(&name));
+		more(r, "", "%s", buf_str(&why));
+		more(r, hint(), _("check proxy = in [%s]: the host and port of a SOCKS5 proxy that runs, and its user name and password if it wants them"),
+		    a->address);
+	}
+	buf_free(&why);
+	buf_free(&name);
+	return st;
+}
+
+/* Connects probe to the account's server (through the proxy that
+ * check_proxy opened), and says how that went. */
 static enum status
 connect_probe(struct report *r, const struct account *a, struct conn *probe)
 {
 	struct buf why = BUF_INIT;
 	long long start = net_now_ms();
-	enum status st = net_connect(probe, a->host, a->port, a->timeout, &why);
+	enum status st = a->route.proxy != PROXY_NONE ?
+	    proxy_request(probe, &a->route, a->host, a->port, &why) :
+	    net_connect_from(probe, a->host, a->port, a->timeout, &a->route, 0, &why);
 
 	if (st != ST_OK)
 		close_probe(probe);
-	if (st == ST_OK) {
+	if (st == ST_OK && probe->via) {
+		step(r, 1, STEP_CONNECT, _("the proxy reached %s port %u in %lld ms"), a->host,
+		    a->port, net_now_ms() - start);
+	} else if (st == ST_OK) {
 		step(r, 1, STEP_CONNECT, _("%s port %u answered in %lld ms"), probe->ip,
 		    a->port, net_now_ms() - start);
+	} else if (st == ST_CONFIG && a->route.has_source && !probe->via) {
+		no_source(r, a, buf_str(&why));
 	} else {
 		step(r, 0, STEP_CONNECT, _("%s does not answer on port %u"), a->host,
 		    a->port);
@@ -244,7 +306,9 @@ connect_probe(struct report *r, const struct account *a, struct conn *probe)
 			more(r, hint(), _("is the server running and listening on port %u?"),
 			    a->port);
 		else
-			more(r, hint(), _("your network may block port %u; %s (or the server does not listen on this port)"),
+			more(r, hint(), a->route.proxy != PROXY_NONE ?
+			    _("the proxy's network may block port %u; %s (or the server does not listen on this port)") :
+			    _("your network may block port %u; %s (or the server does not listen on this port)"),
 			    a->port, other_pairing(a));
 	}
 	buf_free(&why);
@@ -654,6 +718,8 @@ check_run(const struct config *c, const char *address, FILE *out,
 	st = credential_renewable(&cred, a->auth[0]) ? check_token(&r, &cred) : ST_OK;
 	if (st == ST_OK)
 		st = check_dns(&r, a);
+	if (st == ST_OK && a->route.proxy != PROXY_NONE)
+		st = check_proxy(&r, a, &probe);
 	if (st == ST_OK)
 		st = connect_probe(&r, a, &probe);
 	if (st == ST_OK)

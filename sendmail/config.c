@@ -365,13 +365,14 @@ account_user(struct loader *l, const char *v)
 	return ST_OK;
 }
 
-/* oauth, oauth_client_id, ...: the account's struct oauth_conf. */
+/* oauth, oauth_client_id, ...: the account's struct oauth_conf; proxy
+ * and source_address (l->field is then the route): its struct route. */
 static enum status
 account_oauth(struct loader *l, const char *v)
 {
 	struct buf why = BUF_INIT;
-	enum status st = oauth_conf_set(&l->a->oauth, l->key, v, &why) < 0 ?
-	    bad(l, "%s", buf_str(&why)) : ST_OK;
+	enum status st = (l->field == &l->a->route ? route_set(l->field, l->key, v, &why) :
+	    oauth_conf_set(&l->a->oauth, l->key, v, &why)) < 0 ? bad(l, "%s", buf_str(&why)) : ST_OK;
 
 	buf_free(&why);
 	return st;
@@ -416,6 +417,8 @@ static const struct key config_keys[] = {
 	{ SEC_ACCOUNT, "oauth_client_certificate", account_oauth, offsetof(struct account, oauth) },
 	{ SEC_ACCOUNT, "oauth_client_key", account_oauth, offsetof(struct account, oauth) },
 	{ SEC_ACCOUNT, "oauth_key_file", account_oauth, offsetof(struct account, oauth) },
+	{ SEC_ACCOUNT, "proxy", account_oauth, offsetof(struct account, route) },
+	{ SEC_ACCOUNT, "source_address", account_oauth, offsetof(struct account, route) },
 };
 
 /* Parses key = v of section l->sec through its table entry. */
@@ -710,6 +713,7 @@ account_free(struct account *a)
 	strlist_free(&a->cc);
 	strlist_free(&a->bcc);
 	oauth_conf_free(&a->oauth);
+	route_free(&a->route);
 }
 
 void

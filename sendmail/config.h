@@ -15,6 +15,7 @@
 #include "buf.h"
 #include "oauth_conf.h"
 #include "providers.h"
+#include "route.h"
 #include "status.h"
 
 enum foreign_from { FOREIGN_REJECT, FOREIGN_REWRITE };
@@ -48,6 +49,7 @@ struct account {
 	struct strlist cc;
 	struct strlist bcc;
 	struct oauth_conf oauth;	/* OAuth2 token service (saatja.ini(5), OAUTH2) */
+	struct route route;	/* proxy and source_address (route.h) */
 };
 
 struct alias {

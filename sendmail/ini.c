@@ -51,8 +51,9 @@ fail(struct buf *err, const char *path, const char *fmt, ...)
 /*
  * Checks the raw lines for what iniparser would mangle without a word:
  * keys outside any section, a section name with ':' in it, and an
- * unquoted password or password_command that holds ';' or '#'. Also
- * tells whether the file holds a password at all. Only the text between
+ * unquoted password, password_command or proxy that holds ';' or '#'.
+ * Also tells whether the file holds a password at all (a proxy URL with
+ * a user name holds one). Only the text between
  * a section's brackets is ever repeated in an error, never a value.
  */
 static enum status
@@ -95,6 +96,15 @@ prescan(const char *path, FILE *f, int *has_password, struct buf *err)
 			if (*v != '"' && *v != '\'' && strpbrk(v, ";#"))
 				return fail(err, path, _("line %d: %.*s holds ';' or '#', which start a comment in an ini file, so the command would be cut short there; put it in double quotes: %.*s = \"...\""),
 				    lineno, (int)(end - p), p, (int)(end - p), p);
+			continue;
+		}
+		/* A proxy URL with a user name holds the proxy's password. */
+		if ((size_t)(end - p) == 5 && strncasecmp(p, "proxy", 5) == 0) {
+			v = eq + 1 + strspn(eq + 1, " \t");
+			*has_password |= strchr(v, '@') != NULL;
+			if (*v != '"' && *v != '\'' && strpbrk(v, ";#"))
+				return fail(err, path, _("line %d: proxy holds ';' or '#', which start a comment in an ini file; write them in the proxy's password as %%3B and %%23"),
+				    lineno);
 			continue;
 		}
 		if (!((size_t)(end - p) == 8 && strncasecmp(p, "password", 8) == 0) &&

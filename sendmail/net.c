@@ -57,6 +57,8 @@ net_describe(const struct conn *c, struct buf *out)
 		    c->port);
 	else
 		buf_printf(out, "%s:%u", c->host ? c->host : "?", c->port);
+	if (c->via)
+		buf_printf(out, " via %s", c->via);
 }
 
 enum status
@@ -163,10 +165,10 @@ interleave(struct addrinfo *res, struct attempt **out)
 	return n;
 }
 
-/* Starts one non-blocking connect. Returns 1 when it connected at once,
- * 0 when it is under way or failed (t->err). */
+/* Starts one non-blocking connect, from source when not NULL. Returns 1
+ * when it connected at once, 0 when it is under way or failed (t->err). */
 static int
-attempt_start(struct attempt *t)
+attempt_start(struct attempt *t, const struct route *source)
 {
 	int one = 1;
 
@@ -178,6 +180,13 @@ attempt_start(struct attempt *t)
 		return 0;
 	}
 	setsockopt(t->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	if (source && bind(t->fd, (const struct sockaddr *)&source->source,
+	    source->source_len) != 0) {
+		t->err = errno;
+		close(t->fd);
+		t->fd = -1;
+		return 0;
+	}
 	if (connect(t->fd, t->ai->ai_addr, t->ai->ai_addrlen) == 0)
 		return 1;
 	if (errno != EINPROGRESS) {
@@ -194,7 +203,8 @@ attempt_start(struct attempt *t)
  * the others are closed. Returns the winner's index, or -1.
  */
 static long
-race(struct attempt *v, size_t n, long long deadline)
+race(struct attempt *v, size_t n, long long deadline,
+    const struct route *source)
 {
 	struct pollfd *p = xcalloc(n ? n : 1, sizeof *p);
 	size_t started = 0;
@@ -214,7 +224,7 @@ race(struct attempt *v, size_t n, long long deadline)
 				running++;
 			}
 		if (started < n && (now >= next || running == 0)) {
-			if (attempt_start(&v[started]))
+			if (attempt_start(&v[started], source))
 				won = (long)started;
 			started++;
 			next = now + STAGGER_MS;
@@ -270,18 +280,85 @@ enum status
 net_connect(struct conn *c, const char *host, unsigned port,
     unsigned timeout, struct buf *err)
 {
+	return net_connect_from(c, host, port, timeout, NULL, 0, err);
+}
+
+/*
+ * Keeps in *res only the addresses of the source address's family.
+ * Returns 0, or -1 when none is left (*res is then freed).
+ */
+static int
+same_family(struct addrinfo **res, int family)
+{
+	struct addrinfo **p = res;
+
+	while (*p) {
+		struct addrinfo *ai = *p;
+
+		if (ai->ai_family == family) {
+			p = &ai->ai_next;
+			continue;
+		}
+		*p = ai->ai_next;
+		ai->ai_next = NULL;
+		freeaddrinfo(ai);
+	}
+	if (*res == NULL)
+		return -1;
+	return 0;
+}
+
+/* What went wrong when no address answered: err says it. */
+static enum status
+not_connected(const char *host, unsigned port, const struct route *r,
+    int flags, const struct attempt *v, size_t n, struct buf *err)
+{
+	struct buf tried = BUF_INIT;
+	int refused = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		char ip[INET6_ADDRSTRLEN];
+
+		if (v[i].err == EADDRNOTAVAIL && r && r->has_source) {
+			buf_printf(err, _("this machine has no address %s; source_address must be one of this machine's addresses (ip address shows them)"),
+			    r->source_text);
+			buf_free(&tried);
+			return ST_CONFIG;
+		}
+		numeric(v[i].ai, ip, sizeof ip);
+		buf_printf(&tried, "%s%s: %s", tried.len ? "; " : "", ip,
+		    strerror(v[i].started ? v[i].err : ETIMEDOUT));
+		refused |= v[i].err == ECONNREFUSED;
+	}
+	if (flags & NET_TO_PROXY)
+		buf_printf(err, _("cannot connect to the proxy %s port %u (%s); is the proxy running, and are its host and port right in proxy = ?"),
+		    host, port, buf_str(&tried));
+	else
+		buf_printf(err, _("cannot connect to %s port %u (%s)%s"), host,
+		    port, buf_str(&tried),
+		    refused ? _("; is the port right (587 with tls = starttls, 465 with tls = tls)?") : "");
+	buf_free(&tried);
+	return ST_TEMP_NETWORK;
+}
+
+enum status
+net_connect_from(struct conn *c, const char *host, unsigned port,
+    unsigned timeout, const struct route *r, int flags, struct buf *err)
+{
 	struct addrinfo hints, *res = NULL;
 	struct attempt *v = NULL;
+	const struct route *source = r && r->has_source ? r : NULL;
 	char service[16];
 	size_t n;
 	long won;
-	int rc, refused = 0;
-	struct buf tried = BUF_INIT;
+	int rc;
+	enum status st = ST_OK;
 
 	memset(c, 0, sizeof *c);
 	c->fd = -1;
 	c->host = xstrdup(host);
 	c->port = port;
+	c->route = r;
 	c->timeout_ms = (int)(timeout ? timeout : 60) * 1000;
 	memset(&hints, 0, sizeof hints);
 	hints.ai_family = AF_UNSPEC;
@@ -298,37 +375,32 @@ net_connect(struct conn *c, const char *host, unsigned port,
 		rc = getaddrinfo(host, service, &hints, &res);
 	}
 	if (rc != 0) {
-		buf_printf(err, _("cannot find the server %s: %s%s"), host,
-		    rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc),
-		    rc == EAI_NONAME ? _(" (check host = in the config, and the network's DNS)") : "");
+		if (flags & NET_TO_PROXY)
+			buf_printf(err, _("cannot find the proxy %s: %s (check proxy = in the config, and the network's DNS)"),
+			    host, rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+		else
+			buf_printf(err, _("cannot find the server %s: %s%s"), host,
+			    rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc),
+			    rc == EAI_NONAME ? _(" (check host = in the config, and the network's DNS)") : "");
 		return ST_TEMP_NETWORK;
 	}
+	if (source && same_family(&res, source->source.ss_family) < 0) {
+		buf_printf(err, _("%s has no %s address, and source_address = %s is one: change or remove source_address"),
+		    host, route_source_family(source), source->source_text);
+		return ST_CONFIG;
+	}
 	n = interleave(res, &v);
-	won = race(v, n, net_deadline(c));
+	won = race(v, n, net_deadline(c), source);
 	if (won >= 0) {
 		c->fd = v[won].fd;
 		numeric(v[won].ai, c->ip, sizeof c->ip);
 		c->loopback = is_loopback(v[won].ai->ai_addr);
-	}
-	for (size_t i = 0; won < 0 && i < n; i++) {
-		char ip[INET6_ADDRSTRLEN];
-
-		numeric(v[i].ai, ip, sizeof ip);
-		buf_printf(&tried, "%s%s: %s", tried.len ? "; " : "", ip,
-		    strerror(v[i].started ? v[i].err : ETIMEDOUT));
-		refused |= v[i].err == ECONNREFUSED;
+	} else {
+		st = not_connected(host, port, source, flags, v, n, err);
 	}
 	free(v);
 	freeaddrinfo(res);
-	if (won < 0) {
-		buf_printf(err, _("cannot connect to %s port %u (%s)%s"), host,
-		    port, buf_str(&tried),
-		    refused ? _("; is the port right (587 with tls = starttls, 465 with tls = tls)?") : "");
-		buf_free(&tried);
-		return ST_TEMP_NETWORK;
-	}
-	buf_free(&tried);
-	return ST_OK;
+	return st;
 }
 
 static enum status
@@ -483,8 +555,10 @@ net_plain_greeting(const struct conn *c, int ms, struct buf *line)
 
 	memset(&probe, 0, sizeof probe);
 	probe.fd = -1;
-	if (net_connect(&probe, c->ip[0] ? c->ip : c->host, c->port,
-	    (unsigned)(ms + 999) / 1000, &ignore) == ST_OK) {
+	if ((c->redial ? c->redial(&probe, c->route, c->host, c->port,
+	    (unsigned)(ms + 999) / 1000, &ignore) :
+	    net_connect_from(&probe, c->ip[0] ? c->ip : c->host, c->port,
+	    (unsigned)(ms + 999) / 1000, c->route, 0, &ignore)) == ST_OK) {
 		probe.timeout_ms = ms;
 		if (net_read_line(&probe, &got, 512, &ignore) == ST_OK &&
 		    got.len >= 4 && got.data[0] >= '2' && got.data[0] <= '5' &&
@@ -512,4 +586,6 @@ net_close(struct conn *c)
 	c->fd = -1;
 	free(c->host);
 	c->host = NULL;
+	free(c->via);
+	c->via = NULL;
 }

@@ -21,6 +21,7 @@
 #include <sys/socket.h>
 
 #include "buf.h"
+#include "route.h"
 #include "status.h"
 
 #define NET_INBUF 16384
@@ -38,6 +39,12 @@ struct conn {
 	unsigned long reads;	/* reads that waited for the server */
 	int cert_refused;	/* TLS failed on the server's certificate */
 	int no_trust;		/* TLS had no trusted certificates to verify with */
+	const struct route *route;	/* the proxy and source address, or NULL */
+	char *via;		/* "host:port" of the proxy it goes through, or NULL */
+	/* Opens another connection the way this one was opened (through
+	 * the proxy), for net_plain_greeting; NULL: net_connect_from. */
+	enum status (*redial)(struct conn *c, const struct route *r,
+	    const char *host, unsigned port, unsigned timeout, struct buf *err);
 };
 
 /*
@@ -50,6 +57,17 @@ struct conn {
  */
 enum status net_connect(struct conn *c, const char *host, unsigned port,
     unsigned timeout, struct buf *err);
+
+/*
+ * net_connect from r's source address when r has one (r may be NULL):
+ * only the host's addresses of the source address's family are tried.
+ * ST_CONFIG when this machine has no such address (EADDRNOTAVAIL) or the
+ * host has no address of that family. With NET_TO_PROXY, err speaks of
+ * the proxy (proxy.h) rather than of a mail server.
+ */
+#define NET_TO_PROXY 1
+enum status net_connect_from(struct conn *c, const char *host, unsigned port,
+    unsigned timeout, const struct route *r, int flags, struct buf *err);
 
 /*
  * Writes all n bytes (through TLS when it is up) within one timeout.
@@ -102,7 +120,8 @@ size_t net_peek(const struct conn *c, int ms, unsigned char *p, size_t n);
 /* Closes the socket (TLS is torn down by tls_end first). */
 void net_close(struct conn *c);
 
-/* "host[ip]:port" for messages and logs. */
+/* "host[ip]:port" for messages and logs, followed by " via PROXY:PORT"
+ * through a proxy. */
 void net_describe(const struct conn *c, struct buf *out);
 /* The same in a buffer of its own, valid until the next call. */
 const char *net_name(const struct conn *c);

@@ -26,6 +26,7 @@
 
 #include "credential.h"
 #include "i18n.h"
+#include "proxy.h"
 #include "sasl.h"
 #include "smtp.h"
 #include "smtp_io.h"
@@ -252,7 +253,7 @@ smtp_open(struct smtp *s, struct account *a, struct credential *cred,
 	s->cred = cred;
 	s->trace = trace_to;
 	smtp_reply_init(&s->reply);
-	st = net_connect(&s->conn, a->host, a->port, a->timeout, err);
+	st = proxy_connect(&s->conn, &a->route, a->host, a->port, a->timeout, err);
 	if (st != ST_OK)
 		return st;
 	s->helo = helo ? xstrdup(helo) : ehlo_name(s->conn.fd);
@@ -260,8 +261,12 @@ smtp_open(struct smtp *s, struct account *a, struct credential *cred,
 	trace_info(s, "connected to");
 	if (a->tls == TLS_NONE && !s->conn.loopback) {
 		s->open = 0;
-		buf_printf(err, _("tls = none is allowed only toward this machine, but %s is %s, not a loopback address; nothing was sent"),
-		    a->host, s->conn.ip);
+		if (s->conn.via)
+			buf_printf(err, _("tls = none is allowed only toward this machine, but the proxy %s is not a loopback address, or the server is not one; nothing was sent"),
+			    s->conn.via);
+		else
+			buf_printf(err, _("tls = none is allowed only toward this machine, but %s is %s, not a loopback address; nothing was sent"),
+			    a->host, s->conn.ip);
 		return ST_NOPERM;
 	}
 	if (a->tls == TLS_IMPLICIT) {

@@ -13,6 +13,7 @@
 #   test servers: postfix dovecot-core gnutls-bin (certtool) openssl
 #                 dnsmasq-base (the test world's DNS, tests/server/testnet.py)
 #                 curl (its self-test fetches autoconfig files with it)
+#                 microsocks (the SOCKS5 proxies of tests/lib/socks.py)
 #   tests:        python3 python3-aiosmtpd mandoc time gdb procps valgrind msmtp
 #   real clients: php-cli libphp-phpmailer php-symfony-mailer mutt s-nail
 #                 git git-email libmailtools-perl
@@ -26,7 +27,7 @@ SAATJA_PACKAGES="build-essential autoconf automake pkg-config gettext autopoint
 	libgnutls28-dev libgsasl-dev libiniparser-dev libcurl4-gnutls-dev libjson-c-dev libexpat1-dev
 	ca-certificates
 	python3 python3-aiosmtpd mandoc time gnutls-bin openssl
-	postfix dovecot-core msmtp gdb procps valgrind dnsmasq-base curl
+	postfix dovecot-core microsocks msmtp gdb procps valgrind dnsmasq-base curl
 	iproute2 iptables util-linux
 	php-cli libphp-phpmailer php-symfony-mailer mutt s-nail
 	git git-email libmailtools-perl

@@ -176,6 +176,39 @@ test_password_command(void)
 	credential_free(&cr);
 }
 
+static void
+test_proxy_and_source_address(void)
+{
+	struct account *a;
+
+	is_int(load("[a@b.ee]\nprovider = zone\npassword_command = true\n"
+	    "proxy = socks5h://u:p%3Bw@127.0.0.1:9050\nsource_address = 127.0.0.2\n", 0600),
+	    ST_OK, "proxy and source_address load");
+	a = config_default(&c);
+	is_int(a ? (long)a->route.proxy : -1, PROXY_SOCKS5H, "socks5h://");
+	is_str(a ? a->route.proxy_pass : NULL, "p;w", "the proxy's password, decoded");
+	is_str(a ? a->route.source_text : NULL, "127.0.0.2", "the source address");
+	is_int(load("[a@b.ee]\nprovider = zone\npassword_command = true\n"
+	    "proxy = socks5://u:pw@127.0.0.1\n", 0644), ST_CONFIG,
+	    "a proxy with a password in a file others can read");
+	ok(strstr(buf_str(&err), "chmod 640") != NULL, "  ...says to chmod it");
+	is_int(load("[a@b.ee]\nprovider = zone\npassword_command = true\n"
+	    "proxy = socks5://127.0.0.1\n", 0644), ST_OK,
+	    "a proxy without a password may be readable");
+	is_int(load("[a@b.ee]\nprovider = zone\npassword_command = true\n"
+	    "proxy = socks5://u:p;w@127.0.0.1\n", 0600), ST_CONFIG,
+	    "an unquoted ; in proxy");
+	ok(strstr(buf_str(&err), "%3B") != NULL && strstr(buf_str(&err), "p;w") == NULL,
+	    "  ...says how to write it, without the password");
+	is_int(load("[a@b.ee]\nprovider = zone\npassword_command = true\n"
+	    "proxy = http://u:sekret@127.0.0.1:3128\n", 0600), ST_CONFIG, "an HTTP proxy");
+	ok(strstr(buf_str(&err), "[a@b.ee] proxy: ") != NULL, "  ...names the section and key");
+	ok(strstr(buf_str(&err), "sekret") == NULL, "  ...without the password");
+	is_int(load("[a@b.ee]\nprovider = zone\npassword_command = true\n"
+	    "source_address = eth0\n", 0600), ST_CONFIG, "a source address that is a name");
+	ok(strstr(buf_str(&err), "[a@b.ee] source_address: ") != NULL, "  ...names the key");
+}
+
 int
 main(void)
 {
@@ -186,6 +219,7 @@ main(void)
 	test_values();
 	test_errors();
 	test_password_command();
+	test_proxy_and_source_address();
 	config_free(&c);
 	buf_free(&err);
 	unlink(path);
