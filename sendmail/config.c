@@ -164,18 +164,22 @@ choose(struct loader *l, const char *const *words, const char *v, int *out)
 	return st;
 }
 
-/* foreign_from and delivery: a word for each value of their enum, in
- * its order. */
+/* foreign_from, delivery and log_format: a word for each value of
+ * their enum (or 0/1), in its order. */
 static enum status
 saatja_choice(struct loader *l, const char *v)
 {
 	static const char *const foreign[] = { "reject", "rewrite", NULL };
 	static const char *const delivery[] = { "interactive", "background",
 	    "queue", NULL };
+	static const char *const format[] = { "text", "json", NULL };
 	int is_foreign = strcmp(l->key, "foreign_from") == 0, i;
-	enum status st = choose(l, is_foreign ? foreign : delivery, v, &i);
+	int is_format = strcmp(l->key, "log_format") == 0;
+	enum status st = choose(l, is_foreign ? foreign : is_format ? format : delivery, v, &i);
 
-	if (st == ST_OK && is_foreign)
+	if (st == ST_OK && is_format)
+		l->c->log_json = i;
+	else if (st == ST_OK && is_foreign)
 		l->c->foreign_from = (enum foreign_from)i;
 	else if (st == ST_OK)
 		l->c->delivery = (enum delivery_mode)i;
@@ -384,6 +388,7 @@ static const struct key config_keys[] = {
 	{ SEC_SAATJA, "queue", saatja_queue, offsetof(struct config, queue_dir) },
 	{ SEC_SAATJA, "retry_for", saatja_retry_for, offsetof(struct config, retry_for) },
 	{ SEC_SAATJA, "log", saatja_log, offsetof(struct config, log) },
+	{ SEC_SAATJA, "log_format", saatja_choice, offsetof(struct config, log_json) },
 	{ SEC_SAATJA, "helo", saatja_helo, offsetof(struct config, helo) },
 	{ SEC_SAATJA, "local_domains", saatja_local_domains, offsetof(struct config, local_domains) },
 	{ SEC_ACCOUNT, "provider", account_provider, offsetof(struct account, provider) },

@@ -63,6 +63,7 @@ struct config {
 	char *queue_dir;	/* NULL: the built-in default */
 	long retry_for;		/* seconds */
 	char *log;		/* "syslog", "stderr" or a path */
+	int log_json;		/* log_format = json */
 	char *helo;		/* NULL: the host's FQDN */
 	struct strlist local_domains;
 	struct alias *aliases;

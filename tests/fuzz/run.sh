@@ -27,7 +27,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 CC=${CC:-clang-14}
 jobs=${FUZZ_JOBS:-1}
-targets=${FUZZ_TARGETS:-address message smtp_reply server_cmd config oauth_json oauth_url oauth_proto trust}
+targets=${FUZZ_TARGETS:-address message smtp_reply server_cmd config oauth_json oauth_url oauth_proto trust jsonw}
 
 case $secs in
 ''|*[!0-9]*) echo "usage: $0 [SECONDS]" >&2; exit 64 ;;
@@ -71,6 +71,7 @@ max_len_for() {
 	oauth_json)	echo 8192 ;;
 	oauth_url)	echo 9000 ;;
 	oauth_proto)	echo 8192 ;;
+	jsonw)		echo 4096 ;;
 	esac
 }
 
