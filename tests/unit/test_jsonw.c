@@ -32,7 +32,7 @@ test_escapes(void)
 	is_str(quoted("\r\n\t", 3), "\"\\r\\n\\t\"", "CR LF TAB as short escapes");
 	is_str(quoted("\x01\x1f\x7f", 3), "\"\\u0001\\u001f\\u007f\"", "other controls as \\u00XX");
 	is_str(quoted("a\0b", 3), "\"a\\u0000b\"", "NUL inside the length");
-	is_str(quoted("T\xc3\xa4nan \xe2\x82\xac \xf0\x9f\x93\xa7", 13),
+	is_str(quoted("T\xc3\xa4nan \xe2\x82\xac \xf0\x9f\x93\xa7", 15),
 	    "\"T\xc3\xa4nan \xe2\x82\xac \xf0\x9f\x93\xa7\"", "UTF-8 stays");
 	is_str(quoted("\xff", 1), "\"\\ufffd\"", "a lone 0xff is U+FFFD");
 	is_str(quoted("\xc3", 1), "\"\\ufffd\"", "a cut sequence is U+FFFD");
