@@ -25,6 +25,7 @@
 #include "confval.h"
 #include "i18n.h"
 #include "ini.h"
+#include "secret_source.h"
 
 struct loader {
 	struct config *c;
@@ -397,6 +398,7 @@ static const struct key config_keys[] = {
 	{ SEC_ACCOUNT, "tls", account_tls, offsetof(struct account, tls) },
 	{ SEC_ACCOUNT, "password", keep_string, offsetof(struct account, password) },
 	{ SEC_ACCOUNT, "password_command", keep_string, offsetof(struct account, password_command) },
+	{ SEC_ACCOUNT, "password_file", keep_string, offsetof(struct account, password_file) },
 	{ SEC_ACCOUNT, "auth", account_auth, offsetof(struct account, auth) },
 	{ SEC_ACCOUNT, "ca_file", account_ca_file, offsetof(struct account, ca_file) },
 	{ SEC_ACCOUNT, "fingerprint", account_fingerprint, offsetof(struct account, fingerprint) },
@@ -520,7 +522,7 @@ settle_login(struct account *a, const char **key, const char **why)
 	int needs_password = 0;
 
 	if (a->provider && strcmp(a->provider->name, "outlook") == 0 && !o->store &&
-	    a->password == NULL && a->password_command == NULL) {
+	    !secret_source_given(a)) {
 		free(o->preset);
 		o->preset = xstrdup("microsoft");
 		o->store = 1;
@@ -540,16 +542,7 @@ settle_login(struct account *a, const char **key, const char **why)
 			needs_password = 1;
 	if (oauth_conf_finish(o, key, why) < 0)
 		return -1;
-	if (needs_password && a->password == NULL && a->password_command == NULL) {
-		*why = _("no password: add password = (in double quotes if it holds ; or #) or password_command =");
-		return -1;
-	}
-	if (a->password && a->password_command) {
-		*key = "password_command";
-		*why = _("give either password or password_command, not both");
-		return -1;
-	}
-	return 0;
+	return secret_source_check(a, needs_password, key, why);
 }
 
 /* Fills what the account left out, from its preset or the defaults. */
@@ -709,6 +702,7 @@ account_free(struct account *a)
 	free(a->host);
 	xfree_secret(a->password);
 	free(a->password_command);
+	free(a->password_file);
 	for (size_t i = 0; i < a->nauth; i++)
 		free(a->auth[i]);
 	free(a->ca_file);

@@ -37,6 +37,8 @@ struct account {
 	enum tls_mode tls;
 	char *password;		/* as written; NULL when password_command gives it */
 	char *password_command;
+	char *password_file;	/* absolute path, or a systemd credential's
+				 * name (secret_file.h) */
 	char *auth[AUTH_MAX];	/* mechanism names, upper case, in order */
 	size_t nauth;
 	char *ca_file;
