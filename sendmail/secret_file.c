@@ -37,6 +37,17 @@ secret_file_elsewhere(const char *value)
 	    credentials_directory() == NULL;
 }
 
+const char *
+secret_file_account_elsewhere(const struct account *a)
+{
+	if (secret_file_elsewhere(a->password_file))
+		return a->password_file;
+	if (oauth_conf_app(&a->oauth) &&
+	    secret_file_elsewhere(a->oauth.client_secret_file))
+		return a->oauth.client_secret_file;
+	return NULL;
+}
+
 /* Opens path read-only, with the caller's group alone when callers is
  * set in a set-group-ID run. Returns the descriptor, or -1 with errno. */
 static int

@@ -16,6 +16,7 @@
 #define SAATJA_SECRET_FILE_H
 
 #include "buf.h"
+#include "config.h"
 #include "status.h"
 
 /*
@@ -36,5 +37,10 @@ enum status secret_file_read(const char *address, const char *key,
 /* Non-zero when value names a systemd credential that this process has
  * no way to read (secret_file_read would give ST_TEMP_SERVER). */
 int secret_file_elsewhere(const char *value);
+
+/* The systemd credential that account a logs in with (password_file, or
+ * an application's oauth_client_secret_file) when this process has no
+ * way to read it; else NULL. */
+const char *secret_file_account_elsewhere(const struct account *a);
 
 #endif

@@ -23,10 +23,8 @@ secret_source_is_credential(const char *value)
 	return strchr(value, '/') == NULL;
 }
 
-/* A password_file value: an absolute path, or a credential name that
- * systemd accepts (no slash, not . or ..). */
-static int
-file_value_ok(const char *v)
+int
+secret_source_file_ok(const char *v)
 {
 	if (v[0] == '/')
 		return 1;
@@ -55,7 +53,7 @@ secret_source_check(const struct account *a, int needs_password,
 	if (a->password_file == NULL)
 		return 0;
 	*key = "password_file";
-	if (!file_value_ok(a->password_file))
+	if (!secret_source_file_ok(a->password_file))
 		buf_printf(&msg, _("\"%s\" is neither an absolute path nor the name of a systemd credential (a name without a slash, read from $CREDENTIALS_DIRECTORY)"),
 		    a->password_file);
 	else if (a->password_file[0] == '/' && stat(a->password_file, &sb) == 0 &&

@@ -4,7 +4,8 @@
  * password_command = or password_file = (saatja.ini(5)); exactly one of
  * them, checked once the account's section is read. A password_file is
  * an absolute path, or the bare name (no slash) of a systemd credential
- * that secret_file.h reads from $CREDENTIALS_DIRECTORY.
+ * that secret_file.h reads from $CREDENTIALS_DIRECTORY (so may
+ * oauth_client_secret_file, oauth_conf.h).
  *
  * Nothing here reads a secret: the file is only looked at (stat), so
  * that one every user could read is refused when the config is loaded.
@@ -28,6 +29,10 @@ int secret_source_given(const struct account *a);
  */
 int secret_source_check(const struct account *a, int needs_password,
     const char **key, const char **why);
+
+/* Non-zero when v may be a password_file or oauth_client_secret_file:
+ * an absolute path, or a credential name (no slash, not . or ..). */
+int secret_source_file_ok(const char *v);
 
 /* Non-zero when value (a password_file) names a systemd credential. */
 int secret_source_is_credential(const char *value);

@@ -114,6 +114,7 @@ submit_message(const struct config *c, const struct request *rq,
 {
 	struct plan p;
 	enum delivery_mode mode = how->delivery;
+	const char *cred;
 	enum status st;
 
 	memset(r, 0, sizeof *r);
@@ -131,11 +132,10 @@ submit_message(const struct config *c, const struct request *rq,
 	} else if (st == ST_OK) {
 		st = queue_add(q, &p, m, r->queue_id, err);
 		if (st == ST_OK && mode != DELIVERY_QUEUE &&
-		    secret_file_elsewhere(p.account->password_file)) {
+		    (cred = secret_file_account_elsewhere(p.account)) != NULL) {
 			/* Trying would only defer it for minutes. */
 			log_msg(LOG_NOTICE, "%s: left for the queue runner: the password of %s is the systemd credential \"%s\", which only the queue runner's service has",
-			    r->queue_id, p.account->address,
-			    p.account->password_file);
+			    r->queue_id, p.account->address, cred);
 			mode = DELIVERY_QUEUE;
 		}
 		if (st == ST_OK) {
