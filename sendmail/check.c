@@ -42,6 +42,7 @@
 #include "report.h"
 #include "queue.h"
 #include "runner.h"
+#include "secret_source.h"
 #include "smtp.h"
 #include "tls.h"
 #include "token.h"
@@ -144,9 +145,13 @@ check_config(struct report *r, const struct config *c, const struct account *a)
 		buf_adds(&d, _(" (host = from the config)"));
 	if (a->oauth.store && oauth_conf_mech(a->auth[0]))
 		buf_printf(&d, _(", OAuth2 token from %s"), oauth_conf_token_service(&a->oauth));
-	else
-		buf_printf(&d, _(", password from %s"),
-		    a->password_command ? "password_command" : "password =");
+	else {
+		struct buf from = BUF_INIT;
+
+		secret_source_describe(a, &from);
+		buf_printf(&d, _(", password from %s"), buf_str(&from));
+		buf_free(&from);
+	}
 	more(r, "", "%s", buf_str(&d));
 	if (p && !p->verified)
 		more(r, _("note: "), _("the %s preset's server %s is not verified: %s"),

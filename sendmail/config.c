@@ -25,6 +25,7 @@
 #include "confval.h"
 #include "i18n.h"
 #include "ini.h"
+#include "secret_source.h"
 
 struct loader {
 	struct config *c;
@@ -164,18 +165,22 @@ choose(struct loader *l, const char *const *words, const char *v, int *out)
 	return st;
 }
 
-/* foreign_from and delivery: a word for each value of their enum, in
- * its order. */
+/* foreign_from, delivery and log_format: a word for each value of
+ * their enum (or 0/1), in its order. */
 static enum status
 saatja_choice(struct loader *l, const char *v)
 {
 	static const char *const foreign[] = { "reject", "rewrite", NULL };
 	static const char *const delivery[] = { "interactive", "background",
 	    "queue", NULL };
+	static const char *const format[] = { "text", "json", NULL };
 	int is_foreign = strcmp(l->key, "foreign_from") == 0, i;
-	enum status st = choose(l, is_foreign ? foreign : delivery, v, &i);
+	int is_format = strcmp(l->key, "log_format") == 0;
+	enum status st = choose(l, is_foreign ? foreign : is_format ? format : delivery, v, &i);
 
-	if (st == ST_OK && is_foreign)
+	if (st == ST_OK && is_format)
+		l->c->log_json = i;
+	else if (st == ST_OK && is_foreign)
 		l->c->foreign_from = (enum foreign_from)i;
 	else if (st == ST_OK)
 		l->c->delivery = (enum delivery_mode)i;
@@ -385,6 +390,7 @@ static const struct key config_keys[] = {
 	{ SEC_SAATJA, "queue", saatja_queue, offsetof(struct config, queue_dir) },
 	{ SEC_SAATJA, "retry_for", saatja_retry_for, offsetof(struct config, retry_for) },
 	{ SEC_SAATJA, "log", saatja_log, offsetof(struct config, log) },
+	{ SEC_SAATJA, "log_format", saatja_choice, offsetof(struct config, log_json) },
 	{ SEC_SAATJA, "helo", saatja_helo, offsetof(struct config, helo) },
 	{ SEC_SAATJA, "local_domains", saatja_local_domains, offsetof(struct config, local_domains) },
 	{ SEC_ACCOUNT, "provider", account_provider, offsetof(struct account, provider) },
@@ -393,6 +399,7 @@ static const struct key config_keys[] = {
 	{ SEC_ACCOUNT, "tls", account_tls, offsetof(struct account, tls) },
 	{ SEC_ACCOUNT, "password", keep_string, offsetof(struct account, password) },
 	{ SEC_ACCOUNT, "password_command", keep_string, offsetof(struct account, password_command) },
+	{ SEC_ACCOUNT, "password_file", keep_string, offsetof(struct account, password_file) },
 	{ SEC_ACCOUNT, "auth", account_auth, offsetof(struct account, auth) },
 	{ SEC_ACCOUNT, "ca_file", account_ca_file, offsetof(struct account, ca_file) },
 	{ SEC_ACCOUNT, "fingerprint", account_fingerprint, offsetof(struct account, fingerprint) },
@@ -518,7 +525,7 @@ settle_login(struct account *a, const char **key, const char **why)
 	int needs_password = 0;
 
 	if (a->provider && strcmp(a->provider->name, "outlook") == 0 && !o->store &&
-	    a->password == NULL && a->password_command == NULL) {
+	    !secret_source_given(a)) {
 		free(o->preset);
 		o->preset = xstrdup("microsoft");
 		o->store = 1;
@@ -538,16 +545,7 @@ settle_login(struct account *a, const char **key, const char **why)
 			needs_password = 1;
 	if (oauth_conf_finish(o, key, why) < 0)
 		return -1;
-	if (needs_password && a->password == NULL && a->password_command == NULL) {
-		*why = _("no password: add password = (in double quotes if it holds ; or #) or password_command =");
-		return -1;
-	}
-	if (a->password && a->password_command) {
-		*key = "password_command";
-		*why = _("give either password or password_command, not both");
-		return -1;
-	}
-	return 0;
+	return secret_source_check(a, needs_password, key, why);
 }
 
 /* Fills what the account left out, from its preset or the defaults. */
@@ -707,6 +705,7 @@ account_free(struct account *a)
 	free(a->host);
 	xfree_secret(a->password);
 	free(a->password_command);
+	free(a->password_file);
 	for (size_t i = 0; i < a->nauth; i++)
 		free(a->auth[i]);
 	free(a->ca_file);

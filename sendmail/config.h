@@ -38,6 +38,8 @@ struct account {
 	enum tls_mode tls;
 	char *password;		/* as written; NULL when password_command gives it */
 	char *password_command;
+	char *password_file;	/* absolute path, or a systemd credential's
+				 * name (secret_file.h) */
 	char *auth[AUTH_MAX];	/* mechanism names, upper case, in order */
 	size_t nauth;
 	char *ca_file;
@@ -65,6 +67,7 @@ struct config {
 	char *queue_dir;	/* NULL: the built-in default */
 	long retry_for;		/* seconds */
 	char *log;		/* "syslog", "stderr" or a path */
+	int log_json;		/* log_format = json */
 	char *helo;		/* NULL: the host's FQDN */
 	struct strlist local_domains;
 	struct alias *aliases;

@@ -9,6 +9,7 @@
 #include "credential.h"
 #include "i18n.h"
 #include "password.h"
+#include "secret_file.h"
 #include "token.h"
 #include "util.h"
 
@@ -42,7 +43,10 @@ credential_get(struct credential *cr, const char *mech, const char *refused,
 	} else if (a->password) {
 		*secret = a->password;
 	} else {
-		if (cr->password == NULL)
+		if (cr->password == NULL && a->password_file)
+			st = secret_file_read(a->address, "password_file",
+			    a->password_file, cr->callers_file, &cr->password, err);
+		else if (cr->password == NULL)
 			st = password_run(a, cr->callers_file, "password_command",
 			    a->password_command, &cr->password, err);
 		*secret = cr->password;

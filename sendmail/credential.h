@@ -5,7 +5,8 @@
  * to tell the user when the server refuses it.
  *
  * The secret is the password as written in the config, the first line
- * of its password_command (run once a process), or, for a token
+ * of its password_command (run once a process), the content of its
+ * password_file (a file or a systemd credential, secret_file.h), or, for a token
  * mechanism (XOAUTH2, OAUTHBEARER) of an account with a token store, an
  * access token from the store, refreshed through saatja-oauth when it
  * runs out (token.h). smtp.c asks this module and knows nothing of where
@@ -25,7 +26,8 @@ struct credential {
 	int callers_file;	/* the config is the caller's (-C): commands
 				 * and the token store run with the caller's
 				 * rights (config.h) */
-	char *password;		/* password_command's output, once fetched */
+	char *password;		/* password_command's output or
+				 * password_file's content, once fetched */
 	char *access;		/* the access token last fetched, or NULL */
 	long long expires;	/* when it expires (seconds since the epoch) */
 };
@@ -39,7 +41,8 @@ void credential_init(struct credential *cr, const struct config *c,
  * call or credential_free. With refused (the secret the server just
  * refused), a token is fetched anew, unless another process has stored
  * a newer one meanwhile. Returns ST_OK; ST_CONFIG when password_command
- * fails; ST_NOPERM when no token is stored or the token service refused
+ * fails or password_file cannot be used; ST_TEMP_SERVER when
+ * password_file is a systemd credential this process does not have; ST_NOPERM when no token is stored or the token service refused
  * for good; a temporary status when the token service cannot be reached
  * now; ST_OSERR, ST_IOERR, ST_CANTCREAT for local failures. err says why
  * and what to do.

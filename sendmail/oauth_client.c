@@ -52,8 +52,10 @@ oauth_client_request(const struct account *a, const char *op, struct buf *req)
 	oauth_msg_add(req, "client_id", o->client_id);
 	oauth_msg_add(req, "client_secret", o->client_secret);
 	/* Files by name: the helper reads them, so no key passes through
-	 * this process. */
-	oauth_msg_add(req, "client_secret_file", o->client_secret_file);
+	 * this process; but a systemd credential is this process's to
+	 * read (token.c), for the helper has no $CREDENTIALS_DIRECTORY. */
+	if (o->client_secret_file && o->client_secret_file[0] == '/')
+		oauth_msg_add(req, "client_secret_file", o->client_secret_file);
 	oauth_msg_add(req, "client_certificate", o->certificate);
 	oauth_msg_add(req, "client_key", o->private_key);
 	oauth_msg_add(req, "key_file", o->key_file);

@@ -11,6 +11,7 @@
 
 #include "i18n.h"
 #include "oauth_conf.h"
+#include "secret_source.h"
 
 #define MS_BASE "https://login.microsoftonline.com/"
 #define MS_SCOPE "https://outlook.office.com/SMTP.Send offline_access"
@@ -124,7 +125,11 @@ oauth_conf_set(struct oauth_conf *o, const char *key, const char *v,
 		}
 		v = grants[i];
 	}
-	if (file_key(key) && *v != '/') {
+	if (strcmp(key, "oauth_client_secret_file") == 0 && !secret_source_file_ok(v)) {
+		buf_printf(why, _("\"%s\" is neither an absolute path nor the name of a systemd credential (a name without a slash, read from $CREDENTIALS_DIRECTORY)"), v);
+		return -1;
+	}
+	if (file_key(key) && *v != '/' && strcmp(key, "oauth_client_secret_file") != 0) {
 		buf_printf(why, _("\"%s\" is not an absolute path"), v);
 		return -1;
 	}
@@ -172,7 +177,7 @@ private_file(const char *path, int secret, const char **why)
 	static struct buf msg = BUF_INIT;	/* *why outlives this call */
 	struct stat sb;
 
-	if (path == NULL)
+	if (path == NULL || path[0] != '/')	/* a credential: read later */
 		return 0;
 	buf_reset(&msg);
 	if (stat(path, &sb) != 0)

@@ -23,6 +23,7 @@
 
 #include "credential.h"
 #include "i18n.h"
+#include "jsonw.h"
 #include "log.h"
 #include "net.h"
 #include "notice.h"
@@ -94,58 +95,97 @@ struct attempt {
 	double start;		/* seconds_now() when it began */
 };
 
-/* One log line (doc/DESIGN.md, Logging): "ID: from=<account>
- * to=<r>,... size=N relay=HOST[IP]:PORT tls=V
- * status=sent|deferred|failed (why) delay=Ds". */
+/* The longest reply or reason a JSON line carries whole. */
+#define JSON_REPLY_MAX 2000
+
+/*
+ * One outcome line (doc/DESIGN.md, Logging) for recipients to[0..n):
+ * as text "ID: from=<account> to=<r>,... size=N relay=HOST[IP]:PORT
+ * tls=V status=sent|deferred|failed (why) delay=Ds", and as JSON the
+ * same fields (saatja.ini(5), JSON LOG).
+ */
 static void
 log_line(const struct account_session *s, const struct attempt *t,
-    const struct buf *to, const char *status, const char *why)
+    const char *const *to, size_t n, const char *status, const char *why)
 {
-	struct buf reason = BUF_INIT;
+	struct buf reason = BUF_INIT, text = BUF_INIT, json = BUF_INIT;
+	long long size = (long long)(t->st == ST_OK ? t->r.size : t->qm->size);
+	const char *tls = s->opened ? smtp_tls_version(&s->smtp) : "none";
+	double delay = seconds_now() - t->start;
 
 	/* A reason on one line: the server's reply is ours to shorten. */
 	buf_add_line(&reason, why, strnlen(why, 400), 0);
-	log_msg(!strcmp(status, "sent") ? LOG_INFO : LOG_WARNING,
-	    "%s: from=<%s> to=%s size=%lld relay=%s tls=%s status=%s (%s) delay=%.2fs",
-	    t->qm->id, s->account->address, buf_str(to),
-	    (long long)(t->st == ST_OK ? t->r.size : t->qm->size),
-	    buf_str(&s->relay), s->opened ? smtp_tls_version(&s->smtp) : "none",
-	    status, buf_str(&reason), seconds_now() - t->start);
+	buf_printf(&text, "%s: from=<%s> to=", t->qm->id, s->account->address);
+	for (size_t i = 0; i < n; i++)
+		buf_printf(&text, "%s<%s>", i ? "," : "", to[i]);
+	buf_printf(&text, " size=%lld relay=%s tls=%s status=%s (%s) delay=%.2fs",
+	    size, buf_str(&s->relay), tls, status, buf_str(&reason), delay);
+	jsonw_str(&json, "event", "delivery");
+	jsonw_str(&json, "queue_id", t->qm->id);
+	jsonw_str(&json, "account", s->account->address);
+	jsonw_str(&json, "from", s->account->address);
+	jsonw_array(&json, "to");
+	for (size_t i = 0; i < n; i++)
+		jsonw_item(&json, to[i]);
+	jsonw_close(&json, ']');
+	jsonw_int(&json, "size", size);
+	jsonw_str(&json, "relay", buf_str(&s->relay));
+	jsonw_str(&json, "tls", tls);
+	jsonw_str(&json, "status", status);
+	buf_reset(&reason);
+	buf_add(&reason, why, strnlen(why, JSON_REPLY_MAX));
+	jsonw_strn(&json, "reply", buf_str(&reason), reason.len);
+	jsonw_num(&json, "delay", delay);
+	jsonw_int(&json, "attempt", (long long)t->qm->attempts + 1);
+	log_event(!strcmp(status, "sent") ? LOG_INFO : LOG_WARNING,
+	    buf_str(&text), buf_str(&json));
 	buf_free(&reason);
+	buf_free(&text);
+	buf_free(&json);
+}
+
+/* Non-zero when the server refused addr for good in r. */
+static int
+rcpt_refused(const struct smtp_result *r, const char *addr)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (r->rcpts[i].refused && strcmp(r->rcpts[i].addr, addr) == 0)
+			return 1;
+	return 0;
 }
 
 /*
  * Logs the attempt: one line for the recipients that got the message,
  * one for each the server refused for good, and, when the message is not
  * done, one for those still left (t->qm->rcpts once the others were
- * settled), with why.
+ * settled, less the refused), with why: each recipient is on one line an
+ * attempt.
  */
 static void
 log_attempt(const struct account_session *s, const struct attempt *t,
     const char *why)
 {
-	struct buf to = BUF_INIT;
+	const char **to = xcalloc(t->r.n + t->qm->rcpts.n + 1, sizeof *to);
+	size_t n = 0;
 
 	for (size_t i = 0; i < t->r.n; i++)
 		if (t->r.rcpts[i].accepted)
-			buf_list_add(&to, ",", "<%s>", t->r.rcpts[i].addr);
-	if (to.len)
-		log_line(s, t, &to, "sent", buf_str(&t->r.reply));
-	for (size_t i = 0; i < t->r.n; i++) {
-		if (!t->r.rcpts[i].refused)
-			continue;
-		buf_reset(&to);
-		buf_printf(&to, "<%s>", t->r.rcpts[i].addr);
-		log_line(s, t, &to, "failed", t->r.rcpts[i].reply);
-	}
-	if (t->st != ST_OK) {
-		buf_reset(&to);
-		for (size_t i = 0; i < t->qm->rcpts.n; i++)
-			buf_list_add(&to, ",", "<%s>", t->qm->rcpts.v[i]);
-		log_line(s, t, &to, status_is_temporary(t->st) ? "deferred" :
-		    "failed", why);
-	}
-	buf_free(&to);
+			to[n++] = t->r.rcpts[i].addr;
+	if (n)
+		log_line(s, t, to, n, "sent", buf_str(&t->r.reply));
+	for (size_t i = 0; i < t->r.n; i++)
+		if (t->r.rcpts[i].refused)
+			log_line(s, t, &t->r.rcpts[i].addr, 1, "failed",
+			    t->r.rcpts[i].reply);
+	/* The rest, less those just logged as refused: one line a
+	 * recipient and outcome. */
+	for (size_t i = n = 0; t->st != ST_OK && i < t->qm->rcpts.n; i++)
+		if (!rcpt_refused(&t->r, t->qm->rcpts.v[i]))
+			to[n++] = t->qm->rcpts.v[i];
+	if (n)
+		log_line(s, t, to, n, status_is_temporary(t->st) ?
+		    "deferred" : "failed", why);
+	free(to);
 }
 
 /* Tries a notice just queued at once, as a queue run would (no -v or

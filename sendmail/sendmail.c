@@ -365,7 +365,7 @@ with_config(const struct options *o,
 		queue_close(&q);
 	}
 	if (st == ST_OK) {
-		log_open(c.log);
+		log_open(c.log, c.log_json);
 		st = mode(&c, o, err);
 	}
 	config_free(&c);

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "queue.h"
 #include "runq.h"
+#include "secret_file.h"
 #include "submit.h"
 #include "util.h"
 
@@ -113,6 +114,7 @@ submit_message(const struct config *c, const struct request *rq,
 {
 	struct plan p;
 	enum delivery_mode mode = how->delivery;
+	const char *cred;
 	enum status st;
 
 	memset(r, 0, sizeof *r);
@@ -129,6 +131,13 @@ submit_message(const struct config *c, const struct request *rq,
 		print_envelope(&p, stdout);
 	} else if (st == ST_OK) {
 		st = queue_add(q, &p, m, r->queue_id, err);
+		if (st == ST_OK && mode != DELIVERY_QUEUE &&
+		    (cred = secret_file_account_elsewhere(p.account)) != NULL) {
+			/* Trying would only defer it for minutes. */
+			log_msg(LOG_NOTICE, "%s: left for the queue runner: the password of %s is the systemd credential \"%s\", which only the queue runner's service has",
+			    r->queue_id, p.account->address, cred);
+			mode = DELIVERY_QUEUE;
+		}
 		if (st == ST_OK) {
 			log_decisions(&p, r->queue_id);
 			log_msg(LOG_INFO, "%s: queued from=<%s> nrcpt=%zu size=%lld (%s delivery)",

@@ -33,6 +33,8 @@
 #include "oauth_client.h"
 #include "oauth_proto.h"
 #include "password.h"
+#include "secret_file.h"
+#include "secret_source.h"
 #include "token.h"
 #include "util.h"
 
@@ -286,21 +288,28 @@ not_stored(const struct account *a, struct buf *err)
 	    a->address, a->oauth.token_file ? a->oauth.token_file : _("no token file yet"), a->address);
 }
 
-/* The secret that oauth_client_secret_command prints, into req; it is
- * run for each request, so a rotated secret is picked up. */
+/* The secret that oauth_client_secret_command prints, or the systemd
+ * credential oauth_client_secret_file names, into req; fetched for
+ * each request, so a rotated secret is picked up. */
 static enum status
 client_secret(const struct account *a, int callers, struct buf *req,
     struct buf *err)
 {
+	const char *file = a->oauth.client_secret_file;
 	char *secret;
 	enum status st;
 
-	if (a->oauth.client_secret_command == NULL)
+	if (file && secret_source_is_credential(file))
+		st = secret_file_read(a->address, "oauth_client_secret_file",
+		    file, callers, &secret, err);
+	else if (a->oauth.client_secret_command)
+		st = password_run(a, callers, "oauth_client_secret_command",
+		    a->oauth.client_secret_command, &secret, err);
+	else
 		return ST_OK;
-	st = password_run(a, callers, "oauth_client_secret_command",
-	    a->oauth.client_secret_command, &secret, err);
 	if (st == ST_OK && oauth_msg_add(req, "client_secret", secret) < 0) {
-		buf_printf(err, _("[%s] oauth_client_secret_command printed a control character"),
+		buf_printf(err, file ? _("[%s] the credential of oauth_client_secret_file holds a control character") :
+		    _("[%s] oauth_client_secret_command printed a control character"),
 		    a->address);
 		st = ST_CONFIG;
 	}

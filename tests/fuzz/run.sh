@@ -27,7 +27,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 CC=${CC:-clang-14}
 jobs=${FUZZ_JOBS:-1}
-targets=${FUZZ_TARGETS:-address message smtp_reply server_cmd config oauth_json oauth_url oauth_proto trust dns autoconfig proxy}
+targets=${FUZZ_TARGETS:-address message smtp_reply server_cmd config oauth_json oauth_url oauth_proto trust dns autoconfig proxy jsonw}
 
 case $secs in
 ''|*[!0-9]*) echo "usage: $0 [SECONDS]" >&2; exit 64 ;;
@@ -73,6 +73,7 @@ max_len_for() {
 	oauth_proto)	echo 8192 ;;
 	autoconfig)	echo 16384 ;;
 	proxy)		echo 1024 ;;
+	jsonw)		echo 4096 ;;
 	esac
 }
 

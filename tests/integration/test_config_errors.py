@@ -29,12 +29,12 @@ def test_unknown_key_names_file_section_key():
 def test_unknown_key_error_lists_every_key_of_the_section():
     _, r = run("[arved@firma.ee]\nprovider = zone\npassword = x\nprot = 587\n")
     contains(r.err, "an account knows: provider, host, port, tls, password, "
-             "password_command, auth, ca_file, fingerprint, max_per_hour, "
+             "password_command, password_file, auth, ca_file, fingerprint, max_per_hour, "
              "max_rcpt, timeout, cc, bcc, user")
     _, r = run("[saatja]\nretry = 5d\n[arved@firma.ee]\nprovider = zone\npassword = x\n")
     eq(r.code, 78)
     contains(r.err, "[saatja] retry: unknown setting; the [saatja] section knows: "
-             "default, foreign_from, delivery, queue, retry_for, log, helo, local_domains")
+             "default, foreign_from, delivery, queue, retry_for, log, log_format, helo, local_domains")
 
 
 def test_world_readable_with_password_refused():

@@ -195,6 +195,27 @@ def test_client_secret_from_a_command_and_its_failure():
     eq(stats(acct.client)["app"], 0, "no token request without the secret")
 
 
+def test_client_secret_as_a_systemd_credential():
+    """oauth_client_secret_file = NAME follows password_file's rules: the
+    credential in $CREDENTIALS_DIRECTORY, which only the queue runner's
+    service has; without it the message waits for that service."""
+    creds = tempfile.mkdtemp(prefix="saatja-creds-")
+    with open(os.path.join(creds, "app-secret"), "w") as f:
+        f.write(SECRET + "\n")
+    os.chmod(os.path.join(creds, "app-secret"), 0o400)
+    acct = App(creds="oauth_client_secret_file = app-secret\n")
+    token = "cred-" + uuid.uuid4().hex
+    r = acct.run(["-t"], message(acct.address, token), env={"CREDENTIALS_DIRECTORY": ""})
+    eq(r.code, 0, r.err)
+    eq(stats(acct.client)["app"], 0, "no token request without the credential")
+    contains(acct.log_text(), 'left for the queue runner: the password of %s is the systemd '
+             'credential "app-secret"' % acct.address)
+    r = acct.run(["-q"], env={"CREDENTIALS_DIRECTORY": creds})
+    eq(r.code, 0, r.err)
+    delivered(acct, token)
+    eq(stats(acct.client)["app"], 1, "one token request, with the credential's secret")
+
+
 def test_client_credentials_with_a_certificate_signed_assertion():
     cert, key, creds = cert_creds()
     acct = App(creds=creds)

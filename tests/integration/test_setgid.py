@@ -4,7 +4,8 @@ sends through a system config that only the group can read, and nothing the
 user can do shows the password: -v, -X, --dry-run, --check, -C pointing at
 files they cannot read, the environment (SSLKEYLOGFILE, GNUTLS_*, LD_*,
 XDG_*), the spool, password_command (the system's with a clean environment,
-the user's own without the group), /proc/PID/mem, ptrace, core dumps; and
+the user's own without the group), password_file (the system's with the
+group, the user's without it, and no $CREDENTIALS_DIRECTORY of the user's), /proc/PID/mem, ptrace, core dumps; and
 for an OAuth2 account no token from any of those channels, the token file
 beside the queue and group-only, --authorize of the system config for root
 only, and no helper program picked by the environment.
@@ -553,6 +554,105 @@ queue = %s/q2
     r = as_user([inst["sendmail"], "-C", own, "-t"], oauth_message(token))
     eq(r.returncode, 0, r.stderr.decode())
     eq(len(mailserver.delivered_by_token(token, wait=10)), 1, "delivered")
+
+
+def group_secret(name="zone"):
+    """A directory the user may list, holding name: the password, for
+    root and the group only (0640 root:GROUP), as /etc/saatja or
+    /run/credentials would hold it."""
+    d = tempfile.mkdtemp(prefix="saatja-setgid-secret-")
+    os.chmod(d, 0o755)
+    path = os.path.join(d, name)
+    with open(path, "w") as f:
+        f.write(PASSWORD + "\n")
+    os.chown(path, 0, grp.getgrnam(GROUP).gr_gid)
+    os.chmod(path, 0o640)
+    return d, path
+
+
+def with_password_file(inst, value):
+    """Puts password_file = value in place of the system config's
+    password; returns the text to put back."""
+    with open(inst["config"]) as f:
+        saved = f.read()
+    with open(inst["config"], "w") as f:
+        f.write(saved.replace('password = "%s"' % PASSWORD, "password_file = %s" % value, 1))
+    return saved
+
+
+def test_system_password_file_is_read_with_the_group():
+    inst = install()
+    _, path = group_secret()
+    saved = with_password_file(inst, path)
+    try:
+        assert as_user(["cat", path]).returncode != 0, "the user can read the secret"
+        token = uuid.uuid4().hex
+        r = as_user([inst["sendmail"], "-t"], message(token))
+        eq(r.returncode, 0, r.stderr.decode())
+        no_secret(r.stdout, r.stderr)
+        eq(len(mailserver.delivered_by_token(token, wait=10)), 1, "delivered")
+    finally:
+        with open(inst["config"], "w") as f:
+            f.write(saved)
+
+
+def test_callers_password_file_is_read_without_the_group():
+    """With -C, the user names the file: sendmail must not read for them
+    a file that only the group may read (it would go to their server)."""
+    inst = install()
+    uid = pwd.getpwnam(USER).pw_uid
+    _, path = group_secret()
+    own = os.path.join(inst["home"], "own-file.ini")
+    with open(own, "w") as f:
+        f.write("""[saatja]
+queue = %s/q3
+[arved@firma.test]
+host = 127.0.0.1
+port = %d
+ca_file = %s
+password_file = %s
+""" % (inst["home"], mailserver.SUBMISSION, mailserver.CA, path))
+    os.chown(own, uid, -1)
+    os.chmod(own, 0o600)
+    token = uuid.uuid4().hex
+    r = as_user([inst["sendmail"], "-C", own, "-t"], message(token))
+    eq(r.returncode, 78, r.stderr.decode())
+    contains(r.stderr.decode(), "password_file: cannot read %s: Permission denied" % path)
+    no_secret(r.stdout, r.stderr)
+    eq(mailserver.delivered_by_token(token), [], "nothing sent with the group's secret")
+
+
+def test_callers_environment_picks_no_credentials_directory():
+    """CREDENTIALS_DIRECTORY from the caller is ignored by a set-group-ID
+    sendmail: the message waits for the queue runner's service. That
+    service (Group= the group, so real and effective group are the same)
+    then delivers it with its own credential."""
+    inst = install()
+    creds, _ = group_secret("zone")
+    saved = with_password_file(inst, "zone")
+    try:
+        token = uuid.uuid4().hex
+        r = as_user([inst["sendmail"], "-t"], message(token),
+                    env={"CREDENTIALS_DIRECTORY": creds})
+        eq(r.returncode, 0, r.stderr.decode())
+        no_secret(r.stdout, r.stderr)
+        r = as_user([inst["sendmail"], "-q"], env={"CREDENTIALS_DIRECTORY": creds})
+        eq(r.returncode, 0, r.stderr.decode())
+        eq(mailserver.delivered_by_token(token, wait=2), [], "the caller's directory was used")
+        with open(inst["log"], encoding="utf-8", errors="replace") as f:
+            log = f.read()
+        contains(log, 'left for the queue runner: the password of arved@firma.test is the '
+                 'systemd credential "zone"')
+        gid = grp.getgrnam(GROUP).gr_gid
+        runner = subprocess.run([inst["sendmail"], "-q"], env={"PATH": "/usr/bin:/bin",
+                                "CREDENTIALS_DIRECTORY": creds},
+                                preexec_fn=lambda: os.setgid(gid),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        eq(runner.returncode, 0, runner.stderr.decode())
+        eq(len(mailserver.delivered_by_token(token, wait=10)), 1, "the runner delivered it")
+    finally:
+        with open(inst["config"], "w") as f:
+            f.write(saved)
 
 
 if __name__ == "__main__":

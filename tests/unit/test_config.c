@@ -209,6 +209,56 @@ test_proxy_and_source_address(void)
 	ok(strstr(buf_str(&err), "[a@b.ee] source_address: ") != NULL, "  ...names the key");
 }
 
+/* password_file: a file or a systemd credential; log_format. */
+static void
+test_password_file_and_log_format(void)
+{
+	char dir[] = "/tmp/saatja-test-cred-XXXXXX";
+	struct buf file = BUF_INIT, text = BUF_INIT;
+	struct credential cr;
+	const char *secret;
+	FILE *f;
+
+	if (mkdtemp(dir) == NULL)
+		return;
+	buf_printf(&file, "%s/zone", dir);
+	f = fopen(buf_str(&file), "w");
+	fputs("from file\n", f);
+	fclose(f);
+	chmod(buf_str(&file), 0600);
+	buf_printf(&text, "[a@b.ee]\nprovider = zone\npassword_file = %s\n", buf_str(&file));
+	is_int(load(buf_str(&text), 0644), ST_OK, "password_file: the config holds no password");
+	is_int(secret_of("PLAIN", &secret, &cr), ST_OK, "password_file is read");
+	is_str(secret, "from file", "  ...less its newline");
+	credential_free(&cr);
+	load("[a@b.ee]\nprovider = zone\npassword_file = zone\n", 0600);
+	setenv("CREDENTIALS_DIRECTORY", dir, 1);
+	is_int(secret_of("PLAIN", &secret, &cr), ST_OK, "a credential name is read from $CREDENTIALS_DIRECTORY");
+	is_str(secret, "from file", "  ...the same file");
+	credential_free(&cr);
+	unsetenv("CREDENTIALS_DIRECTORY");
+	is_int(secret_of("PLAIN", &secret, &cr), ST_TEMP_SERVER, "without it, the message waits");
+	credential_free(&cr);
+	chmod(buf_str(&file), 0604);
+	expect_error(buf_str(&text), 0600, "chmod 600", "a password_file others can read");
+	expect_error("[a@b.ee]\nprovider = zone\npassword = x\npassword_file = zone\n", 0600,
+	    "[a@b.ee] password_file: give one of password, password_command and password_file",
+	    "password and password_file");
+	expect_error("[a@b.ee]\nprovider = zone\npassword_file = a/b\n", 0600,
+	    "neither an absolute path nor the name of a systemd credential", "a relative path");
+	expect_error("[a@b.ee]\nprovider = zone\npassword_file = ..\n", 0600,
+	    "neither an absolute path", "\"..\" names no credential");
+	is_int(load("[saatja]\nlog_format = json\n[a@b.ee]\nprovider = zone\npassword = x\n", 0600),
+	    ST_OK, "log_format = json");
+	is_int(c.log_json, 1, "  ...sets JSON");
+	expect_error("[saatja]\nlog_format = xml\n[a@b.ee]\nprovider = zone\npassword = x\n", 0600,
+	    "[saatja] log_format: \"xml\" is not text or json", "an unknown log_format");
+	unlink(buf_str(&file));
+	rmdir(dir);
+	buf_free(&file);
+	buf_free(&text);
+}
+
 int
 main(void)
 {
@@ -220,6 +270,7 @@ main(void)
 	test_errors();
 	test_password_command();
 	test_proxy_and_source_address();
+	test_password_file_and_log_format();
 	config_free(&c);
 	buf_free(&err);
 	unlink(path);
