@@ -20,6 +20,7 @@
 #include "conffile.h"
 #include "config.h"
 #include "i18n.h"
+#include "ini.h"
 #include "queue.h"
 #include "report.h"
 #include "setup.h"
@@ -318,7 +319,7 @@ static enum status
 read_config(struct setup *s, struct buf *text, int *exists, struct buf *err)
 {
 	const char *path = s->how->path;
-	struct config c;
+	dictionary *d;
 	enum status st;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
@@ -337,8 +338,11 @@ read_config(struct setup *s, struct buf *text, int *exists, struct buf *err)
 	close(fd);
 	buf_addc(text, '\0');
 	text->len--;
-	st = config_load(&c, path, err);
-	config_free(&c);
+	/* Its syntax now; what its keys mean is checked with the new
+	 * section in (a file with no account yet is what --setup fills). */
+	st = ini_load(path, &d, err);
+	if (st == ST_OK)
+		iniparser_freedict(d);
 	if (st != ST_OK) {
 		buf_adds(err, _("; fix this first, then run --setup again"));
 		return st;
@@ -385,8 +389,21 @@ check_new(struct setup *s, const char *temp, struct buf *err)
 {
 	struct config c;
 	struct queue q;
-	enum status st = config_load(&c, temp, err);
+	struct buf why = BUF_INIT;
+	enum status st = config_load(&c, temp, &why);
+	const char *at;
 
+	if (st != ST_OK) {
+		/* The error names the new file: say the real one instead. */
+		at = strstr(buf_str(&why), temp);
+		if (at != NULL)
+			buf_printf(err, "%.*s%s%s", (int)(at - buf_str(&why)), buf_str(&why),
+			    s->how->path, at + strlen(temp));
+		else
+			buf_adds(err, buf_str(&why));
+		buf_adds(err, _("; fix this first, then run --setup again"));
+	}
+	buf_free(&why);
 	if (st == ST_OK) {
 		free(c.path);
 		c.path = xstrdup(s->how->path);

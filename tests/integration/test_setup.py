@@ -245,6 +245,24 @@ def test_rewrite_keeps_comments_other_sections_and_mode():
     eq(s.leftovers(), [])
 
 
+def test_a_file_with_no_account_yet_is_filled():
+    text = "; firma's saatja.ini\n[saatja]\ndefault = arved@srv.test\n"
+    s = Setup("arved@srv.test", text=text)
+    eq(s.code, 0, s.all)
+    assert s.ini.startswith(text), s.ini
+    s.written("host = smtp.srv.test")
+
+
+def test_an_error_elsewhere_in_the_file_names_the_file_not_a_temporary_one():
+    text = "[saatja]\nfrobnicate = yes\n"
+    s = Setup("arved@srv.test", text=text)
+    eq(s.code, 78, s.all)
+    contains(s.err, s.path + ": [saatja] frobnicate")
+    contains(s.err, "fix this first")
+    eq(s.ini, text)
+    eq(s.leftovers(), [], "no temporary file left")
+
+
 def test_existing_section_replaced_only_when_asked():
     old = EXISTING + "\n[arved@srv.test]\nhost = old.srv.test\npassword = x\n; trailer\n"
     s = Setup("arved@srv.test", text=old)
