@@ -178,8 +178,8 @@ section(struct setup *s, int hide, struct buf *b)
 	if (s->oauth != NULL) {
 		buf_printf(b, "auth = xoauth2\noauth = %s\noauth_client_id = %s\n",
 		    s->oauth, s->client_id ? s->client_id : "");
-		if (s->secret == NULL && !hide)
-			return 0;
+		if (strcmp(s->oauth, "google") != 0)
+			return 0;	/* Microsoft's device sign-in needs none */
 		buf_adds(b, "oauth_client_secret = ");
 	} else {
 		buf_adds(b, "password = ");
@@ -243,9 +243,10 @@ get_login(struct setup *s, struct buf *err)
 		    s->f.host, s->address);
 		return ST_CONFIG;
 	}
+	/* A choice, not a confirmation: --yes does not make it. */
 	if (service != NULL && !s->how->password_stdin && s->tty >= 0 &&
-	    ((s->f.oauth && !s->f.password) ||
-	    ask_yes(s, _("Sign in with OAuth2 (an application registered with the provider) instead of a password?"))))
+	    ((s->f.oauth && !s->f.password) || (!s->how->yes &&
+	    ask_yes(s, _("Sign in with OAuth2 (an application registered with the provider) instead of a password?")))))
 		s->oauth = service;
 	else if (service != NULL && s->f.oauth && !s->f.password && s->tty < 0) {
 		buf_printf(err, _("%s needs OAuth2, whose sign-in needs a terminal: run sendmail --setup %s in one"),
