@@ -247,14 +247,16 @@ proxy_open(struct conn *c, const struct route *r, unsigned timeout,
  * or 0 after saying why in err.
  */
 static size_t
-target(const struct route *r, const char *host, unsigned char *msg,
-    char *ip, size_t iplen, struct buf *err)
+target(const struct route *r, const char *host, unsigned which,
+    unsigned *count, unsigned char *msg, char *ip, size_t iplen,
+    struct buf *err)
 {
-	struct addrinfo hints, *res = NULL;
+	struct addrinfo hints, *res = NULL, *ai, *pick = NULL;
 	char *bare = xstrndup(host + (host[0] == '['), strcspn(host + (host[0] == '['), "]"));
 	size_t n = 0;
 	int rc;
 
+	*count = 1;
 	memset(&hints, 0, sizeof hints);
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_NUMERICHOST;
@@ -281,16 +283,27 @@ target(const struct route *r, const char *host, unsigned char *msg,
 		buf_printf(err, _("cannot find the server %s: %s%s"), host,
 		    rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc),
 		    rc == EAI_NONAME ? _(" (check host = in the config, and the network's DNS; with proxy = socks5h:// the proxy looks the name up instead)") : "");
-	} else if (res->ai_family == AF_INET) {
+	} else {
+		/* The addresses in getaddrinfo's order (RFC 6724): the
+		 * caller asks for them one after the other. */
+		*count = 0;
+		for (ai = res; ai != NULL; ai = ai->ai_next) {
+			if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
+				continue;
+			if ((*count)++ == which)
+				pick = ai;
+		}
+	}
+	if (pick != NULL && pick->ai_family == AF_INET) {
 		msg[0] = ATYP_IPV4;
-		memcpy(msg + 1, &((struct sockaddr_in *)res->ai_addr)->sin_addr, 4);
+		memcpy(msg + 1, &((struct sockaddr_in *)pick->ai_addr)->sin_addr, 4);
 		n = 5;
-	} else if (res->ai_family == AF_INET6) {
+	} else if (pick != NULL) {
 		msg[0] = ATYP_IPV6;
-		memcpy(msg + 1, &((struct sockaddr_in6 *)res->ai_addr)->sin6_addr, 16);
+		memcpy(msg + 1, &((struct sockaddr_in6 *)pick->ai_addr)->sin6_addr, 16);
 		n = 17;
 	}
-	if (n && getnameinfo(res->ai_addr, res->ai_addrlen, ip, (socklen_t)iplen,
+	if (n && getnameinfo(pick->ai_addr, pick->ai_addrlen, ip, (socklen_t)iplen,
 	    NULL, 0, NI_NUMERICHOST) != 0)
 		ip[0] = '\0';
 	if (rc == 0 && n == 0)
@@ -304,14 +317,15 @@ target(const struct route *r, const char *host, unsigned char *msg,
 /* The reply to CONNECT. */
 static enum status
 connect_reply(struct conn *c, const struct route *r, const char *host,
-    unsigned port, long long deadline, struct buf *err)
+    unsigned port, long long deadline, int *code, struct buf *err)
 {
 	unsigned char got[4 + 1 + 255 + 2];
 	size_t have = 5, need;
-	int code, done;
+	int done;
 	enum status st = recv_all(c, r, got, have, deadline, err);
 
-	while (st == ST_OK && (done = proxy_parse_reply(got, have, &need, &code)) == 0) {
+	*code = -1;
+	while (st == ST_OK && (done = proxy_parse_reply(got, have, &need, code)) == 0) {
 		st = recv_all(c, r, got + have, need - have, deadline, err);
 		have = need;
 	}
@@ -319,31 +333,64 @@ connect_reply(struct conn *c, const struct route *r, const char *host,
 		return st;
 	if (done < 0)
 		return garbage(r, got, have, err);
-	if (code != 0) {
+	if (*code != 0) {
 		buf_printf(err, _("the proxy %s could not reach %s:%u: %s (SOCKS reply %d); check that the server and port are right and that the proxy may reach them, then try again later"),
-		    proxy_name(r), host, port, proxy_reply_text(code), code);
+		    proxy_name(r), host, port, proxy_reply_text(*code), *code);
 		return ST_TEMP_NETWORK;
 	}
 	return ST_OK;
 }
 
-enum status
-proxy_request(struct conn *c, const struct route *r, const char *host,
-    unsigned port, struct buf *err)
+/* One CONNECT for the address number which of host; *count says how
+ * many there are, *code what the proxy replied (-1: no reply). */
+static enum status
+request_one(struct conn *c, const struct route *r, const char *host,
+    unsigned port, unsigned which, unsigned *count, int *code, char *ip,
+    size_t iplen, struct buf *err)
 {
 	unsigned char msg[4 + 1 + 255 + 2] = { SOCKS_VERSION, CMD_CONNECT, 0 };
-	char ip[INET6_ADDRSTRLEN] = "";
-	int proxy_local = c->loopback;
-	size_t n = target(r, host, msg + 3, ip, sizeof ip, err);
+	size_t n = target(r, host, which, count, msg + 3, ip, iplen, err);
 	enum status st;
 
+	*code = -1;
 	if (n == 0)
 		return ST_TEMP_NETWORK;
 	msg[3 + n] = (unsigned char)(port >> 8);
 	msg[4 + n] = (unsigned char)(port & 0xff);
 	st = send_all(c, r, msg, 5 + n, net_deadline(c), err);
 	if (st == ST_OK)
-		st = connect_reply(c, r, host, port, net_deadline(c), err);
+		st = connect_reply(c, r, host, port, net_deadline(c), code, err);
+	return st;
+}
+
+/* A reply that another address of the server may not get. */
+static int
+address_failed(int code)
+{
+	return code == 3 || code == 4 || code == 5 || code == 6;
+}
+
+enum status
+proxy_request(struct conn *c, const struct route *r, const char *host,
+    unsigned port, struct buf *err)
+{
+	char ip[INET6_ADDRSTRLEN] = "";
+	int proxy_local = c->loopback, code;
+	unsigned which = 0, count = 1, timeout = (unsigned)(c->timeout_ms / 1000);
+	enum status st = request_one(c, r, host, port, 0, &count, &code, ip,
+	    sizeof ip, err);
+
+	/* With socks5:// saatja chose the address: when the proxy cannot
+	 * reach it, the next of the server's addresses gets its turn, on a
+	 * new connection to the proxy (one CONNECT a connection). */
+	while (st != ST_OK && address_failed(code) && ++which < count) {
+		buf_reset(err);
+		net_close(c);
+		st = proxy_open(c, r, timeout ? timeout : 1, err);
+		if (st == ST_OK)
+			st = request_one(c, r, host, port, which, &count, &code,
+			    ip, sizeof ip, err);
+	}
 	if (st != ST_OK)
 		return st;
 	/* From here on c is the way to the mail server. */

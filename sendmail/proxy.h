@@ -8,7 +8,9 @@
  * The proxy's own addresses are raced as net_connect races a server's
  * (RFC 8305), from the source address when one is set; the server's
  * address is one the proxy is asked to reach. With socks5:// saatja
- * resolves the server's name and hands the proxy its first address; with
+ * resolves the server's name and hands the proxy its addresses one after
+ * the other, on a new connection each, while the proxy says it cannot
+ * reach them (network or host unreachable, refused, TTL expired); with
  * socks5h:// the proxy gets the name (ATYP domain name), so that only
  * the proxy's side needs to know it (Tor). TLS then runs through the
  * tunnel as over any connection, verified against the server's name.

@@ -12,13 +12,15 @@ import os
 import re
 import tempfile
 import time
+import socket
+import subprocess
 import uuid
 
 import mailserver
 import socks
 from mailserver import USERS, CA, SUBMISSION, SMTPS
 from saatja_test import (sendmail, eq, contains, run_tests, closed_port,
-                         queue_files, server_config)
+                         queue_files, server_config, private_mounts, sendmail_argv, Run)
 
 WORK = tempfile.mkdtemp(prefix="saatja-proxy-")
 ACCOUNT = "arved@firma.test"
@@ -133,6 +135,7 @@ def test_socks5h_leaves_the_name_to_the_proxy_and_verifies_the_server():
     which saatja never looked up (the log has no address for it)."""
     token = uuid.uuid4().hex
     cfg = config(login_proxy("socks5h"), port=SMTPS, tls="tls", host="localhost")
+    socks.localhost_is_ipv4_for_the_proxy()
     r = send(cfg, token)
     eq(r.code, 0, r.err)
     contains(r.log, "relay=localhost:%d via 127.0.0.1:%d" % (SMTPS, socks.AUTH_PORT),
@@ -149,6 +152,66 @@ def test_socks5h_sends_the_name_and_socks5_an_address():
                          tls="tls", host="localhost")
             send(cfg, uuid.uuid4().hex)
             eq(fake.requests[-1], want, "what %s:// asks the proxy for" % scheme)
+    finally:
+        fake.close()
+
+
+# localhost as sendmail sees it in the two tests below: two addresses.
+TWO_ADDRESSES = "127.0.0.2\tlocalhost\n127.0.0.1\tlocalhost\n"
+
+
+def send_with_hosts(cfg, token, hosts):
+    """send(), with sendmail looking names up in a hosts file of its own
+    (a private mount namespace)."""
+    private_mounts("a hosts file of sendmail's own")
+    fd, path = tempfile.mkstemp(prefix="saatja-hosts-")
+    os.write(fd, hosts.encode())
+    os.close(fd)
+    os.chmod(path, 0o644)
+    argv = (["unshare", "-m", "--propagation", "private", "/bin/sh", "-c",
+             'mount --bind "$1" /etc/hosts && shift && exec "$@"', "hosts", path]
+            + sendmail_argv() + ["-C", cfg.path, "bob@example.test"])
+    r = Run(subprocess.run(argv, input=message(token).encode(), stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=60,
+                           env=dict(os.environ, TMPDIR=tempfile.gettempdir())))
+    os.unlink(path)
+    with open(cfg.log, encoding="utf-8", errors="replace") as f:
+        r.log = f.read()
+    return r
+
+
+def test_socks5_tries_each_address_the_proxy_cannot_reach():
+    """With socks5:// saatja picks the address: when the proxy cannot
+    reach one (here none: reply 5), it asks for the next, in
+    getaddrinfo's order, each on a connection of its own."""
+    fake = socks.FakeProxy("reply 5")
+    try:
+        cfg = config("proxy = socks5://127.0.0.1:%d" % fake.port, port=SMTPS,
+                     tls="tls", host="localhost")
+        r = send_with_hosts(cfg, uuid.uuid4().hex, TWO_ADDRESSES)
+        eq(sorted(fake.requests), [(1, "127.0.0.1", SMTPS), (1, "127.0.0.2", SMTPS)],
+           "one CONNECT for each address of localhost")
+        contains(r.err, "could not reach localhost:%d: connection refused" % SMTPS)
+    finally:
+        fake.close()
+
+
+def test_socks5_goes_on_to_an_address_that_works():
+    """The proxy cannot reach the first address (reply 4, host
+    unreachable) but reaches the second: the message is delivered, and
+    TLS verifies the server's name, not an address."""
+    fake = socks.FakeProxy("forward")
+    fake.refuse_first = 4
+    fake.forward_to = "127.0.0.1"   # the test Postfix, whichever is second
+    try:
+        token = uuid.uuid4().hex
+        cfg = config("proxy = socks5://127.0.0.1:%d" % fake.port, port=SMTPS,
+                     tls="tls", host="localhost")
+        r = send_with_hosts(cfg, token, TWO_ADDRESSES)
+        eq(r.code, 0, r.err)
+        eq(sorted(a for _, a, _ in fake.requests), ["127.0.0.1", "127.0.0.2"],
+           "a second CONNECT, for the other address, after the refusal")
+        eq(mailserver.arrived(token).rcpts, ["bob@example.test"], "delivered")
     finally:
         fake.close()
 

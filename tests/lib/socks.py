@@ -11,6 +11,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 
@@ -24,6 +25,45 @@ PASSWORD_URL = "Pr0xy%3Ap%40ss%3B%23%25"
 
 _procs = []
 _up = None
+# Where the proxies look names up: a hosts file of their own, so that
+# localhost is 127.0.0.1 alone for them (Debian's /etc/hosts also gives
+# ::1, which microsocks would try alone, and the test Postfix listens on
+# 127.0.0.1 only).
+HOSTS = "127.0.0.1\tlocalhost\n"
+private_hosts = False
+
+
+def _argv(argv):
+    """argv in a mount namespace whose /etc/hosts is HOSTS, when this
+    machine can make one; else argv as it is."""
+    global private_hosts
+    if shutil.which("unshare") is None:
+        return argv
+    probe = subprocess.run(["unshare", "-m", "--propagation", "private", "true"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if probe.returncode != 0:
+        return argv
+    fd, path = tempfile.mkstemp(prefix="saatja-socks-hosts-")
+    os.write(fd, HOSTS.encode())
+    os.close(fd)
+    os.chmod(path, 0o644)
+    private_hosts = True
+    return ["unshare", "-m", "--propagation", "private", "/bin/sh", "-c",
+            'mount --bind "$1" /etc/hosts && shift && exec "$@"', "socks-hosts",
+            path] + argv
+
+
+def localhost_is_ipv4_for_the_proxy():
+    """Skips a test that needs the proxies to reach localhost at
+    127.0.0.1 when they could not get a hosts file of their own and this
+    machine's localhost is ::1 first."""
+    if private_hosts:
+        return
+    first = socket.getaddrinfo("localhost", 25, type=socket.SOCK_STREAM)[0][4][0]
+    if first != "127.0.0.1":
+        raise SkipTest("the proxies look localhost up to %s first (no private "
+                       "/etc/hosts: unshare -m is not possible here), and the "
+                       "test Postfix listens on 127.0.0.1 only" % first)
 
 
 def _answers(port):
@@ -55,11 +95,11 @@ def proxies():
             _up = ("127.0.0.1:%d or %d is already in use: set SAATJA_TEST_SOCKS_PORT"
                    % (PORT, AUTH_PORT))
         else:
-            _procs.append(subprocess.Popen([exe, "-i", "127.0.0.1", "-p", str(PORT)],
+            _procs.append(subprocess.Popen(_argv([exe, "-i", "127.0.0.1", "-p", str(PORT)]),
                                            stdout=subprocess.DEVNULL,
                                            stderr=subprocess.DEVNULL))
-            _procs.append(subprocess.Popen([exe, "-i", "127.0.0.1", "-p", str(AUTH_PORT),
-                                            "-u", USER, "-P", PASSWORD],
+            _procs.append(subprocess.Popen(_argv([exe, "-i", "127.0.0.1", "-p", str(AUTH_PORT),
+                                                  "-u", USER, "-P", PASSWORD]),
                                            stdout=subprocess.DEVNULL,
                                            stderr=subprocess.DEVNULL))
             atexit.register(_stop)
@@ -96,6 +136,8 @@ class FakeProxy:
         self.script = script
         self.peers = []
         self.requests = []
+        self.refuse_first = 0   # "forward": this reply to the first CONNECT
+        self.forward_to = None  # "forward": this address, whatever is asked
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(16)
@@ -140,8 +182,11 @@ class FakeProxy:
             if self.script == "close-reply":
                 conn.sendall(b"\x05\x00\x00")
                 return
+            if self.script == "forward" and self.refuse_first and len(self.requests) == 1:
+                conn.sendall(bytes([5, self.refuse_first, 0, 1, 0, 0, 0, 0, 0, 0]))
+                return
             if self.script == "forward":
-                self._forward(conn, addr, port)
+                self._forward(conn, self.forward_to or addr, port)
                 return
             code = int(self.script.split()[1])
             conn.sendall(bytes([5, code, 0, 1, 0, 0, 0, 0, 0, 0]))
