@@ -169,7 +169,7 @@ check_config(struct report *r, const struct config *c, const struct account *a)
 		    _("through the SOCKS5 proxy %s, which looks the server's name up") :
 		    _("through the SOCKS5 proxy %s"), buf_str(&d));
 	if (a->route.has_source)
-		more(r, "", _("from this machine's address %s (source_address)"),
+		more(r, "", _("from this machine's address %s (source_ip)"),
 		    a->route.source_text);
 	buf_free(&d);
 }
@@ -251,7 +251,7 @@ no_source(struct report *r, const struct account *a, const char *why)
 {
 	step(r, 0, STEP_CONNECT, _("this machine has no address %s"), a->route.source_text);
 	more(r, "", "%s", why);
-	more(r, hint(), _("ip address lists this machine's addresses: set source_address to one of them, or remove it"));
+	more(r, hint(), _("ip address lists this machine's addresses: set source_ip to one of them, or remove it"));
 }
 
 /* The proxy step: connected to the proxy, and logged in to it. */

@@ -371,7 +371,7 @@ account_user(struct loader *l, const char *v)
 }
 
 /* oauth, oauth_client_id, ...: the account's struct oauth_conf; proxy
- * and source_address (l->field is then the route): its struct route. */
+ * and source_ip (l->field is then the route): its struct route. */
 static enum status
 account_oauth(struct loader *l, const char *v)
 {
@@ -425,7 +425,7 @@ static const struct key config_keys[] = {
 	{ SEC_ACCOUNT, "oauth_client_key", account_oauth, offsetof(struct account, oauth) },
 	{ SEC_ACCOUNT, "oauth_key_file", account_oauth, offsetof(struct account, oauth) },
 	{ SEC_ACCOUNT, "proxy", account_oauth, offsetof(struct account, route) },
-	{ SEC_ACCOUNT, "source_address", account_oauth, offsetof(struct account, route) },
+	{ SEC_ACCOUNT, "source_ip", account_oauth, offsetof(struct account, route) },
 };
 
 /* Parses key = v of section l->sec through its table entry. */

@@ -51,7 +51,7 @@ struct account {
 	struct strlist cc;
 	struct strlist bcc;
 	struct oauth_conf oauth;	/* OAuth2 token service (saatja.ini(5), OAUTH2) */
-	struct route route;	/* proxy and source_address (route.h) */
+	struct route route;	/* proxy and source_ip (route.h) */
 };
 
 struct alias {

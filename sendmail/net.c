@@ -320,7 +320,7 @@ not_connected(const char *host, unsigned port, const struct route *r,
 		char ip[INET6_ADDRSTRLEN];
 
 		if (v[i].err == EADDRNOTAVAIL && r && r->has_source) {
-			buf_printf(err, _("this machine has no address %s; source_address must be one of this machine's addresses (ip address shows them)"),
+			buf_printf(err, _("this machine has no address %s; source_ip must be one of this machine's addresses (ip address shows them)"),
 			    r->source_text);
 			buf_free(&tried);
 			return ST_CONFIG;
@@ -385,7 +385,7 @@ net_connect_from(struct conn *c, const char *host, unsigned port,
 		return ST_TEMP_NETWORK;
 	}
 	if (source && same_family(&res, source->source.ss_family) < 0) {
-		buf_printf(err, _("%s has no %s address, and source_address = %s is one: change or remove source_address"),
+		buf_printf(err, _("%s has no %s address, and source_ip = %s is one: change or remove source_ip"),
 		    host, route_source_family(source), source->source_text);
 		return ST_CONFIG;
 	}

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * route - the proxy and source_address values; see route.h.
+ * route - the proxy and source_ip values; see route.h.
  *
  * The proxy is written as a URL, as curl and git write theirs, so that a
  * value copied from ALL_PROXY works: socks5://user:password@host:port.
@@ -190,7 +190,7 @@ route_parse_source(struct route *r, const char *v, struct buf *why)
 		r->source_len = sizeof *s6;
 		inet_ntop(AF_INET6, &s6->sin6_addr, r->source_text, sizeof r->source_text);
 	} else {
-		buf_printf(why, _("\"%s\" is not an IPv4 or IPv6 address (such as 192.0.2.10 or 2001:db8::10); source_address takes one of this machine's addresses, not a name"),
+		buf_printf(why, _("\"%s\" is not an IPv4 or IPv6 address (such as 192.0.2.10 or 2001:db8::10); source_ip takes one of this machine's addresses, not a name"),
 		    v);
 		return -1;
 	}

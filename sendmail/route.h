@@ -2,7 +2,7 @@
 /*
  * route - how an account's connections leave this machine: the values of
  * the keys proxy (a SOCKS5 proxy, RFC 1928, with RFC 1929 user name and
- * password) and source_address (the local address to send from), as
+ * password) and source_ip (the local address to send from), as
  * saatja.ini(5) describes them.
  *
  * Pure parsing: config.c calls route_set and words nothing itself; the
@@ -32,14 +32,14 @@ struct route {
 	unsigned proxy_port;
 	char *proxy_user;	/* percent-decoded, or NULL */
 	char *proxy_pass;	/* percent-decoded, or NULL; secret */
-	int has_source;		/* source_address was given */
+	int has_source;		/* source_ip was given */
 	struct sockaddr_storage source;	/* its address, port 0 */
 	socklen_t source_len;
 	char source_text[48];	/* the address as written back */
 };
 
 /*
- * Parses value v of key ("proxy" or "source_address") into r, replacing
+ * Parses value v of key ("proxy" or "source_ip") into r, replacing
  * what the key set before. Returns 0, or -1 with a translated sentence in
  * why that says what is accepted; it never repeats a password.
  */

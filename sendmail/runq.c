@@ -121,7 +121,7 @@ log_line(const struct account_session *s, const struct attempt *t,
 	buf_printf(&text, " size=%lld relay=%s tls=%s status=%s (%s) delay=%.2fs",
 	    size, buf_str(&s->relay), tls, status, buf_str(&reason), delay);
 	jsonw_str(&json, "event", "delivery");
-	jsonw_str(&json, "queue_id", t->qm->id);
+	jsonw_str(&json, "id", t->qm->id);
 	jsonw_str(&json, "account", s->account->address);
 	jsonw_str(&json, "from", s->account->address);
 	jsonw_array(&json, "to");

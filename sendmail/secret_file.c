@@ -73,7 +73,7 @@ open_as(const char *path, int callers)
 }
 
 /* Reads the open file fd (path) into out; ST_CONFIG with err when it is
- * not a private plain file, or when its text is not one line. */
+ * not a private plain file, or when its first line is empty. */
 static enum status
 read_private(int fd, const char *address, const char *key, const char *path,
     struct buf *out, struct buf *err)
@@ -96,8 +96,9 @@ read_private(int fd, const char *address, const char *key, const char *path,
 		    path, strerror(errno));
 		return ST_CONFIG;
 	}
-	if (out->len && out->data[out->len - 1] == '\n')
-		out->len--;
+	/* The first line is the password, as with password_command. */
+	out->data[out->len] = '\0';
+	out->len = strcspn(out->data, "\n");
 	if (out->len && out->data[out->len - 1] == '\r')
 		out->len--;
 	out->data[out->len] = '\0';
@@ -107,8 +108,8 @@ read_private(int fd, const char *address, const char *key, const char *path,
 	else if (out->len == 0)
 		buf_printf(err, _("[%s] %s: %s is empty; put the password in it, on one line"),
 		    address, key, path);
-	else if (strlen(out->data) != out->len || strpbrk(out->data, "\r\n"))
-		buf_printf(err, _("[%s] %s: %s holds more than one line; put only the password in it"),
+	else if (strlen(out->data) != out->len)
+		buf_printf(err, _("[%s] %s: %s holds a NUL octet; put only the password in it"),
 		    address, key, path);
 	else
 		return ST_OK;

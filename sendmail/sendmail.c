@@ -278,7 +278,7 @@ setup_mode(const struct options *o, struct buf *err)
 	if (o->config_file == NULL && getuid() != 0 && !o->dry_run) {
 		buf_printf(err, _("only root may write the system configuration %s: as a user, name your own file with -C (for example sendmail -C ~/.config/saatja/saatja.ini --setup %s)"),
 		    SYSCONFDIR "/saatja.ini", o->setup_address);
-		return ST_NOPERM;
+		return ST_CONFIG;
 	}
 	path = o->config_file ? xstrdup(o->config_file) : xstrdup(SYSCONFDIR "/saatja.ini");
 	how.path = path;

@@ -280,7 +280,7 @@ get_login(struct setup *s, struct buf *err)
 		if (s->f.preset)
 			buf_printf(err, _(" (%s wants %s)"), s->f.preset->name,
 			    _(s->f.preset->password_hint));
-		return ST_CONFIG;
+		return ST_USAGE;
 	}
 	if (s->secret == NULL || s->secret[0] == '\0') {
 		buf_printf(err, _("no password was given for %s"), s->address);
@@ -303,7 +303,7 @@ parse_address(struct setup *s, struct buf *err)
 	    strchr(m.domain, '.') == NULL || m.domain[0] == '[') {
 		buf_printf(err, _("\"%s\" is not an e-mail address: --setup needs the address to send from, as local@domain (arved@firma.ee)"),
 		    s->how->address);
-		st = ST_CONFIG;
+		st = ST_USAGE;
 	} else {
 		s->domain = xstrdup(m.domain);
 		for (char *p = s->domain; *p; p++)
@@ -329,7 +329,7 @@ read_config(struct setup *s, struct buf *text, int *exists, struct buf *err)
 		return ST_OK;
 	if (fd < 0) {
 		buf_printf(err, _("cannot read %s: %s"), path, strerror(errno));
-		return ST_NOPERM;
+		return ST_CONFIG;
 	}
 	if (buf_read_fd(text, fd, TEXT_MAX) != 0) {
 		buf_printf(err, _("cannot read %s: %s"), path, strerror(errno));
@@ -350,7 +350,7 @@ read_config(struct setup *s, struct buf *text, int *exists, struct buf *err)
 	}
 	if (!s->how->dry_run && access(path, W_OK) != 0) {
 		buf_printf(err, _("cannot write %s: %s"), path, strerror(errno));
-		return ST_NOPERM;
+		return ST_CONFIG;
 	}
 	return ST_OK;
 }

@@ -33,10 +33,13 @@ struct setup_how {
 /*
  * Runs the set-up, reporting on out. ST_OK when the section was written
  * and checked (or, with --dry-run, found). Otherwise nothing was written
- * and err says why and what to do: ST_CONFIG for an address that is not
- * one, a config file with errors, a section that exists, or something
- * missing that could not be asked for; ST_NOPERM when the file cannot
- * be written; what setup_find or the check returned otherwise.
+ * and err says why and what to do: ST_USAGE for an address that is not
+ * one, or a password that could not be asked for (no terminal, no
+ * --password-stdin); ST_CONFIG for a config file with errors, one that
+ * cannot be read or written, a section that exists and was not to be
+ * replaced, or OAuth2 details that could not be had; ST_UNAVAILABLE when
+ * no server was found; what the check returned otherwise (ST_NOPERM for
+ * a refused login).
  */
 enum status setup_run(const struct setup_how *how, FILE *out, struct buf *err);
 

@@ -459,5 +459,5 @@ setup_find(const char *address, const struct setup_find_how *how,
 		buf_adds(err, _("; the DNS did not answer every question (see /etc/resolv.conf)"));
 	buf_printf(err, _(". Ask the provider for the server, then give host, port and tls in [%s] yourself (saatja.ini(5))"),
 	    address);
-	return s.dns_failed && s.probes == 0 ? ST_TEMP_NETWORK : ST_UNAVAILABLE;
+	return ST_UNAVAILABLE;
 }

@@ -57,9 +57,8 @@ struct setup_find_how {
 /*
  * Looks for the server of address (a valid address: local@domain),
  * reporting each step on r. ST_OK with the answer in f (freed with
- * found_free). Otherwise err says what was tried and what to do, and the
- * status is ST_UNAVAILABLE (nothing answered that verifies), or
- * ST_TEMP_NETWORK (the DNS did not answer and nothing else did).
+ * found_free). Otherwise ST_UNAVAILABLE, and err says what was tried
+ * (and whether the DNS failed to answer) and what to do.
  */
 enum status setup_find(const char *address, const struct setup_find_how *how,
     struct report *r, struct found *f, struct buf *err);

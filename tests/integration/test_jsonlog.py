@@ -21,7 +21,7 @@ JSON = "log_format = json"
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
 # The fields of a delivery line and their types (saatja.ini(5), JSON LOG).
 FIELDS = {"time": str, "pid": int, "level": str, "event": str,
-          "queue_id": str, "account": str, "from": str, "to": list,
+          "id": str, "account": str, "from": str, "to": list,
           "size": int, "relay": str, "tls": str, "status": str,
           "reply": str, "delay": (int, float), "attempt": int,
           "message": str}
@@ -72,7 +72,7 @@ def check_fields(o):
     assert o["status"] in ("sent", "deferred", "failed"), o["status"]
     assert o["level"] in ("info", "warning"), o["level"]
     assert o["size"] > 0 and o["delay"] >= 0 and o["attempt"] >= 1, o
-    contains(o["message"], o["queue_id"] + ": from=<")
+    contains(o["message"], o["id"] + ": from=<")
 
 
 def test_sent_message_gives_one_json_line_with_every_field():
@@ -112,7 +112,7 @@ def test_deferred_message_counts_its_attempts():
     eq(first["level"], "warning")
     eq(sendmail(["-q"], b"", cfg).code, 0)
     second = deliveries(cfg, 2, "deferred")[1]
-    eq(second["queue_id"], first["queue_id"])
+    eq(second["id"], first["id"])
     eq(second["attempt"], 2, "the second try says so")
 
 
@@ -176,7 +176,7 @@ def test_concurrent_queue_runners_write_whole_lines():
     # A message may be tried by more than one runner, one after another.
     got = [o for o in log_objects(cfg) if o.get("event") == "delivery"]
     assert len(got) >= n, "%d delivery lines for %d messages" % (len(got), n)
-    eq(len({o["queue_id"] for o in got}), n, "every message logged")
+    eq(len({o["id"] for o in got}), n, "every message logged")
     for o in got:
         check_fields(o)
         eq(o["status"], "deferred")

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""proxy = and source_address = (saatja.ini(5)) against the real Postfix
+"""proxy = and source_ip = (saatja.ini(5)) against the real Postfix
 of tests/server/mailserver.sh: delivery through a real SOCKS5 proxy
 (microsocks, tests/lib/socks.py) over STARTTLS and implicit TLS, with the
 proxy's login (RFC 1929) and with the name left to the proxy (socks5h);
@@ -30,7 +30,7 @@ MAILLOG = os.environ.get("SAATJA_TEST_MAILLOG",
 
 def config(route, port=SUBMISSION, tls="starttls", host="127.0.0.1", timeout=None):
     """An account on the test server whose connections go as route says
-    (proxy = and source_address = lines)."""
+    (proxy = and source_ip = lines)."""
     mailserver.server()
     cfg = server_config(port, CA, USERS[ACCOUNT], account=ACCOUNT, tls=tls,
                         timeout=timeout, extra=route, parent=WORK)
@@ -338,28 +338,28 @@ def test_check_fails_at_the_proxy_step_when_it_is_not_there():
     contains(r.err, "failed at the proxy step", "the summary")
 
 
-def test_source_address_is_the_client_postfix_sees():
+def test_source_ip_is_the_client_postfix_sees():
     token = uuid.uuid4().hex
-    cfg = config("source_address = 127.0.0.2", port=SMTPS, tls="tls")
+    cfg = config("source_ip = 127.0.0.2", port=SMTPS, tls="tls")
     r = send(cfg, token)
     eq(r.code, 0, r.err)
     mailserver.arrived(token)
     eq(client_of(postfix_qid(r.log)), "127.0.0.2", "the client address in Postfix's log")
 
 
-def test_source_address_is_used_for_the_proxy_too():
+def test_source_ip_is_used_for_the_proxy_too():
     fake = socks.FakeProxy("reply 2")
     try:
-        cfg = config("proxy = socks5://127.0.0.1:%d\nsource_address = 127.0.0.2" % fake.port)
+        cfg = config("proxy = socks5://127.0.0.1:%d\nsource_ip = 127.0.0.2" % fake.port)
         send(cfg, uuid.uuid4().hex)
         eq(fake.peers, ["127.0.0.2"], "the proxy's client")
     finally:
         fake.close()
 
 
-def test_source_address_the_machine_lacks_is_a_config_error():
-    cfg = config("source_address = 192.0.2.7")
-    said = "this machine has no address 192.0.2.7; source_address must be one of this machine's addresses"
+def test_source_ip_the_machine_lacks_is_a_config_error():
+    cfg = config("source_ip = 192.0.2.7")
+    said = "this machine has no address 192.0.2.7; source_ip must be one of this machine's addresses"
     check = sendmail(["--check"], b"", cfg)
     eq(check.code, 78, check.out.decode() + check.err)
     contains(check.out.decode(), "\u2717 connect  this machine has no address 192.0.2.7", "--check")
@@ -371,11 +371,11 @@ def test_source_address_the_machine_lacks_is_a_config_error():
         raise AssertionError("no message in the failed area")
 
 
-def test_source_address_of_the_other_family_says_so():
-    cfg = config("source_address = ::1")
+def test_source_ip_of_the_other_family_says_so():
+    cfg = config("source_ip = ::1")
     r = send(cfg, uuid.uuid4().hex)
     eq(r.code, 78, r.err)
-    contains(r.err, "127.0.0.1 has no IPv6 address, and source_address = ::1 is one", "the sentence")
+    contains(r.err, "127.0.0.1 has no IPv6 address, and source_ip = ::1 is one", "the sentence")
 
 
 if __name__ == "__main__":

@@ -177,13 +177,13 @@ test_password_command(void)
 }
 
 static void
-test_proxy_and_source_address(void)
+test_proxy_and_source_ip(void)
 {
 	struct account *a;
 
 	is_int(load("[a@b.ee]\nprovider = zone\npassword_command = true\n"
-	    "proxy = socks5h://u:p%3Bw@127.0.0.1:9050\nsource_address = 127.0.0.2\n", 0600),
-	    ST_OK, "proxy and source_address load");
+	    "proxy = socks5h://u:p%3Bw@127.0.0.1:9050\nsource_ip = 127.0.0.2\n", 0600),
+	    ST_OK, "proxy and source_ip load");
 	a = config_default(&c);
 	is_int(a ? (long)a->route.proxy : -1, PROXY_SOCKS5H, "socks5h://");
 	is_str(a ? a->route.proxy_pass : NULL, "p;w", "the proxy's password, decoded");
@@ -205,8 +205,8 @@ test_proxy_and_source_address(void)
 	ok(strstr(buf_str(&err), "[a@b.ee] proxy: ") != NULL, "  ...names the section and key");
 	ok(strstr(buf_str(&err), "sekret") == NULL, "  ...without the password");
 	is_int(load("[a@b.ee]\nprovider = zone\npassword_command = true\n"
-	    "source_address = eth0\n", 0600), ST_CONFIG, "a source address that is a name");
-	ok(strstr(buf_str(&err), "[a@b.ee] source_address: ") != NULL, "  ...names the key");
+	    "source_ip = eth0\n", 0600), ST_CONFIG, "a source address that is a name");
+	ok(strstr(buf_str(&err), "[a@b.ee] source_ip: ") != NULL, "  ...names the key");
 }
 
 /* password_file: a file or a systemd credential; log_format. */
@@ -269,7 +269,7 @@ main(void)
 	test_values();
 	test_errors();
 	test_password_command();
-	test_proxy_and_source_address();
+	test_proxy_and_source_ip();
 	test_password_file_and_log_format();
 	config_free(&c);
 	buf_free(&err);

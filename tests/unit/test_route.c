@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test_route - the proxy and source_address values (route.h) and the
+ * test_route - the proxy and source_ip values (route.h) and the
  * SOCKS5 reply parser (proxy.h).
  */
 #include "autoconf.h"
@@ -97,23 +97,23 @@ test_bad_urls_never_repeat_the_password(void)
 }
 
 static void
-test_source_address(void)
+test_source_ip(void)
 {
 	struct route r = { 0 };
 	struct buf err = BUF_INIT;
 
-	is_int(route_set(&r, "source_address", "192.0.2.7", &err), 0, "an IPv4 address");
+	is_int(route_set(&r, "source_ip", "192.0.2.7", &err), 0, "an IPv4 address");
 	is_int(r.source.ss_family, AF_INET, "IPv4 family");
 	is_str(r.source_text, "192.0.2.7", "written back");
 	is_str(route_source_family(&r), "IPv4", "its family's name");
-	is_int(route_set(&r, "source_address", "2001:DB8::0:10", &err), 0, "an IPv6 address");
+	is_int(route_set(&r, "source_ip", "2001:DB8::0:10", &err), 0, "an IPv6 address");
 	is_int(r.source.ss_family, AF_INET6, "IPv6 family");
 	is_str(r.source_text, "2001:db8::10", "written back in its short form");
-	is_int(route_set(&r, "source_address", "mail.firma.ee", &err), -1, "a name is refused");
+	is_int(route_set(&r, "source_ip", "mail.firma.ee", &err), -1, "a name is refused");
 	ok(strstr(buf_str(&err), "not an IPv4 or IPv6 address") != NULL, "the error says what is wanted");
 	ok(!r.has_source, "nothing is kept");
 	buf_reset(&err);
-	is_int(route_set(&r, "source_address", "192.0.2.300", &err), -1, "a bad IPv4 address is refused");
+	is_int(route_set(&r, "source_ip", "192.0.2.300", &err), -1, "a bad IPv4 address is refused");
 	route_free(&r);
 	buf_free(&err);
 }
@@ -154,7 +154,7 @@ main(void)
 	test_plain_socks5_url();
 	test_user_and_password_are_decoded_and_hidden();
 	test_bad_urls_never_repeat_the_password();
-	test_source_address();
+	test_source_ip();
 	test_socks_reply_parser();
 	return done_testing();
 }

@@ -188,9 +188,12 @@ test_mx(void)
 	ok(p && strcmp(p->name, "gmail") == 0, "Google Workspace, case and dot");
 	p = provider_by_mx("alt1.aspmx.l.google.com");
 	ok(p && strcmp(p->name, "gmail") == 0, "a Google backup MX");
+	p = provider_by_mx("smtp.google.com");
+	ok(p && strcmp(p->name, "gmail") == 0, "Google Workspace's newer MX");
 	ok(provider_by_mx("mail.protection.outlook.com") == NULL,
 	    "a suffix matches only names under it");
-	ok(provider_by_mx("evilaspmx.l.google.com") == NULL, "no match inside a label");
+	ok(provider_by_mx("aspmx.l.google.com.evil.test") == NULL, "a suffix must end the name");
+	ok(provider_by_mx("notgoogle.com") == NULL, "no match inside a label");
 	ok(provider_by_mx("mx.firma.test") == NULL, "an unknown MX");
 }
 
