@@ -47,6 +47,7 @@ static void
 test_members(void)
 {
 	struct buf b = BUF_INIT;
+	struct json_object *o;
 	const char *rcpts[] = { "a@b.ee", "c\"@d.ee" };
 
 	buf_addc(&b, '{');
@@ -68,7 +69,9 @@ test_members(void)
 	    "\"none\":[],\"size\":1234567890123,\"delay\":0.43,\"neg\":-1.00,"
 	    "\"big\":null,\"null\":null,\"raw\":\"x\\u0000y\"}",
 	    "an object: commas, arrays, numbers as numbers, null");
-	ok(json_tokener_parse(buf_str(&b)) != NULL, "the object parses");
+	o = json_tokener_parse(buf_str(&b));
+	ok(o != NULL, "the object parses");
+	json_object_put(o);
 	buf_free(&b);
 }
 
