@@ -350,8 +350,10 @@ def test_terminal_outlook_asks_password_or_oauth2():
 
 
 def test_a_user_without_c_is_told_to_name_a_file():
+    # The program itself, not valgrind's wrapper: nobody may not write
+    # valgrind's logs.
     r = testnet.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
-                    + sendmail_argv() + ["--setup", "arved@srv.test"])
+                    + sendmail_argv()[-1:] + ["--setup", "arved@srv.test"])
     eq(r.returncode, 78, r.stderr)
     contains(r.stderr.decode(), "only root may write the system configuration")
     contains(r.stderr.decode(), "-C ~/.config/saatja/saatja.ini")
