@@ -118,6 +118,17 @@ def test_mx_of_an_estonian_host_gets_its_preset():
     contains(s.text, "mx.zone.eu: the mail of firma-zone.test is at zone")
 
 
+def test_mx_of_the_other_estonian_hosts_gets_their_presets():
+    for domain, preset, host in (("firma-vm.test", "veebimajutus", "mail.veebimajutus.ee port 465"),
+                                 ("firma-telia.test", "telia", "csmtp.telia.ee port 587"),
+                                 ("firma-elisa.test", "elisa", "smtp.elisa.ee port 587")):
+        s = Setup("arved@" + domain, "--dry-run")
+        eq(s.code, 0, s.all)
+        contains(s.text, "the mail of %s is at %s" % (domain, preset))
+        contains(s.text, "server   " + host)
+        contains(s.text, "provider = %s\n" % preset)
+
+
 def test_srv_submissions_before_submission():
     mark = testnet.dns_mark()
     s = found("arved@srv.test", "host = smtp.srv.test", "port = 465", "tls = tls")
