@@ -655,5 +655,32 @@ def test_callers_environment_picks_no_credentials_directory():
             f.write(saved)
 
 
+def test_setup_as_root_makes_a_new_system_file_0640_with_the_group():
+    """sendmail --setup run by root through the set-group-ID install
+    (found in the test world, tests/lib/testnet.py): with no system file
+    yet, the new one is root's, mode 0640, with sendmail's group, so that
+    the installed sendmail can read it for every user; run again, the
+    file keeps its owner, group and mode."""
+    inst = install()
+    import testnet
+    testnet.world()
+    cfg = inst["config"]
+    saved = cfg + ".saved"
+    os.rename(cfg, saved)
+    try:
+        for _ in range(2):
+            r = testnet.run([inst["sendmail"], "--yes", "--password-stdin", "--setup",
+                             "arved@srv.test"], stdin=testnet.USERS["arved@srv.test"] + "\n")
+            eq(r.returncode, 0, r.stdout.decode() + r.stderr.decode())
+            st = os.stat(cfg)
+            eq(oct(st.st_mode & 0o7777), "0o640", "the system file's mode")
+            eq(grp.getgrgid(st.st_gid).gr_name, GROUP, "the system file's group")
+            eq(st.st_uid, 0, "root's file")
+            contains(open(cfg).read(), "host = smtp.srv.test\n")
+        no_secret(r.stdout, r.stderr)
+    finally:
+        os.replace(saved, cfg)
+
+
 if __name__ == "__main__":
     run_tests()
