@@ -39,7 +39,6 @@ struct setup {
 	FILE *out;
 	int tty;		/* /dev/tty, or -1 */
 	const char *address;
-	char *domain;
 	struct found f;
 	const char *oauth;	/* "microsoft", "google", or NULL: password */
 	char *secret;		/* the password, or the OAuth2 client secret */
@@ -289,7 +288,7 @@ get_login(struct setup *s, struct buf *err)
 	return ST_OK;
 }
 
-/* The address checked and split; its domain in lower case. */
+/* The address checked: one mailbox, local@domain, nothing else. */
 static enum status
 parse_address(struct setup *s, struct buf *err)
 {
@@ -304,11 +303,6 @@ parse_address(struct setup *s, struct buf *err)
 		buf_printf(err, _("\"%s\" is not an e-mail address: --setup needs the address to send from, as local@domain (arved@firma.ee)"),
 		    s->how->address);
 		st = ST_USAGE;
-	} else {
-		s->domain = xstrdup(m.domain);
-		for (char *p = s->domain; *p; p++)
-			if (*p >= 'A' && *p <= 'Z')
-				*p = (char)(*p - 'A' + 'a');
 	}
 	addr_free(&m);
 	buf_free(&why);
@@ -553,7 +547,6 @@ setup_run(const struct setup_how *how, FILE *out, struct buf *err)
 	if (s.tty >= 0)
 		close(s.tty);
 	found_free(&s.f);
-	free(s.domain);
 	free(s.client_id);
 	xfree_secret(s.secret);
 	fflush(out);
