@@ -308,7 +308,16 @@ comm -13 "$build/files-before" "$build/files-after" | sed -e 's/^\.//' |
 if [ -s "$build/files-new" ]; then
 	(tr '\n' '\0' <"$build/files-new" |
 		chroot "$R" xargs -0 dpkg-query -S 2>&1 >/dev/null) |
-		sed -n 's/^dpkg-query: no path found matching pattern //p' >"$build/files-unowned"
+		sed -n 's/^dpkg-query: no path found matching pattern //p' >"$build/files-unowned.raw"
+	# With the merged /usr, dpkg knows a library that its package ships
+	# in /lib (libexpat1's) by that name only.
+	while read -r f; do
+		case $f in
+		/usr/lib/*|/usr/bin/*|/usr/sbin/*)
+			chroot "$R" dpkg-query -S "${f#/usr}" >/dev/null 2>&1 && continue ;;
+		esac
+		echo "$f"
+	done <"$build/files-unowned.raw" >"$build/files-unowned"
 fi
 left=$(while read -r f; do
 	if [ -L "$R$f" ] || [ -e "$R$f" ]; then echo "$f"; fi
