@@ -104,6 +104,21 @@ perform(CURL *c, const char *url, struct sink *sink, char *errbuf, long *code,
 	return OAUTH_HTTP_OK;
 }
 
+/* A curl handle for url, which must be https://; NULL after saying why. */
+static CURL *
+start(const char *url, struct buf *err)
+{
+	CURL *c;
+
+	if (strncmp(url, "https://", 8) != 0) {
+		buf_printf(err, "%s is not an https:// URL", url);
+		return NULL;
+	}
+	if ((c = curl_easy_init()) == NULL)
+		buf_adds(err, "libcurl could not start");
+	return c;
+}
+
 enum oauth_http_result
 oauth_http_post(const struct oauth_http *h, const char *url, const char *form,
     struct buf *body, long *code, struct buf *err)
@@ -115,15 +130,8 @@ oauth_http_post(const struct oauth_http *h, const char *url, const char *form,
 	CURL *c;
 
 	*code = 0;
-	if (strncmp(url, "https://", 8) != 0) {
-		buf_printf(err, "%s is not an https:// URL", url);
+	if ((c = start(url, err)) == NULL)
 		return OAUTH_HTTP_PROTOCOL;
-	}
-	c = curl_easy_init();
-	if (c == NULL) {
-		buf_adds(err, "libcurl could not start");
-		return OAUTH_HTTP_PROTOCOL;
-	}
 	hdr = curl_slist_append(hdr, "Accept: application/json");
 	setup(c, h, url, &sink, errbuf);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
@@ -147,15 +155,8 @@ oauth_http_get(const struct oauth_http *h, const char *url, size_t max,
 
 	*code = 0;
 	buf_adds(final_url, url);
-	if (strncmp(url, "https://", 8) != 0) {
-		buf_printf(err, "%s is not an https:// URL", url);
+	if ((c = start(url, err)) == NULL)
 		return OAUTH_HTTP_PROTOCOL;
-	}
-	c = curl_easy_init();
-	if (c == NULL) {
-		buf_adds(err, "libcurl could not start");
-		return OAUTH_HTTP_PROTOCOL;
-	}
 	setup(c, h, url, &sink, errbuf);
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
 	curl_easy_setopt(c, CURLOPT_MAXREDIRS, (long)OAUTH_HTTP_REDIRECTS);
